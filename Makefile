@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ldm: top-level build.
+#
+#   make            build driver/ldm.ko, tools/ldmctl/ldmctl and the tests
+#   make deps       install every Debian package the project needs (root)
+#   make check      run every test (native, then in the lab VM); last line
+#                   is "N passed, N failed"
+#   make demo       boot the lab, create a domain, boot a SPARC guest on it
+#   make lab CMD=…  run a command in the lab VM with ldm.ko loaded
+#   make style      checkpatch --strict on driver/ and include/
+#   make sparse     sparse (C=2) over the module
+
+KVER	?= $(shell lab/kver)
+KDIR	?= /lib/modules/$(KVER)/build
+BUILD	:= $(CURDIR)/build
+# Files taken from Debian's linux-source-6.1 (checkpatch, kselftest headers).
+KSRC	:= $(BUILD)/ksrc
+
+export KVER KDIR BUILD KSRC
+
+.PHONY: all module ldmctl selftests ksrc deps check unit lab demo style \
+	sparse clean
+
+all: module ldmctl selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+ldmctl:
+	$(MAKE) -C tools/ldmctl
+
+ksrc:
+	lab/ksrc.sh $(KSRC)
+
+selftests: ksrc ldmctl
+	$(MAKE) -C selftests KSFT_DIR=$(KSRC)/tools/testing/selftests
+
+deps:
+	lab/deps.sh
+
+# Native tests of ldmctl's own logic.
+unit: ldmctl
+	$(MAKE) -C tools/ldmctl check
+
+lab: all
+	lab/run -- $(CMD)
+
+demo: all
+	lab/run --timeout 900 -- lab/demo.sh
+
+style: ksrc
+	lab/style.sh $(KSRC)
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CHECK=sparse W=1 modules 2>&1 | \
+		tee $(BUILD)/sparse.log; \
+	! grep -E 'warning|error' $(BUILD)/sparse.log
+
+check: all
+	lab/check.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools/ldmctl clean
+	$(MAKE) -C selftests clean
+	rm -rf $(BUILD)
