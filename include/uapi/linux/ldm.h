@@ -34,6 +34,25 @@
  * @LDM_CMD_DOMAIN_DEL: destroy an idle domain; needs %LDM_A_DOMAIN_NAME
  * @LDM_CMD_DOMAIN_GET: doit: one domain by %LDM_A_DOMAIN_NAME; dumpit: all
  *	domains. Replies carry the LDM_A_DOMAIN_* attributes.
+ * @LDM_CMD_MIGRATE_START: start sending a domain: %LDM_A_DOMAIN_NAME,
+ *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
+ *	%LDM_A_MIG_BATCH_BYTES, %LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS,
+ *	%LDM_A_MIG_FLAGS. Creates the domain's batch ring. The session belongs
+ *	to the netlink socket that sent this and ends when that socket closes.
+ * @LDM_CMD_MIGRATE_ROUND: harvest and send the next round of a sending
+ *	session (%LDM_A_DOMAIN_NAME). Returns at once with %LDM_A_MIG_ROUND and
+ *	%LDM_A_MIG_ROUND_PAGES; the round's batches, then a batch flagged
+ *	%LDM_BATCH_F_ROUND_END, appear in the ring.
+ * @LDM_CMD_RECEIVE_START: start receiving into a domain: %LDM_A_DOMAIN_NAME,
+ *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
+ *	%LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_BATCH_BYTES. Same ownership rule.
+ * @LDM_CMD_MIGRATE_STOP: end the session of a domain (%LDM_A_DOMAIN_NAME),
+ *	either side: stops the workers and wipes the key. The ring stays
+ *	mapped, read-only in effect, until unmapped.
+ * @LDM_CMD_MIGRATE_GET: the session of a domain (%LDM_A_DOMAIN_NAME):
+ *	%LDM_A_MIG_STATE, %LDM_A_MIG_ERROR, %LDM_A_MIG_ERROR_MSG,
+ *	%LDM_A_MIG_ROUND, %LDM_A_MIG_TOTALS, %LDM_A_MIG_ROUNDS,
+ *	%LDM_A_MIG_WORKER_STATS.
  * @__LDM_CMD_MAX: internal
  * @LDM_CMD_MAX: highest command number
  *
@@ -44,6 +63,11 @@ enum ldm_cmd {
 	LDM_CMD_DOMAIN_NEW,
 	LDM_CMD_DOMAIN_DEL,
 	LDM_CMD_DOMAIN_GET,
+	LDM_CMD_MIGRATE_START,
+	LDM_CMD_MIGRATE_ROUND,
+	LDM_CMD_RECEIVE_START,
+	LDM_CMD_MIGRATE_STOP,
+	LDM_CMD_MIGRATE_GET,
 
 	__LDM_CMD_MAX,
 	LDM_CMD_MAX = __LDM_CMD_MAX - 1
@@ -64,6 +88,28 @@ enum ldm_cmd {
  * @LDM_A_DOMAIN_OPEN: u32, open files of the device node (reply only)
  * @LDM_A_DOMAIN_MAPPED: u32, memory mappings of the domain (reply only)
  * @LDM_A_DOMAIN_MINOR: u32, minor number of the device node (reply only)
+ * @LDM_A_MIG_KEY: binary, %LDM_KEY_BYTES: the AES-256-GCM batch key
+ * @LDM_A_MIG_SALT: u32, the nonce salt (first 4 bytes of every nonce)
+ * @LDM_A_MIG_WORKERS: u32, worker threads, 1..online CPUs (default: online
+ *	CPUs)
+ * @LDM_A_MIG_BATCH_BYTES: u32, payload bytes per batch, %LDM_BATCH_MIN ..
+ *	%LDM_BATCH_MAX (default %LDM_BATCH_DEFAULT); the same on both sides
+ * @LDM_A_MIG_RAW_THRESHOLD: u32, a page is sent compressed only if that
+ *	takes at most this many bytes, 1..page size (default 7/8 of a page)
+ * @LDM_A_MIG_RING_SLOTS: u32, slots of the ring, a power of two,
+ *	2 * workers .. %LDM_RING_SLOTS_MAX (default 64)
+ * @LDM_A_MIG_FLAGS: u32, &enum ldm_mig_flags
+ * @LDM_A_MIG_ROUND: u32, the round last started
+ * @LDM_A_MIG_ROUND_PAGES: u64, pages to send in that round (reply)
+ * @LDM_A_MIG_STATE: u32, &enum ldm_mig_state
+ * @LDM_A_MIG_ERROR: u32, the positive errno that failed the session, or 0
+ * @LDM_A_MIG_ERROR_MSG: string, what failed, for people
+ * @LDM_A_MIG_TOTALS: nested LDM_A_STAT_*, the whole session
+ * @LDM_A_MIG_ROUNDS: nested; one nested LDM_A_STAT_* set per finished round
+ *	(attribute type = round number + 1)
+ * @LDM_A_MIG_WORKER_STATS: nested; one nested LDM_A_STAT_* set per worker
+ *	(attribute type = worker number + 1)
+ * @LDM_A_MIG_RING_BYTES: u64, bytes to map at %LDM_RING_OFFSET (reply)
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -79,6 +125,22 @@ enum ldm_attr {
 	LDM_A_DOMAIN_OPEN,
 	LDM_A_DOMAIN_MAPPED,
 	LDM_A_DOMAIN_MINOR,
+	LDM_A_MIG_KEY,
+	LDM_A_MIG_SALT,
+	LDM_A_MIG_WORKERS,
+	LDM_A_MIG_BATCH_BYTES,
+	LDM_A_MIG_RAW_THRESHOLD,
+	LDM_A_MIG_RING_SLOTS,
+	LDM_A_MIG_FLAGS,
+	LDM_A_MIG_ROUND,
+	LDM_A_MIG_ROUND_PAGES,
+	LDM_A_MIG_STATE,
+	LDM_A_MIG_ERROR,
+	LDM_A_MIG_ERROR_MSG,
+	LDM_A_MIG_TOTALS,
+	LDM_A_MIG_ROUNDS,
+	LDM_A_MIG_WORKER_STATS,
+	LDM_A_MIG_RING_BYTES,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -95,10 +157,219 @@ enum ldm_domain_state {
 };
 
 /**
+ * enum ldm_stat_attr - counters of a session, a round or a worker
+ * @LDM_A_STAT_UNSPEC: unused
+ * @LDM_A_STAT_PAD: padding
+ * @LDM_A_STAT_PAGES_ZERO: u64, zero pages sent as zero records
+ * @LDM_A_STAT_PAGES_SKIPPED: u64, zero pages not sent at all (round 0)
+ * @LDM_A_STAT_PAGES_LZJB: u64, pages sent LZJB-compressed
+ * @LDM_A_STAT_PAGES_RAW: u64, pages sent as they are
+ * @LDM_A_STAT_BYTES_IN: u64, guest RAM bytes read (or written, receiving)
+ * @LDM_A_STAT_BYTES_OUT: u64, record bytes after compression
+ * @LDM_A_STAT_BATCHES: u64, batches sealed (or opened, receiving)
+ * @LDM_A_STAT_TIME_NS: u64, wall time (rounds: from start to last batch)
+ * @LDM_A_STAT_PAGES_STALE: u64, receiving: records older than the page
+ * @LDM_A_STAT_BUSY_NS: u64, time workers spent working
+ * @LDM_A_STAT_ROUND_BATCHES: u64, receiving: batches the round's
+ *	%LDM_BATCH_F_ROUND_END announced (0 until it arrived)
+ * @__LDM_A_STAT_MAX: internal
+ * @LDM_A_STAT_MAX: highest attribute number
+ */
+enum ldm_stat_attr {
+	LDM_A_STAT_UNSPEC,
+	LDM_A_STAT_PAD,
+	LDM_A_STAT_PAGES_ZERO,
+	LDM_A_STAT_PAGES_SKIPPED,
+	LDM_A_STAT_PAGES_LZJB,
+	LDM_A_STAT_PAGES_RAW,
+	LDM_A_STAT_BYTES_IN,
+	LDM_A_STAT_BYTES_OUT,
+	LDM_A_STAT_BATCHES,
+	LDM_A_STAT_TIME_NS,
+	LDM_A_STAT_PAGES_STALE,
+	LDM_A_STAT_BUSY_NS,
+	LDM_A_STAT_ROUND_BATCHES,
+
+	__LDM_A_STAT_MAX,
+	LDM_A_STAT_MAX = __LDM_A_STAT_MAX - 1
+};
+
+/**
+ * enum ldm_mig_state - state of a domain's migration session
+ * @LDM_MIG_STATE_NONE: no session
+ * @LDM_MIG_STATE_SENDING: a sending session is running
+ * @LDM_MIG_STATE_RECEIVING: a receiving session is running
+ * @LDM_MIG_STATE_FAILED: the session failed; see %LDM_A_MIG_ERROR
+ */
+enum ldm_mig_state {
+	LDM_MIG_STATE_NONE,
+	LDM_MIG_STATE_SENDING,
+	LDM_MIG_STATE_RECEIVING,
+	LDM_MIG_STATE_FAILED,
+};
+
+/**
+ * enum ldm_mig_flags - options of a sending session
+ * @LDM_MIG_F_BASELINE: the design before this one, for benchmarks: one
+ *	worker, every page copied to a bounce buffer first, no zero-page
+ *	detection
+ */
+enum ldm_mig_flags {
+	LDM_MIG_F_BASELINE = 1 << 0,
+};
+
+#define LDM_KEY_BYTES		32
+#define LDM_TAG_BYTES		16
+#define LDM_BATCH_MIN		(16 * 1024)
+#define LDM_BATCH_DEFAULT	(64 * 1024)
+#define LDM_BATCH_MAX		(1024 * 1024)
+#define LDM_RING_SLOTS_DEFAULT	64
+#define LDM_RING_SLOTS_MAX	4096
+
+/*
+ * The batch ring is mapped from the domain's node at this offset, far
+ * above any domain's RAM (a domain is smaller than 1 << 52 bytes).
+ */
+#define LDM_RING_OFFSET		(1ULL << 52)
+
+#define LDM_RING_MAGIC		0x474e524cU	/* "LRNG" */
+
+/**
+ * struct ldm_ring_hdr - first page of the batch ring mapping
+ * @magic: %LDM_RING_MAGIC
+ * @version: %LDM_UAPI_VERSION
+ * @nslots: number of slots, a power of two
+ * @slot_bytes: size of a slot; the largest batch fits in one
+ * @slots_offset: offset of slot 0 from the start of the mapping
+ * @state: &enum ldm_mig_state, written by the kernel
+ * @error: positive errno that failed the session, written by the kernel
+ * @flags: &enum ldm_ring_flags, written by the kernel
+ * @prod: free-running count of slots filled by the producer (the kernel
+ *	when sending, userland when receiving). Slot i is at
+ *	@slots_offset + (i % @nslots) * @slot_bytes.
+ * @pad1: padding, keeps @cons on its own cache line
+ * @cons: free-running count of slots released by the consumer (userland
+ *	when sending, the kernel when receiving)
+ * @pad2: padding to the end of the cache line
+ *
+ * Each side writes its own index with release semantics after it is done
+ * with the slots it covers, and reads the other's with acquire semantics.
+ * The kernel checks every index userland writes (cons may only move
+ * forward and never past prod; prod may only move forward and never more
+ * than @nslots past cons); a bad index fails the session.
+ */
+struct ldm_ring_hdr {
+	__u32 magic;
+	__u32 version;
+	__u32 nslots;
+	__u32 slot_bytes;
+	__u32 slots_offset;
+	__u32 state;
+	__u32 error;
+	__u32 flags;
+	__u64 prod;
+	__u8 pad1[24];
+	__u64 cons;
+	__u8 pad2[56];
+};
+
+/**
+ * enum ldm_ring_flags - ring state bits
+ * @LDM_RING_F_NEED_WAKEUP: a kernel producer waits for free slots; after
+ *	moving @cons, call %LDM_IOC_RING_KICK
+ */
+enum ldm_ring_flags {
+	LDM_RING_F_NEED_WAKEUP = 1 << 0,
+};
+
+#define LDM_BATCH_MAGIC		0x424d444cU	/* "LDMB" */
+#define LDM_BATCH_VERSION	1
+
+/**
+ * struct ldm_batch_hdr - header of a batch, authenticated, not encrypted
+ * @magic: %LDM_BATCH_MAGIC
+ * @version: %LDM_BATCH_VERSION
+ * @flags: &enum ldm_batch_flags
+ * @round: the round the batch belongs to
+ * @nrecords: records in the payload
+ * @seq: batch sequence number; the nonce is the session salt (4 bytes,
+ *	little-endian) followed by @seq (8 bytes, little-endian), so no two
+ *	batches of a session share one
+ * @payload_bytes: encrypted bytes following this header; the 16-byte tag
+ *	follows them
+ * @page_size: page size of the sending domain
+ *
+ * All fields are little-endian. On the wire and in a ring slot a batch is
+ * this header (the AEAD's associated data), the encrypted payload, and the
+ * tag. The payload is @nrecords &struct ldm_record, each followed by its
+ * data and padded to 8 bytes; a %LDM_BATCH_F_ROUND_END batch instead holds
+ * one &struct ldm_round_end.
+ */
+struct ldm_batch_hdr {
+	__le32 magic;
+	__le16 version;
+	__le16 flags;
+	__le32 round;
+	__le32 nrecords;
+	__le64 seq;
+	__le32 payload_bytes;
+	__le32 page_size;
+};
+
+/**
+ * enum ldm_batch_flags - kinds of batches
+ * @LDM_BATCH_F_ROUND_END: the last batch of a round, see
+ *	&struct ldm_round_end
+ */
+enum ldm_batch_flags {
+	LDM_BATCH_F_ROUND_END = 1 << 0,
+};
+
+/**
+ * enum ldm_record_kind - how a page travels
+ * @LDM_REC_ZERO: the page is all zeroes; no data
+ * @LDM_REC_LZJB: LZJB-compressed page
+ * @LDM_REC_RAW: the page as it is
+ */
+enum ldm_record_kind {
+	LDM_REC_ZERO = 1,
+	LDM_REC_LZJB = 2,
+	LDM_REC_RAW = 3,
+};
+
+/**
+ * struct ldm_record - one page in a batch payload
+ * @page: page index in the domain
+ * @round: the round the page was read in; a receiver applies a record
+ *	only if no newer round of the page was applied already
+ * @len: bytes of data following the record (0 for %LDM_REC_ZERO, the page
+ *	size for %LDM_REC_RAW)
+ * @kind: &enum ldm_record_kind
+ * @pad: zero
+ */
+struct ldm_record {
+	__le64 page;
+	__le32 round;
+	__le32 len;
+	__u8 kind;
+	__u8 pad[7];
+};
+
+/**
+ * struct ldm_round_end - payload of a %LDM_BATCH_F_ROUND_END batch
+ * @batches: batches of the round, this one included
+ * @pages: pages sent in the round (records)
+ */
+struct ldm_round_end {
+	__le64 batches;
+	__le64 pages;
+};
+
+/**
  * struct ldm_harvest - argument of %LDM_IOC_HARVEST
- * @bitmap: user address of a bitmap with one bit per page of the domain,
- *	little-endian bit order within 64-bit words (bit i of word w is page
- *	64 * w + i)
+ * @bitmap: user address of a bitmap of u64 words in host byte order, one
+ *	bit per page of the domain: bit i (value 1 << i) of word w is page
+ *	64 * w + i
  * @bitmap_bytes: size of that buffer; at least 8 * ceil(pages / 64)
  * @dirty: out: number of pages reported
  * @flags: must be 0
@@ -119,5 +390,11 @@ struct ldm_harvest {
 
 #define LDM_IOC_MAGIC		0xd6
 #define LDM_IOC_HARVEST		_IOWR(LDM_IOC_MAGIC, 1, struct ldm_harvest)
+/*
+ * Tell the kernel the ring moved: a sending session's consumer released
+ * slots (needed only when %LDM_RING_F_NEED_WAKEUP is set), or a receiving
+ * session's producer filled some. No argument.
+ */
+#define LDM_IOC_RING_KICK	_IO(LDM_IOC_MAGIC, 2)
 
 #endif /* _UAPI_LINUX_LDM_H */

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device nodes /dev/ldm/<domain>.
+ *
+ * An emulator maps guest RAM from the node:
+ *   -object memory-backend-file,mem-path=/dev/ldm/<domain>,share=on,size=...
+ * lseek(SEEK_END) gives the size; mmap(MAP_SHARED) maps the pages.
+ *
+ * Pages are handed to the fault handler one at a time (vmf->page), never
+ * inserted at mmap time: a PTE is first installed read-only (the VMA has a
+ * page_mkwrite handler, so the core write-protects shared mappings), and
+ * the first write to each page goes through page_mkwrite, which is where
+ * dirty tracking sees it. No VM_PFNMAP/VM_MIXEDMAP: these are ordinary
+ * refcounted pages.
+ *
+ * Every open file of a domain uses the domain's own inode mapping
+ * (filp->f_mapping), as DRM does, so all VMAs of the domain sit in one
+ * address_space and one wp_shared_mapping_range() re-arms them all. The
+ * inodes come from a private pseudo filesystem.
+ */
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+
+#include <uapi/linux/ldm.h>
+
+#include "chardev.h"
+#include "dirty.h"
+#include "domain.h"
+#include "receive.h"
+#include "ring.h"
+#include "session.h"
+
+#define LDM_FS_MAGIC	0x6c646d21	/* "ldm!" */
+
+static struct vfsmount *ldm_mnt;
+static dev_t ldm_devt;
+static struct cdev ldm_cdev;
+static struct class *ldm_class;
+
+static int ldm_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, LDM_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No .owner: kern_mount() pins the filesystem type, which would hold a
+ * reference on the module for as long as it is loaded, and rmmod would
+ * never succeed.
+ */
+static struct file_system_type ldm_fs_type = {
+	.name = "ldm",
+	.init_fs_context = ldm_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/**
+ * ldm_chardev_new_inode() - a private inode for a new domain
+ * @size: the domain size, reported as the inode size
+ *
+ * Return: the inode (released with iput()), or an ERR_PTR.
+ */
+struct inode *ldm_chardev_new_inode(u64 size)
+{
+	struct inode *inode = alloc_anon_inode(ldm_mnt->mnt_sb);
+
+	if (!IS_ERR(inode))
+		inode->i_size = size;
+	return inode;
+}
+
+static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
+{
+	struct ldm_domain *dom = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= dom->npages)
+		return VM_FAULT_SIGBUS;
+
+	page = ldm_mem_get_page(&dom->mem, vmf->pgoff);
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+/*
+ * These pages have no ->mapping, so the core cannot tell whether a page
+ * it would lock itself was truncated meanwhile and would retry the fault
+ * for ever: lock it here and say so with VM_FAULT_LOCKED. The core keeps it
+ * locked until the writable PTE is in place (see dirty.c).
+ */
+static vm_fault_t ldm_vm_page_mkwrite(struct vm_fault *vmf)
+{
+	struct ldm_domain *dom = vmf->vma->vm_private_data;
+	struct page *page = vmf->page;
+
+	lock_page(page);
+	ldm_dirty_mark(&dom->dirty, page, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+static void ldm_vm_open(struct vm_area_struct *vma)
+{
+	struct ldm_domain *dom = vma->vm_private_data;
+
+	atomic_inc(&dom->nr_mapped);
+}
+
+static void ldm_vm_close(struct vm_area_struct *vma)
+{
+	struct ldm_domain *dom = vma->vm_private_data;
+
+	atomic_dec(&dom->nr_mapped);
+}
+
+static const struct vm_operations_struct ldm_vm_ops = {
+	.open = ldm_vm_open,
+	.close = ldm_vm_close,
+	.fault = ldm_vm_fault,
+	.page_mkwrite = ldm_vm_page_mkwrite,
+};
+
+/* The batch ring of the domain's session, at LDM_RING_OFFSET. */
+static int ldm_fop_mmap_ring(struct ldm_domain *dom, struct vm_area_struct *vma)
+{
+	int err = -ENODEV;
+
+	mutex_lock(&dom->session_lock);
+	if (dom->session)
+		err = ldm_ring_mmap(dom->session->ring, vma);
+	mutex_unlock(&dom->session_lock);
+	return err;
+}
+
+static int ldm_fop_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct ldm_domain *dom = file->private_data;
+	unsigned long pages = vma_pages(vma);
+
+	if (vma->vm_pgoff == LDM_RING_OFFSET >> PAGE_SHIFT)
+		return ldm_fop_mmap_ring(dom, vma);
+
+	/* A private mapping would hide the guest's writes from tracking. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= dom->npages || pages > dom->npages - vma->vm_pgoff)
+		return -EINVAL;
+
+	vma->vm_flags |= VM_DONTEXPAND;
+	vma->vm_private_data = dom;
+	vma->vm_ops = &ldm_vm_ops;
+	ldm_vm_open(vma);
+	return 0;
+}
+
+static loff_t ldm_fop_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct ldm_domain *dom = file->private_data;
+
+	return fixed_size_llseek(file, offset, whence, dom->size);
+}
+
+static long ldm_ring_kick_ioctl(struct ldm_domain *dom)
+{
+	struct ldm_session *s;
+	int err = 0;
+
+	mutex_lock(&dom->session_lock);
+	s = dom->session;
+	if (!s)
+		err = -ENODEV;
+	else if (s->sending)
+		ldm_ring_kick(s->ring);
+	else
+		err = ldm_receive_kick(s);
+	mutex_unlock(&dom->session_lock);
+	return err;
+}
+
+static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct ldm_domain *dom = file->private_data;
+
+	switch (cmd) {
+	case LDM_IOC_HARVEST:
+		return ldm_dirty_ioctl_harvest(dom, (void __user *)arg);
+	case LDM_IOC_RING_KICK:
+		return ldm_ring_kick_ioctl(dom);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static __poll_t ldm_fop_poll(struct file *file, poll_table *wait)
+{
+	struct ldm_domain *dom = file->private_data;
+	__poll_t mask;
+
+	mutex_lock(&dom->session_lock);
+	if (dom->session) {
+		mask = ldm_ring_poll(dom->session->ring, file, wait,
+				     dom->session->sending);
+	} else {
+		poll_wait(file, &dom->poll_wq, wait);
+		mask = EPOLLERR;
+	}
+	mutex_unlock(&dom->session_lock);
+	return mask;
+}
+
+static int ldm_fop_open(struct inode *inode, struct file *file)
+{
+	struct ldm_domain *dom = ldm_domain_open(iminor(inode));
+
+	if (!dom)
+		return -ENXIO;
+	file->private_data = dom;
+	file->f_mapping = dom->inode->i_mapping;
+	return 0;
+}
+
+static int ldm_fop_release(struct inode *inode, struct file *file)
+{
+	ldm_domain_close(file->private_data);
+	return 0;
+}
+
+static const struct file_operations ldm_fops = {
+	.owner = THIS_MODULE,
+	.open = ldm_fop_open,
+	.release = ldm_fop_release,
+	.llseek = ldm_fop_llseek,
+	.mmap = ldm_fop_mmap,
+	.unlocked_ioctl = ldm_fop_ioctl,
+	.poll = ldm_fop_poll,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/**
+ * ldm_chardev_add() - create /dev/ldm/<name> for a domain
+ * @dom: the domain, with its id allocated
+ *
+ * Return: the device, or an ERR_PTR.
+ */
+struct device *ldm_chardev_add(struct ldm_domain *dom)
+{
+	return device_create(ldm_class, NULL, MKDEV(MAJOR(ldm_devt), dom->id),
+			     dom, "%s", dom->name);
+}
+
+/**
+ * ldm_chardev_remove() - remove a domain's node; open files stay valid
+ * @dom: the domain
+ */
+void ldm_chardev_remove(struct ldm_domain *dom)
+{
+	device_destroy(ldm_class, MKDEV(MAJOR(ldm_devt), dom->id));
+}
+
+/* Nodes live in /dev/ldm/ and only root may map guest RAM. */
+static char *ldm_devnode(struct device *dev, umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return kasprintf(GFP_KERNEL, "ldm/%s", dev_name(dev));
+}
+
+/**
+ * ldm_chardev_init() - register the device class, region and inode fs
+ *
+ * Return: 0 or -errno.
+ */
+int ldm_chardev_init(void)
+{
+	int err;
+
+	ldm_mnt = kern_mount(&ldm_fs_type);
+	if (IS_ERR(ldm_mnt))
+		return PTR_ERR(ldm_mnt);
+
+	err = alloc_chrdev_region(&ldm_devt, 0, LDM_MAX_DOMAINS, "ldm");
+	if (err)
+		goto err_unmount;
+
+	cdev_init(&ldm_cdev, &ldm_fops);
+	ldm_cdev.owner = THIS_MODULE;
+	err = cdev_add(&ldm_cdev, ldm_devt, LDM_MAX_DOMAINS);
+	if (err)
+		goto err_unregister_region;
+
+	/*
+	 * The class name must not end in "dax": QEMU would then read the size
+	 * from sysfs instead of using lseek().
+	 */
+	ldm_class = class_create(THIS_MODULE, "ldm");
+	if (IS_ERR(ldm_class)) {
+		err = PTR_ERR(ldm_class);
+		goto err_del_cdev;
+	}
+	ldm_class->devnode = ldm_devnode;
+	return 0;
+
+err_del_cdev:
+	cdev_del(&ldm_cdev);
+err_unregister_region:
+	unregister_chrdev_region(ldm_devt, LDM_MAX_DOMAINS);
+err_unmount:
+	kern_unmount(ldm_mnt);
+	return err;
+}
+
+/**
+ * ldm_chardev_uninit() - undo ldm_chardev_init(); every domain is gone
+ */
+void ldm_chardev_uninit(void)
+{
+	class_destroy(ldm_class);
+	cdev_del(&ldm_cdev);
+	unregister_chrdev_region(ldm_devt, LDM_MAX_DOMAINS);
+	kern_unmount(ldm_mnt);
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Domains: lifetime, lookup and limits.
+ *
+ * The domain table maps an id (also the minor of the device node) to a
+ * domain. Create and destroy change it under ldm_domains_lock; open looks
+ * up under the same lock, so destroy's "is anybody using it" check and the
+ * removal from the table are atomic with respect to new opens. A domain
+ * outlives its removal while files or lookups still hold references.
+ */
+
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "chardev.h"
+#include "domain.h"
+#include "session.h"
+
+static unsigned int max_domain_mib = 65536;
+module_param(max_domain_mib, uint, 0644);
+MODULE_PARM_DESC(max_domain_mib, "Largest domain that can be created, in MiB");
+
+/* Guards ldm_domains and each domain's membership in it. */
+static DEFINE_MUTEX(ldm_domains_lock);
+static DEFINE_XARRAY_ALLOC(ldm_domains);
+
+/**
+ * ldm_domain_max_size() - the largest size a new domain may have
+ *
+ * Return: max_domain_mib in bytes.
+ */
+u64 ldm_domain_max_size(void)
+{
+	return (u64)READ_ONCE(max_domain_mib) << 20;
+}
+
+static void ldm_domain_free(struct kref *ref)
+{
+	struct ldm_domain *dom = container_of(ref, struct ldm_domain, ref);
+
+	iput(dom->inode);
+	ldm_dirty_free(&dom->dirty);
+	ldm_mem_free(&dom->mem);
+	mutex_destroy(&dom->session_lock);
+	kfree(dom);
+}
+
+/**
+ * ldm_domain_put() - drop a reference
+ * @dom: the domain
+ */
+void ldm_domain_put(struct ldm_domain *dom)
+{
+	kref_put(&dom->ref, ldm_domain_free);
+}
+
+/* Caller holds ldm_domains_lock. */
+static struct ldm_domain *ldm_domain_find(const char *name)
+{
+	struct ldm_domain *dom;
+	unsigned long id;
+
+	xa_for_each(&ldm_domains, id, dom)
+		if (!strcmp(dom->name, name))
+			return dom;
+	return NULL;
+}
+
+/**
+ * ldm_domain_create() - create a domain and its device node
+ * @name: a valid name (checked by the caller), at most LDM_NAME_MAX - 1
+ * @size: guest RAM size in bytes, non-zero, page-aligned, within limits
+ * @extack: where to say why it failed
+ *
+ * Return: 0, -EEXIST, -ENOSPC when the table is full, or -ENOMEM.
+ */
+int ldm_domain_create(const char *name, u64 size,
+		      struct netlink_ext_ack *extack)
+{
+	struct ldm_domain *dom;
+	int err;
+
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	if (!dom)
+		return -ENOMEM;
+	kref_init(&dom->ref);
+	strscpy(dom->name, name, sizeof(dom->name));
+	dom->size = size;
+	dom->npages = size >> PAGE_SHIFT;
+	dom->state = LDM_DOMAIN_STATE_ACTIVE;
+	atomic_set(&dom->nr_open, 0);
+	atomic_set(&dom->nr_mapped, 0);
+	mutex_init(&dom->session_lock);
+	init_waitqueue_head(&dom->poll_wq);
+	ldm_mem_init(&dom->mem, dom->npages);
+
+	err = ldm_dirty_init(&dom->dirty, dom->npages);
+	if (err)
+		goto err_free_dom;
+
+	dom->inode = ldm_chardev_new_inode(size);
+	if (IS_ERR(dom->inode)) {
+		err = PTR_ERR(dom->inode);
+		goto err_free_dirty;
+	}
+
+	mutex_lock(&ldm_domains_lock);
+	if (ldm_domain_find(name)) {
+		NL_SET_ERR_MSG(extack, "domain already exists");
+		err = -EEXIST;
+		goto err_unlock;
+	}
+	err = xa_alloc(&ldm_domains, &dom->id, dom,
+		       XA_LIMIT(0, LDM_MAX_DOMAINS - 1), GFP_KERNEL);
+	if (err == -EBUSY) {
+		NL_SET_ERR_MSG(extack, "too many domains");
+		err = -ENOSPC;
+	}
+	if (err)
+		goto err_unlock;
+
+	dom->dev = ldm_chardev_add(dom);
+	if (IS_ERR(dom->dev)) {
+		err = PTR_ERR(dom->dev);
+		NL_SET_ERR_MSG(extack, "cannot create the device node");
+		goto err_erase;
+	}
+	mutex_unlock(&ldm_domains_lock);
+	return 0;
+
+err_erase:
+	xa_erase(&ldm_domains, dom->id);
+err_unlock:
+	mutex_unlock(&ldm_domains_lock);
+	iput(dom->inode);
+err_free_dirty:
+	ldm_dirty_free(&dom->dirty);
+err_free_dom:
+	kfree(dom);
+	return err;
+}
+
+/* Caller holds ldm_domains_lock and has checked the domain is idle. */
+static void ldm_domain_remove(struct ldm_domain *dom)
+{
+	xa_erase(&ldm_domains, dom->id);
+	ldm_chardev_remove(dom);
+	dom->dev = NULL;
+	ldm_domain_put(dom);
+}
+
+/**
+ * ldm_domain_destroy() - destroy an idle domain
+ * @name: its name
+ * @extack: where to say why it failed
+ *
+ * A domain with an open file or a mapping is refused: its RAM is in use.
+ *
+ * Return: 0, -ENOENT or -EBUSY.
+ */
+int ldm_domain_destroy(const char *name, struct netlink_ext_ack *extack)
+{
+	struct ldm_domain *dom;
+	int err = 0;
+
+	mutex_lock(&ldm_domains_lock);
+	dom = ldm_domain_find(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(extack, "no such domain");
+		err = -ENOENT;
+	} else if (atomic_read(&dom->nr_open)) {
+		NL_SET_ERR_MSG(extack, "domain is open or mapped");
+		err = -EBUSY;
+	} else if (ldm_session_active(dom)) {
+		NL_SET_ERR_MSG(extack, "domain has a migration session");
+		err = -EBUSY;
+	} else {
+		ldm_domain_remove(dom);
+	}
+	mutex_unlock(&ldm_domains_lock);
+	return err;
+}
+
+/**
+ * ldm_domain_get() - look a domain up by name
+ * @name: its name
+ *
+ * Return: the domain with a reference the caller drops with
+ * ldm_domain_put(), or NULL.
+ */
+struct ldm_domain *ldm_domain_get(const char *name)
+{
+	struct ldm_domain *dom;
+
+	mutex_lock(&ldm_domains_lock);
+	dom = ldm_domain_find(name);
+	if (dom)
+		kref_get(&dom->ref);
+	mutex_unlock(&ldm_domains_lock);
+	return dom;
+}
+
+/**
+ * ldm_domain_get_next() - iterate over domains, for dumps
+ * @id: in: the first id to consider; out: the id of the domain returned
+ *
+ * Return: the domain with the lowest id >= *@id, with a reference, or NULL.
+ */
+struct ldm_domain *ldm_domain_get_next(unsigned long *id)
+{
+	struct ldm_domain *dom;
+
+	mutex_lock(&ldm_domains_lock);
+	dom = xa_find(&ldm_domains, id, ULONG_MAX, XA_PRESENT);
+	if (dom)
+		kref_get(&dom->ref);
+	mutex_unlock(&ldm_domains_lock);
+	return dom;
+}
+
+/**
+ * ldm_domain_open() - account an open file of a domain's device node
+ * @minor: minor number of the node
+ *
+ * Return: the domain, with a reference the file holds until
+ * ldm_domain_close(), or NULL if the domain is gone.
+ */
+struct ldm_domain *ldm_domain_open(unsigned int minor)
+{
+	struct ldm_domain *dom;
+
+	mutex_lock(&ldm_domains_lock);
+	dom = xa_load(&ldm_domains, minor);
+	if (dom) {
+		kref_get(&dom->ref);
+		atomic_inc(&dom->nr_open);
+	}
+	mutex_unlock(&ldm_domains_lock);
+	return dom;
+}
+
+/**
+ * ldm_domain_close() - undo ldm_domain_open()
+ * @dom: the domain
+ */
+void ldm_domain_close(struct ldm_domain *dom)
+{
+	atomic_dec(&dom->nr_open);
+	ldm_domain_put(dom);
+}
+
+/**
+ * ldm_domain_uninit() - destroy every domain, at module unload
+ *
+ * No file can be open: each holds a module reference.
+ */
+void ldm_domain_uninit(void)
+{
+	struct ldm_domain *dom;
+	unsigned long id;
+
+	mutex_lock(&ldm_domains_lock);
+	xa_for_each(&ldm_domains, id, dom) {
+		WARN_ON_ONCE(atomic_read(&dom->nr_open));
+		ldm_session_stop(dom);
+		ldm_domain_remove(dom);
+	}
+	mutex_unlock(&ldm_domains_lock);
+	xa_destroy(&ldm_domains);
+}

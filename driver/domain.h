@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Domains: lifetime, lookup and limits.
+ */
+#ifndef _LDM_DOMAIN_H
+#define _LDM_DOMAIN_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/netlink.h>
+#include <linux/types.h>
+
+#include <uapi/linux/ldm.h>
+
+#include "dirty.h"
+#include "mem.h"
+
+/* Domains at once; also the number of minors of the device region. */
+#define LDM_MAX_DOMAINS	256
+
+struct device;
+struct inode;
+struct ldm_session;
+
+/**
+ * struct ldm_domain - one domain: guest RAM and its tracking
+ * @ref: references: one from the domain table while the domain exists,
+ *	one per open file, and short-lived ones from lookups
+ * @id: index in the domain table, also the minor of the device node;
+ *	may be reused once the domain is destroyed
+ * @name: NUL-terminated name, as in /dev/ldm/<name>
+ * @size: guest RAM size in bytes, a multiple of PAGE_SIZE
+ * @npages: @size in pages
+ * @state: &enum ldm_domain_state
+ * @mem: the pages
+ * @dirty: which pages were written since the last harvest
+ * @inode: private inode whose i_mapping every open file of the domain
+ *	uses, so that all mappings of the domain hang off one address_space
+ * @dev: the device behind /dev/ldm/<name>; NULL once destroyed
+ * @nr_open: open files. Incremented under the domain table lock, so that
+ *	destroy, which checks it under that lock, cannot race with open.
+ * @nr_mapped: VMAs mapping the domain; each also holds an open file
+ * @session_lock: guards @session: starting, stopping and using it from
+ *	netlink and from the device node
+ * @session: the migration session (sending or receiving), or NULL
+ * @poll_wq: poll() on the node waits here; it lives as long as the domain
+ *	because files (and so epoll entries) hold the domain
+ */
+struct ldm_domain {
+	struct kref ref;
+	u32 id;
+	char name[LDM_NAME_MAX];
+	u64 size;
+	pgoff_t npages;
+	enum ldm_domain_state state;
+	struct ldm_mem mem;
+	struct ldm_dirty dirty;
+	struct inode *inode;
+	struct device *dev;
+	atomic_t nr_open;
+	atomic_t nr_mapped;
+	struct mutex session_lock;	/* see above */
+	struct ldm_session *session;
+	wait_queue_head_t poll_wq;
+};
+
+int ldm_domain_create(const char *name, u64 size,
+		      struct netlink_ext_ack *extack);
+int ldm_domain_destroy(const char *name, struct netlink_ext_ack *extack);
+struct ldm_domain *ldm_domain_get(const char *name);
+struct ldm_domain *ldm_domain_get_next(unsigned long *id);
+struct ldm_domain *ldm_domain_open(unsigned int minor);
+void ldm_domain_close(struct ldm_domain *dom);
+void ldm_domain_put(struct ldm_domain *dom);
+u64 ldm_domain_max_size(void);
+
+void ldm_domain_uninit(void);
+
+#endif /* _LDM_DOMAIN_H */

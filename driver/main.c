@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ldm: live-migration accelerator for emulated domains.
+ *
+ * Module init and exit only: each concern sets itself up in its own file,
+ * in dependency order, and is torn down in reverse.
+ */
+
+#include <linux/module.h>
+
+#include <uapi/linux/ldm.h>
+
+#include "chardev.h"
+#include "domain.h"
+#include "netlink.h"
+#include "queueing.h"
+
+static int __init ldm_init(void)
+{
+	int err;
+
+	err = ldm_queueing_init();
+	if (err)
+		return err;
+
+	err = ldm_chardev_init();
+	if (err)
+		goto err_uninit_queueing;
+
+	/* Last: requests may create domains as soon as the family exists. */
+	err = ldm_netlink_init();
+	if (err)
+		goto err_uninit_chardev;
+
+	pr_info("ldm: loaded, user ABI version %d\n", LDM_UAPI_VERSION);
+	return 0;
+
+err_uninit_chardev:
+	ldm_chardev_uninit();
+err_uninit_queueing:
+	ldm_queueing_uninit();
+	return err;
+}
+
+static void __exit ldm_exit(void)
+{
+	ldm_netlink_uninit();
+	ldm_domain_uninit();
+	ldm_chardev_uninit();
+	ldm_queueing_uninit();
+}
+
+module_init(ldm_init);
+module_exit(ldm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("ldm: guest RAM and live migration for emulated domains");
+MODULE_AUTHOR("The ldm developers");

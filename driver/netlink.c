@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "ldm" generic netlink family: create, destroy and describe domains.
+ *
+ * Every request is untrusted: attributes are typed by per-op policies,
+ * validated strictly (resv_start_op = 0), and every refusal carries an
+ * extack message naming what is wrong, which ldmctl prints. Every op needs
+ * CAP_NET_ADMIN. Domains are global, not per network namespace: the family
+ * is reachable from any namespace so that the lab's two "hosts" (two
+ * namespaces of one kernel) can each drive it.
+ */
+
+#include <linux/mm.h>
+#include <net/genetlink.h>
+
+#include <uapi/linux/ldm.h>
+
+#include "domain.h"
+#include "netlink.h"
+#include "ring.h"
+#include "session.h"
+#include "snapshot.h"
+
+static struct genl_family ldm_genl_family;
+
+static const struct nla_policy ldm_domain_new_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+	[LDM_A_DOMAIN_SIZE] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy ldm_domain_name_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+};
+
+static const struct nla_policy ldm_session_start_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+	[LDM_A_MIG_KEY] = NLA_POLICY_EXACT_LEN(LDM_KEY_BYTES),
+	[LDM_A_MIG_SALT] = { .type = NLA_U32 },
+	[LDM_A_MIG_WORKERS] = { .type = NLA_U32 },
+	[LDM_A_MIG_BATCH_BYTES] = { .type = NLA_U32 },
+	[LDM_A_MIG_RAW_THRESHOLD] = { .type = NLA_U32 },
+	[LDM_A_MIG_RING_SLOTS] = { .type = NLA_U32 },
+	[LDM_A_MIG_FLAGS] = { .type = NLA_U32 },
+};
+
+/*
+ * A name becomes a file name under /dev/ldm/ and a sysfs entry, so only a
+ * conservative character set, and never "." or "..". The policy has no
+ * length limit so that an overlong name gets its own message here.
+ */
+static int ldm_nl_get_name(struct genl_info *info, char name[LDM_NAME_MAX])
+{
+	struct nlattr *attr = info->attrs[LDM_A_DOMAIN_NAME];
+	struct netlink_ext_ack *extack = info->extack;
+	const char *s;
+	size_t len, i;
+
+	if (!attr) {
+		NL_SET_ERR_MSG(extack, "missing domain name");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, LDM_A_DOMAIN_NAME);
+		return -EINVAL;
+	}
+	s = nla_data(attr);
+	len = strlen(s);
+	if (!len) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "domain name is empty");
+		return -EINVAL;
+	}
+	if (len >= LDM_NAME_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "domain name is longer than 31 bytes");
+		return -ENAMETOOLONG;
+	}
+	for (i = 0; i < len; i++) {
+		/* Not isalnum(): the kernel's takes Latin-1 letters too. */
+		if (!(s[i] >= 'a' && s[i] <= 'z') &&
+		    !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') &&
+		    s[i] != '_' && s[i] != '.' && s[i] != '-') {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "domain name may only contain A-Z, a-z, 0-9, '_', '.' and '-'");
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(s, ".") || !strcmp(s, "..")) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "domain name cannot be '.' or '..'");
+		return -EINVAL;
+	}
+	memcpy(name, s, len + 1);
+	return 0;
+}
+
+static int ldm_nl_fill_domain(struct sk_buff *skb, struct ldm_domain *dom,
+			      u32 portid, u32 seq, int flags)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &ldm_genl_family, flags,
+			  LDM_CMD_DOMAIN_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	if (nla_put_string(skb, LDM_A_DOMAIN_NAME, dom->name) ||
+	    nla_put_u64_64bit(skb, LDM_A_DOMAIN_SIZE, dom->size, LDM_A_PAD) ||
+	    nla_put_u32(skb, LDM_A_DOMAIN_PAGE_SIZE, PAGE_SIZE) ||
+	    nla_put_u64_64bit(skb, LDM_A_DOMAIN_RESIDENT,
+			      atomic_long_read(&dom->mem.resident), LDM_A_PAD) ||
+	    nla_put_u64_64bit(skb, LDM_A_DOMAIN_DIRTY,
+			      ldm_dirty_count(&dom->dirty), LDM_A_PAD) ||
+	    nla_put_u32(skb, LDM_A_DOMAIN_STATE, dom->state) ||
+	    nla_put_u32(skb, LDM_A_DOMAIN_OPEN, atomic_read(&dom->nr_open)) ||
+	    nla_put_u32(skb, LDM_A_DOMAIN_MAPPED,
+			atomic_read(&dom->nr_mapped)) ||
+	    nla_put_u32(skb, LDM_A_DOMAIN_MINOR, dom->id)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int ldm_nl_domain_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	char name[LDM_NAME_MAX];
+	struct nlattr *attr;
+	u64 size;
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+
+	attr = info->attrs[LDM_A_DOMAIN_SIZE];
+	if (!attr) {
+		NL_SET_ERR_MSG(extack, "missing domain size");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, LDM_A_DOMAIN_SIZE);
+		return -EINVAL;
+	}
+	size = nla_get_u64(attr);
+	if (!size) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "domain size is zero");
+		return -EINVAL;
+	}
+	if (!PAGE_ALIGNED(size)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "domain size is not a multiple of the page size");
+		return -EINVAL;
+	}
+	if (size > ldm_domain_max_size()) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "domain size exceeds the max_domain_mib module parameter");
+		return -ERANGE;
+	}
+
+	return ldm_domain_create(name, size, extack);
+}
+
+static int ldm_nl_domain_del(struct sk_buff *skb, struct genl_info *info)
+{
+	char name[LDM_NAME_MAX];
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+	return ldm_domain_destroy(name, info->extack);
+}
+
+static int ldm_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	struct sk_buff *msg;
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return -ENOENT;
+	}
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out_put;
+	}
+	err = ldm_nl_fill_domain(msg, dom, info->snd_portid, info->snd_seq, 0);
+	if (err) {
+		nlmsg_free(msg);
+		goto out_put;
+	}
+	err = genlmsg_reply(msg, info);
+out_put:
+	ldm_domain_put(dom);
+	return err;
+}
+
+/* cb->args[0]: the id of the next domain to send. */
+static int ldm_nl_domain_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned long id = cb->args[0];
+	struct ldm_domain *dom;
+	int err;
+
+	while ((dom = ldm_domain_get_next(&id))) {
+		err = ldm_nl_fill_domain(skb, dom,
+					 NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		ldm_domain_put(dom);
+		if (err)
+			break;	/* skb full: resume at this domain */
+		id++;
+	}
+	cb->args[0] = id;
+	return skb->len;
+}
+
+/* An optional u32 attribute, or its default. */
+static u32 ldm_nl_u32(struct genl_info *info, int type, u32 def)
+{
+	return info->attrs[type] ? nla_get_u32(info->attrs[type]) : def;
+}
+
+static int ldm_nl_session_params(struct genl_info *info, bool sending,
+				 struct ldm_session_params *p)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **a = info->attrs;
+
+	if (!a[LDM_A_MIG_KEY] || !a[LDM_A_MIG_SALT]) {
+		NL_SET_ERR_MSG(extack, "missing key or salt");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, a[LDM_A_MIG_KEY] ?
+				     LDM_A_MIG_SALT : LDM_A_MIG_KEY);
+		return -EINVAL;
+	}
+	p->key = nla_data(a[LDM_A_MIG_KEY]);
+	p->salt = nla_get_u32(a[LDM_A_MIG_SALT]);
+	p->flags = ldm_nl_u32(info, LDM_A_MIG_FLAGS, 0);
+	p->workers = ldm_nl_u32(info, LDM_A_MIG_WORKERS, num_online_cpus());
+	p->batch_bytes = ldm_nl_u32(info, LDM_A_MIG_BATCH_BYTES,
+				    LDM_BATCH_DEFAULT);
+	p->raw_threshold = ldm_nl_u32(info, LDM_A_MIG_RAW_THRESHOLD,
+				      PAGE_SIZE / 8 * 7);
+
+	if (p->flags & ~LDM_MIG_F_BASELINE || (!sending && p->flags)) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_FLAGS],
+				    "unknown migration flags");
+		return -EINVAL;
+	}
+	if (p->flags & LDM_MIG_F_BASELINE)
+		p->workers = 1;
+	p->ring_slots = ldm_nl_u32(info, LDM_A_MIG_RING_SLOTS,
+				   max_t(u32, LDM_RING_SLOTS_DEFAULT,
+					 roundup_pow_of_two(2 * p->workers)));
+	if (!p->workers || p->workers > num_online_cpus()) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_WORKERS],
+				    "workers must be 1 to the number of online CPUs");
+		return -EINVAL;
+	}
+	if (p->batch_bytes < LDM_BATCH_MIN || p->batch_bytes > LDM_BATCH_MAX ||
+	    p->batch_bytes < sizeof(struct ldm_record) + PAGE_SIZE) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_BATCH_BYTES],
+				    "batch size out of range");
+		return -EINVAL;
+	}
+	if (!p->raw_threshold || p->raw_threshold > PAGE_SIZE) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_RAW_THRESHOLD],
+				    "raw threshold must be 1 to the page size");
+		return -EINVAL;
+	}
+	if (!is_power_of_2(p->ring_slots) ||
+	    p->ring_slots < 2 * p->workers ||
+	    p->ring_slots > LDM_RING_SLOTS_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_RING_SLOTS],
+				    "ring slots must be a power of two, at least twice the workers");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int ldm_nl_session_start(struct sk_buff *skb, struct genl_info *info,
+				bool sending)
+{
+	struct ldm_session_params p;
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (!err)
+		err = ldm_nl_session_params(info, sending, &p);
+	if (err)
+		goto out_wipe;
+
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		err = -ENOENT;
+		goto out_wipe;
+	}
+	err = ldm_session_start(dom, sending, &p, genl_info_net(info),
+				info->snd_portid, info->extack);
+	ldm_domain_put(dom);
+
+out_wipe:
+	/* The key lives in the tfm only; do not leave it in the skb. */
+	if (info->attrs[LDM_A_MIG_KEY])
+		memzero_explicit(nla_data(info->attrs[LDM_A_MIG_KEY]),
+				 LDM_KEY_BYTES);
+	return err;
+}
+
+static int ldm_nl_migrate_start(struct sk_buff *skb, struct genl_info *info)
+{
+	return ldm_nl_session_start(skb, info, true);
+}
+
+static int ldm_nl_receive_start(struct sk_buff *skb, struct genl_info *info)
+{
+	return ldm_nl_session_start(skb, info, false);
+}
+
+static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	struct sk_buff *msg;
+	void *hdr;
+	u64 pages;
+	u32 round;
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return -ENOENT;
+	}
+	err = ldm_snapshot_round(dom, &round, &pages, info->extack);
+	ldm_domain_put(dom);
+	if (err)
+		return err;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ldm_genl_family, 0,
+				LDM_CMD_MIGRATE_ROUND);
+	if (!hdr || nla_put_u32(msg, LDM_A_MIG_ROUND, round) ||
+	    nla_put_u64_64bit(msg, LDM_A_MIG_ROUND_PAGES, pages, LDM_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int ldm_nl_migrate_stop(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return -ENOENT;
+	}
+	if (!ldm_session_active(dom)) {
+		NL_SET_ERR_MSG(info->extack, "domain has no migration session");
+		err = -ENOENT;
+	} else {
+		ldm_session_stop(dom);
+	}
+	ldm_domain_put(dom);
+	return err;
+}
+
+static int ldm_nl_put_stats(struct sk_buff *msg, int type,
+			    const struct ldm_stats *st)
+{
+	struct nlattr *nest = nla_nest_start(msg, type);
+
+	if (!nest ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_ZERO, st->pages_zero,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_SKIPPED, st->pages_skipped,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_LZJB, st->pages_lzjb,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_RAW, st->pages_raw,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_STALE, st->pages_stale,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_BYTES_IN, st->bytes_in,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_BYTES_OUT, st->bytes_out,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_BATCHES, st->batches,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_BUSY_NS, st->busy_ns,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_TIME_NS, st->time_ns,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_ROUND_BATCHES, st->round_batches,
+			      LDM_A_STAT_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* Caller holds dom->session_lock. */
+static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
+{
+	struct ldm_stats totals, rounds[8];
+	struct nlattr *nest;
+	u32 i, first, n, state, error;
+	const char *errmsg;
+
+	ldm_session_totals(s, &totals);
+	spin_lock(&s->lock);
+	state = s->state;
+	error = s->error;
+	errmsg = s->errmsg;
+	n = s->nrounds;
+	/* The latest rounds only: the message has a size limit. */
+	first = n > ARRAY_SIZE(rounds) ? n - ARRAY_SIZE(rounds) : 0;
+	for (i = first; i < n; i++)
+		rounds[i - first] = s->rounds[i];
+	spin_unlock(&s->lock);
+
+	if (nla_put_u32(msg, LDM_A_MIG_STATE, state) ||
+	    nla_put_u32(msg, LDM_A_MIG_ERROR, error) ||
+	    (errmsg && nla_put_string(msg, LDM_A_MIG_ERROR_MSG, errmsg)) ||
+	    nla_put_u32(msg, LDM_A_MIG_ROUND, s->sending ? s->round : n) ||
+	    nla_put_u64_64bit(msg, LDM_A_MIG_RING_BYTES,
+			      PAGE_ALIGN(s->ring->bytes), LDM_A_PAD) ||
+	    ldm_nl_put_stats(msg, LDM_A_MIG_TOTALS, &totals))
+		return -EMSGSIZE;
+
+	nest = nla_nest_start(msg, LDM_A_MIG_ROUNDS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = first; i < n; i++)
+		if (ldm_nl_put_stats(msg, i + 1, &rounds[i - first]))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+
+	nest = nla_nest_start(msg, LDM_A_MIG_WORKER_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < s->params.workers; i++)
+		if (ldm_nl_put_stats(msg, i + 1, &s->workers[i].total))
+			return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return -ENOENT;
+	}
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out_put;
+	}
+	hdr = genlmsg_put_reply(msg, info, &ldm_genl_family, 0,
+				LDM_CMD_MIGRATE_GET);
+	err = -EMSGSIZE;
+	if (!hdr || nla_put_string(msg, LDM_A_DOMAIN_NAME, dom->name))
+		goto out_free;
+	mutex_lock(&dom->session_lock);
+	if (dom->session)
+		err = ldm_nl_fill_session(msg, dom->session);
+	else
+		err = nla_put_u32(msg, LDM_A_MIG_STATE, LDM_MIG_STATE_NONE);
+	mutex_unlock(&dom->session_lock);
+	if (err)
+		goto out_free;
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+	goto out_put;
+
+out_free:
+	nlmsg_free(msg);
+out_put:
+	ldm_domain_put(dom);
+	return err;
+}
+
+static const struct genl_ops ldm_genl_ops[] = {
+	{
+		.cmd = LDM_CMD_DOMAIN_NEW,
+		.doit = ldm_nl_domain_new,
+		.policy = ldm_domain_new_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_DOMAIN_DEL,
+		.doit = ldm_nl_domain_del,
+		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_DOMAIN_GET,
+		.doit = ldm_nl_domain_get,
+		.dumpit = ldm_nl_domain_dump,
+		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_MIGRATE_START,
+		.doit = ldm_nl_migrate_start,
+		.policy = ldm_session_start_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_MIGRATE_ROUND,
+		.doit = ldm_nl_migrate_round,
+		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_RECEIVE_START,
+		.doit = ldm_nl_receive_start,
+		.policy = ldm_session_start_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_MIGRATE_STOP,
+		.doit = ldm_nl_migrate_stop,
+		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_MIGRATE_GET,
+		.doit = ldm_nl_migrate_get,
+		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+/* A session ends with the netlink socket that started it. */
+static int ldm_nl_notify(struct notifier_block *nb, unsigned long event,
+			 void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		ldm_session_owner_gone(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block ldm_nl_notifier = {
+	.notifier_call = ldm_nl_notify,
+};
+
+static struct genl_family ldm_genl_family __ro_after_init = {
+	.name = LDM_GENL_NAME,
+	.version = LDM_GENL_VERSION,
+	.maxattr = LDM_A_MAX,
+	.netnsok = true,
+	.parallel_ops = true,
+	.resv_start_op = 0,
+	.module = THIS_MODULE,
+	.ops = ldm_genl_ops,
+	.n_ops = ARRAY_SIZE(ldm_genl_ops),
+};
+
+/**
+ * ldm_netlink_init() - register the "ldm" family
+ *
+ * Return: 0 or -errno.
+ */
+int __init ldm_netlink_init(void)
+{
+	int err;
+
+	err = netlink_register_notifier(&ldm_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&ldm_genl_family);
+	if (err)
+		netlink_unregister_notifier(&ldm_nl_notifier);
+	return err;
+}
+
+/**
+ * ldm_netlink_uninit() - unregister the family; no request runs after it
+ */
+void ldm_netlink_uninit(void)
+{
+	genl_unregister_family(&ldm_genl_family);
+	netlink_unregister_notifier(&ldm_nl_notifier);
+}

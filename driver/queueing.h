@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-CPU workers of a migration session.
+ */
+#ifndef _LDM_QUEUEING_H
+#define _LDM_QUEUEING_H
+
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct ldm_crypt_req;
+struct ldm_session;
+
+/**
+ * struct ldm_stats - counters of a worker, a round or a session
+ * @pages_zero: zero pages sent as zero records (or applied, receiving)
+ * @pages_skipped: zero pages not sent (round 0)
+ * @pages_lzjb: pages sent (applied) LZJB-compressed
+ * @pages_raw: pages sent (applied) as they are
+ * @pages_stale: receiving: records older than what the page holds
+ * @bytes_in: guest RAM bytes read (written, receiving)
+ * @bytes_out: bytes of sealed batches (received)
+ * @batches: batches sealed (opened)
+ * @busy_ns: time spent working
+ * @time_ns: rounds: wall time from start to the round-end batch
+ * @round_batches: receiving: batches the round-end batch announced
+ */
+struct ldm_stats {
+	u64 pages_zero;
+	u64 pages_skipped;
+	u64 pages_lzjb;
+	u64 pages_raw;
+	u64 pages_stale;
+	u64 bytes_in;
+	u64 bytes_out;
+	u64 batches;
+	u64 busy_ns;
+	u64 time_ns;
+	u64 round_batches;
+};
+
+void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add);
+
+/**
+ * struct ldm_worker - one worker of a session, bound to one CPU
+ * @work: queued with queue_work_on() on @cpu
+ * @s: the session
+ * @id: worker number
+ * @cpu: the CPU it runs on
+ * @creq: its AEAD request
+ * @buf: private buffer: a batch's plaintext (receiving) or a bounce page
+ *	(baseline sending)
+ * @total: its counters over the session; only it writes them
+ * @round: its counters in the current round (sending)
+ * @slot: sending: the ring slot being filled, or NULL
+ * @seq: sending: that slot's sequence number
+ * @used: sending: payload bytes in @slot
+ * @nrec: sending: records in @slot
+ *
+ * Everything a worker touches per page is its own: no lock on that path.
+ */
+struct ldm_worker {
+	struct work_struct work;
+	struct ldm_session *s;
+	unsigned int id;
+	int cpu;
+	struct ldm_crypt_req *creq;
+	void *buf;
+	struct ldm_stats total;
+	struct ldm_stats round;
+	void *slot;
+	u64 seq;
+	u32 used;
+	u32 nrec;
+};
+
+struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
+				      work_func_t fn, size_t buf_bytes);
+void ldm_workers_destroy(struct ldm_worker *w, unsigned int n);
+void ldm_workers_queue(struct ldm_worker *w, unsigned int n);
+void ldm_workers_flush(struct ldm_worker *w, unsigned int n);
+
+int ldm_queueing_init(void);
+void ldm_queueing_uninit(void);
+
+#endif /* _LDM_QUEUEING_H */

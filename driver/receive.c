@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receiving side.
+ *
+ * Userland (ldmctl serve) receives each batch straight into a slot of the
+ * target domain's ring and kicks the module. Workers, one per CPU, take
+ * slots as they come and, for each batch:
+ *
+ *  1. copy and check the header (it is in user-writable memory);
+ *  2. verify and decrypt the payload into the worker's private buffer, so
+ *     what was verified is what gets used;
+ *  3. reject a replayed sequence number, or one older than the window
+ *     (after verification, so forged batches cannot move the window);
+ *  4. check every record (page inside the domain, known kind, sane length,
+ *     inside the payload) before applying any: a bad batch applies nothing;
+ *  5. apply each record straight into the target page.
+ *
+ * Batches may arrive and be applied in any order, on several streams: each
+ * page remembers the round of the last record applied to it, and an older
+ * record never overwrites a newer one. The check and the write happen with
+ * the page locked. A zero record for a page that does not exist yet
+ * allocates nothing: it only raises the page's round, under the page
+ * store's xa_lock, which also orders it against a concurrent first
+ * allocation of that page (inserted under the same lock, and checked
+ * afterwards with the page locked).
+ *
+ * Any failure fails the session with a message naming what was wrong.
+ */
+
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/string.h>
+
+#include "crypt.h"
+#include "domain.h"
+#include "lzjb.h"
+#include "receive.h"
+#include "ring.h"
+#include "session.h"
+
+/* Sequence numbers are checked after the batch is authenticated. */
+static int ldm_receive_replay(struct ldm_session *s, u64 seq)
+{
+	int err = 0;
+	u64 i;
+
+	spin_lock(&s->lock);
+	if (seq >= s->replay_top) {
+		/* Forget the sequence numbers the window slides past. */
+		for (i = s->replay_top;
+		     i <= seq && i < s->replay_top + LDM_REPLAY_WINDOW; i++)
+			__clear_bit(i % LDM_REPLAY_WINDOW, s->replay);
+		s->replay_top = seq + 1;
+		__set_bit(seq % LDM_REPLAY_WINDOW, s->replay);
+	} else if (seq + LDM_REPLAY_WINDOW < s->replay_top) {
+		err = -ESTALE;
+	} else if (__test_and_set_bit(seq % LDM_REPLAY_WINDOW, s->replay)) {
+		err = -EEXIST;
+	}
+	spin_unlock(&s->lock);
+	return err;
+}
+
+static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
+			     const void *data)
+{
+	struct ldm_session *s = w->s;
+	struct ldm_mem *mem = &s->dom->mem;
+	pgoff_t index = le64_to_cpu(rec->page);
+	u32 r1 = le32_to_cpu(rec->round) + 1;
+	u32 len = le32_to_cpu(rec->len);
+	struct page *page;
+	void *dst;
+	int err = 0;
+
+	if (rec->kind == LDM_REC_ZERO) {
+		xa_lock(&mem->pages);
+		page = xa_load(&mem->pages, index);
+		if (!page) {
+			if (s->page_round[index] <= r1) {
+				s->page_round[index] = r1;
+				w->total.pages_zero++;
+			} else {
+				w->total.pages_stale++;
+			}
+		}
+		xa_unlock(&mem->pages);
+		if (!page)
+			return 0;
+	} else {
+		page = ldm_mem_get_page(mem, index);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+	}
+
+	lock_page(page);
+	if (s->page_round[index] > r1) {
+		w->total.pages_stale++;
+		goto out_unlock;
+	}
+	dst = kmap_local_page(page);
+	switch (rec->kind) {
+	case LDM_REC_ZERO:
+		clear_page(dst);
+		w->total.pages_zero++;
+		break;
+	case LDM_REC_RAW:
+		memcpy(dst, data, PAGE_SIZE);
+		w->total.pages_raw++;
+		break;
+	default:
+		err = lzjb_decompress(data, dst, len, PAGE_SIZE);
+		w->total.pages_lzjb++;
+		break;
+	}
+	kunmap_local(dst);
+	if (!err) {
+		s->page_round[index] = r1;
+		w->total.bytes_in += PAGE_SIZE;
+	}
+out_unlock:
+	unlock_page(page);
+	return err;
+}
+
+/* Check every record of a decrypted payload; apply them if @apply. */
+static int ldm_receive_records(struct ldm_worker *w, const u8 *p, u32 bytes,
+			       u32 nrecords, u32 round, bool apply,
+			       const char **why)
+{
+	struct ldm_session *s = w->s;
+	const struct ldm_record *rec;
+	u32 i, len;
+	int err;
+
+	for (i = 0; i < nrecords; i++) {
+		*why = "batch record is truncated";
+		if (bytes < sizeof(*rec))
+			return -EBADMSG;
+		rec = (const void *)p;
+		len = le32_to_cpu(rec->len);
+		*why = "batch record names a page outside the domain";
+		if (le64_to_cpu(rec->page) >= s->dom->npages)
+			return -EBADMSG;
+		*why = "batch record has a bad kind or length";
+		if (le32_to_cpu(rec->round) != round || memchr_inv(rec->pad, 0,
+								   sizeof(rec->pad)))
+			return -EBADMSG;
+		switch (rec->kind) {
+		case LDM_REC_ZERO:
+			if (len)
+				return -EBADMSG;
+			break;
+		case LDM_REC_RAW:
+			if (len != PAGE_SIZE)
+				return -EBADMSG;
+			break;
+		case LDM_REC_LZJB:
+			if (!len || len >= PAGE_SIZE)
+				return -EBADMSG;
+			break;
+		default:
+			return -EBADMSG;
+		}
+		*why = "batch record is truncated";
+		if (bytes - sizeof(*rec) < ALIGN(len, 8))
+			return -EBADMSG;
+		if (apply) {
+			*why = "batch record does not decompress to a page";
+			err = ldm_receive_apply(w, rec, rec + 1);
+			if (err == -ENOMEM)
+				*why = "out of memory for the domain's pages";
+			if (err)
+				return err;
+		}
+		p += sizeof(*rec) + ALIGN(len, 8);
+		bytes -= sizeof(*rec) + ALIGN(len, 8);
+	}
+	*why = "batch has bytes after its last record";
+	return bytes ? -EBADMSG : 0;
+}
+
+static int ldm_receive_batch(struct ldm_worker *w, const void *slot,
+			     const char **why)
+{
+	struct ldm_session *s = w->s;
+	struct ldm_batch_hdr *hdr = w->buf;
+	const struct ldm_round_end *end;
+	u32 len, round, nrecords;
+	u16 flags;
+	int err;
+
+	/* One copy of the header: userland may change the slot under us. */
+	memcpy(hdr, slot, sizeof(*hdr));
+	len = le32_to_cpu(hdr->payload_bytes);
+	round = le32_to_cpu(hdr->round);
+	nrecords = le32_to_cpu(hdr->nrecords);
+	flags = le16_to_cpu(hdr->flags);
+
+	*why = "batch has a bad magic number";
+	if (le32_to_cpu(hdr->magic) != LDM_BATCH_MAGIC)
+		return -EBADMSG;
+	*why = "batch version is not supported";
+	if (le16_to_cpu(hdr->version) != LDM_BATCH_VERSION)
+		return -EPROTONOSUPPORT;
+	*why = "batch page size differs from this host's";
+	if (le32_to_cpu(hdr->page_size) != PAGE_SIZE)
+		return -EINVAL;
+	*why = "batch has unknown flags";
+	if (flags & ~LDM_BATCH_F_ROUND_END)
+		return -EBADMSG;
+	*why = "batch is larger than the batch size";
+	if (len > s->params.batch_bytes)
+		return -EMSGSIZE;
+	*why = "batch round is out of range";
+	if (round >= LDM_MAX_ROUNDS)
+		return -ERANGE;
+
+	*why = "batch failed authentication (corrupted or forged)";
+	err = ldm_crypt_open(&s->crypt, w->creq, slot, w->buf, len);
+	if (err)
+		return err;
+
+	err = ldm_receive_replay(s, le64_to_cpu(hdr->seq));
+	*why = err == -EEXIST ? "batch was replayed" :
+	       "batch is older than the replay window";
+	if (err)
+		return err;
+
+	if (flags & LDM_BATCH_F_ROUND_END) {
+		*why = "round-end batch is malformed";
+		if (nrecords || len != sizeof(*end))
+			return -EBADMSG;
+		end = (const void *)(hdr + 1);
+		spin_lock(&s->lock);
+		s->rounds[round].round_batches = le64_to_cpu(end->batches);
+		s->rounds[round].batches++;
+		s->nrounds = max(s->nrounds, round + 1);
+		spin_unlock(&s->lock);
+		w->total.batches++;
+		return 0;
+	}
+
+	err = ldm_receive_records(w, (const u8 *)(hdr + 1), len, nrecords,
+				  round, false, why);
+	if (!err)
+		err = ldm_receive_records(w, (const u8 *)(hdr + 1), len,
+					  nrecords, round, true, why);
+	if (err)
+		return err;
+
+	w->total.batches++;
+	w->total.bytes_out += sizeof(*hdr) + len + LDM_TAG_BYTES;
+	spin_lock(&s->lock);
+	s->rounds[round].batches++;
+	s->nrounds = max(s->nrounds, round + 1);
+	spin_unlock(&s->lock);
+	return 0;
+}
+
+/**
+ * ldm_receive_work() - a receiving worker: process slots until none is left
+ * @work: the worker's work item
+ */
+void ldm_receive_work(struct work_struct *work)
+{
+	struct ldm_worker *w = container_of(work, struct ldm_worker, work);
+	struct ldm_session *s = w->s;
+	u64 start = ktime_get_ns();
+	const char *why;
+	u64 seq;
+	int err;
+
+	while (!ldm_session_failed(s)) {
+		seq = atomic64_read(&s->next_slot);
+		if (seq >= atomic64_read(&s->prod_seen))
+			break;
+		if (atomic64_cmpxchg(&s->next_slot, seq, seq + 1) != seq)
+			continue;
+		err = ldm_receive_batch(w, ldm_ring_slot(s->ring, seq), &why);
+		if (err) {
+			ldm_session_fail(s, err, why);
+			break;
+		}
+		ldm_ring_release(s->ring, seq);
+		cond_resched();
+	}
+	w->total.busy_ns += ktime_get_ns() - start;
+}
+
+/**
+ * ldm_receive_kick() - userland filled slots: process them
+ * @s: a receiving session
+ *
+ * Return: 0, or -EPROTO when userland's index is bad (the session fails).
+ */
+int ldm_receive_kick(struct ldm_session *s)
+{
+	u64 prod;
+	int err;
+
+	err = ldm_ring_user_filled(s->ring, &prod);
+	if (err == -EPROTO)
+		ldm_session_fail(s, err, "ring producer index out of range");
+	if (err)
+		return err;
+	/* Published before queueing: a running worker is queued again. */
+	atomic64_set(&s->prod_seen, prod);
+	ldm_workers_queue(s->workers, s->params.workers);
+	return 0;
+}

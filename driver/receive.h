@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The receiving side: batches from the ring into the target domain.
+ */
+#ifndef _LDM_RECEIVE_H
+#define _LDM_RECEIVE_H
+
+#include <linux/workqueue.h>
+
+struct ldm_session;
+
+void ldm_receive_work(struct work_struct *work);
+int ldm_receive_kick(struct ldm_session *s);
+
+#endif /* _LDM_RECEIVE_H */

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The sending side.
+ *
+ * A round takes the pages to send (round 0: every resident page; later
+ * rounds: the pages dirtied since the previous harvest), cuts them into
+ * chunks, and queues every worker. Each worker pulls chunks and, for each
+ * page, reads it once, straight from guest RAM into a ring slot:
+ *
+ *   zero page?  -> zero record (round 0: nothing; the target starts zeroed)
+ *   LZJB fits in raw_threshold bytes? -> LZJB record, else raw record
+ *
+ * A full slot is sealed in place (AES-256-GCM) and published. The last
+ * worker to finish a round appends a sealed round-end batch carrying the
+ * round's batch count, so the receiver knows when it has the whole round.
+ *
+ * The guest may run during a round: a page may change while it is read.
+ * That is harmless: it was write-protected by the harvest before it was
+ * read, so any write to it is reported by the next harvest and the page is
+ * sent again. The final round runs with the domain suspended.
+ *
+ * The baseline mode (LDM_MIG_F_BASELINE) reproduces the design before
+ * this one, for benchmarks: pages are first copied to a bounce buffer and
+ * zero pages are not detected.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/netlink.h>
+#include <linux/string.h>
+
+#include "crypt.h"
+#include "domain.h"
+#include "lzjb.h"
+#include "ring.h"
+#include "session.h"
+#include "snapshot.h"
+
+/* Seal the worker's slot in place and hand it to userland. */
+static int ldm_snapshot_seal(struct ldm_worker *w, u32 flags)
+{
+	struct ldm_session *s = w->s;
+	struct ldm_batch_hdr *hdr = w->slot;
+	int err;
+
+	hdr->magic = cpu_to_le32(LDM_BATCH_MAGIC);
+	hdr->version = cpu_to_le16(LDM_BATCH_VERSION);
+	hdr->flags = cpu_to_le16(flags);
+	hdr->round = cpu_to_le32(s->round - 1);
+	hdr->nrecords = cpu_to_le32(w->nrec);
+	hdr->seq = cpu_to_le64(w->seq);
+	hdr->payload_bytes = cpu_to_le32(w->used);
+	hdr->page_size = cpu_to_le32(PAGE_SIZE);
+
+	err = ldm_crypt_seal(&s->crypt, w->creq, w->slot);
+	/*
+	 * Published even on failure, so the ring does not stall behind it,
+	 * but wiped first: no plaintext may leave, and a zero magic makes
+	 * any receiver reject it.
+	 */
+	if (err)
+		memset(w->slot, 0, s->ring->slot_bytes);
+	ldm_ring_publish(s->ring, w->seq);
+	w->slot = NULL;
+	if (err)
+		return err;
+	w->round.batches++;
+	w->round.bytes_out += sizeof(*hdr) + w->used + LDM_TAG_BYTES;
+	return 0;
+}
+
+/* Make room for a record of up to @need payload bytes. */
+static int ldm_snapshot_room(struct ldm_worker *w, u32 need)
+{
+	struct ldm_session *s = w->s;
+	int err;
+
+	if (w->slot && w->used + need <= s->params.batch_bytes)
+		return 0;
+	if (w->slot) {
+		err = ldm_snapshot_seal(w, 0);
+		if (err)
+			return err;
+	}
+	err = ldm_ring_reserve(s->ring, &w->seq);
+	if (err)
+		return err;
+	w->slot = ldm_ring_slot(s->ring, w->seq);
+	w->used = 0;
+	w->nrec = 0;
+	return 0;
+}
+
+static void *ldm_snapshot_record(struct ldm_worker *w, pgoff_t index, u8 kind,
+				 u32 len)
+{
+	struct ldm_record *rec = w->slot + sizeof(struct ldm_batch_hdr) +
+				 w->used;
+
+	rec->page = cpu_to_le64(index);
+	rec->round = cpu_to_le32(w->s->round - 1);
+	rec->len = cpu_to_le32(len);
+	rec->kind = kind;
+	memset(rec->pad, 0, sizeof(rec->pad));
+	return rec + 1;
+}
+
+/* Account a record of @len data bytes and zero its padding. */
+static void ldm_snapshot_commit(struct ldm_worker *w, u32 len)
+{
+	u8 *data = w->slot + sizeof(struct ldm_batch_hdr) + w->used +
+		   sizeof(struct ldm_record);
+
+	memset(data + len, 0, ALIGN(len, 8) - len);
+	w->used += sizeof(struct ldm_record) + ALIGN(len, 8);
+	w->nrec++;
+}
+
+static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
+{
+	struct ldm_session *s = w->s;
+	bool baseline = s->params.flags & LDM_MIG_F_BASELINE;
+	struct page *page;
+	size_t clen;
+	void *src, *data;
+	int err;
+
+	page = ldm_mem_lookup(&s->dom->mem, index);
+	if (WARN_ON_ONCE(!page))	/* round pages are resident */
+		return -EINVAL;
+
+	err = ldm_snapshot_room(w, sizeof(struct ldm_record) + PAGE_SIZE);
+	if (err)
+		return err;
+
+	src = kmap_local_page(page);
+	w->round.bytes_in += PAGE_SIZE;
+	if (baseline) {
+		memcpy(w->buf, src, PAGE_SIZE);
+		kunmap_local(src);
+		src = w->buf;
+	} else if (!memchr_inv(src, 0, PAGE_SIZE)) {
+		kunmap_local(src);
+		if (s->round == 1) {
+			w->round.pages_skipped++;
+			return 0;
+		}
+		ldm_snapshot_record(w, index, LDM_REC_ZERO, 0);
+		ldm_snapshot_commit(w, 0);
+		w->round.pages_zero++;
+		return 0;
+	}
+
+	/* The raw record fits too, so compress straight into the slot. */
+	data = ldm_snapshot_record(w, index, LDM_REC_LZJB, 0);
+	clen = lzjb_compress(src, data, PAGE_SIZE, s->params.raw_threshold);
+	if (clen < PAGE_SIZE) {
+		ldm_snapshot_record(w, index, LDM_REC_LZJB, clen);
+		w->round.pages_lzjb++;
+	} else {
+		clen = PAGE_SIZE;
+		memcpy(data, src, PAGE_SIZE);
+		ldm_snapshot_record(w, index, LDM_REC_RAW, clen);
+		w->round.pages_raw++;
+	}
+	if (!baseline)
+		kunmap_local(src);
+	ldm_snapshot_commit(w, clen);
+	return 0;
+}
+
+/* The last worker of a round: fold the counters, send the round end. */
+static void ldm_snapshot_round_end(struct ldm_worker *w)
+{
+	struct ldm_session *s = w->s;
+	struct ldm_round_end *end;
+	struct ldm_stats sum = {};
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < s->params.workers; i++) {
+		ldm_stats_add(&sum, &s->workers[i].round);
+		ldm_stats_add(&s->workers[i].total, &s->workers[i].round);
+		memset(&s->workers[i].round, 0, sizeof(s->workers[i].round));
+	}
+
+	err = ldm_snapshot_room(w, sizeof(*end));
+	if (!err) {
+		end = w->slot + sizeof(struct ldm_batch_hdr);
+		end->batches = cpu_to_le64(sum.batches + 1);
+		end->pages = cpu_to_le64(sum.pages_zero + sum.pages_lzjb +
+					 sum.pages_raw);
+		w->used = sizeof(*end);
+		err = ldm_snapshot_seal(w, LDM_BATCH_F_ROUND_END);
+		w->total.batches += w->round.batches;
+		w->total.bytes_out += w->round.bytes_out;
+		ldm_stats_add(&sum, &w->round);
+		memset(&w->round, 0, sizeof(w->round));
+	}
+	if (err)
+		ldm_session_fail(s, err, "cannot send the round-end batch");
+
+	sum.time_ns = ktime_to_ns(ktime_sub(ktime_get(), s->round_start));
+	spin_lock(&s->lock);
+	s->rounds[s->nrounds++] = sum;
+	spin_unlock(&s->lock);
+	/* The round's results before "not busy": the next round may start. */
+	smp_store_release(&s->round_busy, false);
+}
+
+/**
+ * ldm_snapshot_work() - a sending worker: pull chunks until none is left
+ * @work: the worker's work item
+ */
+void ldm_snapshot_work(struct work_struct *work)
+{
+	struct ldm_worker *w = container_of(work, struct ldm_worker, work);
+	struct ldm_session *s = w->s;
+	pgoff_t npages = s->dom->npages;
+	u64 start = ktime_get_ns();
+	unsigned long index, end;
+	int err = 0;
+	u32 chunk;
+
+	while (!err && !ldm_session_failed(s)) {
+		chunk = atomic_inc_return(&s->next_chunk) - 1;
+		if (chunk >= s->nchunks)
+			break;
+		index = (unsigned long)chunk * LDM_CHUNK_PAGES;
+		end = min_t(unsigned long, index + LDM_CHUNK_PAGES, npages);
+		for_each_set_bit_from(index, s->round_bits, end) {
+			err = ldm_snapshot_page(w, index);
+			if (err)
+				break;
+		}
+		cond_resched();
+	}
+	if (!err && w->slot)
+		err = ldm_snapshot_seal(w, 0);
+	if (err)
+		ldm_session_fail(s, err, err == -ECANCELED ?
+				 "migration cancelled" :
+				 err == -EPROTO ?
+				 "ring consumer index out of range" :
+				 "cannot seal a batch");
+	w->round.busy_ns += ktime_get_ns() - start;
+
+	if (atomic_dec_and_test(&s->active))
+		ldm_snapshot_round_end(w);
+}
+
+/**
+ * ldm_snapshot_round() - harvest and start the next round of a session
+ * @dom: the domain, with a sending session
+ * @round: out: the round number started
+ * @pages: out: pages in it
+ * @extack: where to say why it failed
+ *
+ * Round 0 write-protects every mapping (a harvest), then takes every
+ * resident page; later rounds take the harvested pages. Returns once the
+ * workers are queued; the batches follow in the ring.
+ *
+ * Return: 0, -ENOENT without a sending session, -EBUSY while the previous
+ * round runs, -ERANGE past %LDM_MAX_ROUNDS, or the session's error.
+ */
+int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
+		       struct netlink_ext_ack *extack)
+{
+	struct ldm_session *s;
+	struct page *page;
+	unsigned long index;
+	int err = 0;
+
+	mutex_lock(&dom->session_lock);
+	s = dom->session;
+	if (!s || !s->sending) {
+		NL_SET_ERR_MSG(extack, "domain has no sending session");
+		err = -ENOENT;
+	} else if (ldm_session_failed(s)) {
+		NL_SET_ERR_MSG(extack, "the migration failed");
+		err = -s->error;
+	/* Pairs with the release in ldm_snapshot_round_end(). */
+	} else if (smp_load_acquire(&s->round_busy)) {
+		NL_SET_ERR_MSG(extack, "the previous round is still running");
+		err = -EBUSY;
+	} else if (s->round >= LDM_MAX_ROUNDS) {
+		NL_SET_ERR_MSG(extack, "too many rounds");
+		err = -ERANGE;
+	}
+	if (err)
+		goto out_unlock;
+
+	bitmap_zero(s->round_bits, dom->npages);
+	mutex_lock(&dom->dirty.harvest_lock);
+	ldm_dirty_harvest(dom, s->round_bits);
+	mutex_unlock(&dom->dirty.harvest_lock);
+	if (!s->round) {
+		/* Harvested first: writes from now on are seen next round. */
+		xa_for_each(&dom->mem.pages, index, page)
+			__set_bit(index, s->round_bits);
+	}
+
+	*round = s->round++;
+	*pages = bitmap_weight(s->round_bits, dom->npages);
+	s->round_pages = *pages;
+	s->round_start = ktime_get();
+	s->nchunks = DIV_ROUND_UP(dom->npages, LDM_CHUNK_PAGES);
+	atomic_set(&s->next_chunk, 0);
+	atomic_set(&s->active, s->params.workers);
+	s->round_busy = true;
+	ldm_workers_queue(s->workers, s->params.workers);
+
+out_unlock:
+	mutex_unlock(&dom->session_lock);
+	return err;
+}

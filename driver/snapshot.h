@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The sending side: rounds of page snapshots into sealed batches.
+ */
+#ifndef _LDM_SNAPSHOT_H
+#define _LDM_SNAPSHOT_H
+
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+struct ldm_domain;
+struct netlink_ext_ack;
+
+void ldm_snapshot_work(struct work_struct *work);
+int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
+		       struct netlink_ext_ack *extack);
+
+#endif /* _LDM_SNAPSHOT_H */

@@ -1,0 +1,162 @@
+# shellcheck shell=sh
+# lab/sparc.sh: drive a QEMU SPARCstation 5 guest from a script.
+#
+#   . lab/sparc.sh
+#   dir=$(mktemp -d)                    # the guest's handle (local fs only)
+#   sparc_start "$dir" /dev/ldm/NAME    # boot OpenBIOS on the domain's RAM
+#   sparc_wait_prompt "$dir"            # until "0 >" (about 2 min in the lab)
+#   sparc_running "$dir"; sparc_at_prompt "$dir"   # tests, without waiting
+#   sparc_type "$dir" 'decimal 6 7 * .' # prints the answer ("... 42  ok")
+#   sparc_qmp "$dir" '{"execute":"stop"}'
+#   sparc_stop "$dir"                   # QMP quit, then signals if needed
+#
+# The SPARC guest is the domain ldm migrates: its RAM is a shared mapping of
+# the file given as MEMPATH (an ldm device node /dev/ldm/<domain>, or any
+# file of the right size), so every write the guest makes goes through ldm.
+# The SS-5 boots OpenBIOS with no disk and stops at its Forth prompt: a
+# real client with a small, scriptable console and no image to download.
+#
+# The handle DIR holds the serial console as a FIFO pair (serial.in for
+# typing, serial.out drained by a background cat into console.log), the QMP
+# socket qmp.sock (for stop, cont, migration), qemu.log (QEMU's own output)
+# and the pids. DIR must be on a local file system (tmpfs): FIFOs and
+# sockets do not work across the lab's 9p. SPARC_MEM (default 64M) must
+# match MEMPATH's size. Extra arguments to sparc_start go to QEMU (e.g.
+# -incoming defer). Every function returns non-zero and says why on stderr
+# when it fails. POSIX sh; needs qemu-system-sparc and python3 (QMP).
+
+SPARC_MEM=${SPARC_MEM:-64M}
+
+# sparc_start DIR MEMPATH [QEMU-ARGS...]: start the guest in the background.
+sparc_start() {
+	_d=$1
+	_mem=$2
+	shift 2
+	command -v qemu-system-sparc >/dev/null || {
+		echo "sparc_start: qemu-system-sparc not found (make deps)" >&2
+		return 1
+	}
+	mkdir -p "$_d" || return 1
+	rm -f "$_d/serial.in" "$_d/serial.out" "$_d/qmp.sock" "$_d/console.log"
+	mkfifo "$_d/serial.in" "$_d/serial.out" || return 1
+	# -nographic also tells OpenBIOS to use the serial line as its console.
+	qemu-system-sparc -machine SS-5,memory-backend=ram0 -m "$SPARC_MEM" \
+		-object "memory-backend-file,id=ram0,size=$SPARC_MEM,mem-path=$_mem,share=on" \
+		-nographic -monitor none -parallel none \
+		-chardev "pipe,id=con0,path=$_d/serial" -serial chardev:con0 \
+		-qmp "unix:$_d/qmp.sock,server=on,wait=off" \
+		"$@" < /dev/null > "$_d/qemu.log" 2>&1 &
+	echo $! > "$_d/qemu.pid"
+	# Opened read-write so that the open never blocks, whatever QEMU does.
+	cat 0<> "$_d/serial.out" > "$_d/console.log" &
+	echo $! > "$_d/reader.pid"
+}
+
+# _sparc_alive PID: the process exists and is not a zombie.
+_sparc_alive() {
+	[ -r "/proc/$1/stat" ] &&
+		[ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# sparc_running DIR: QEMU is still running.
+sparc_running() {
+	[ -f "$1/qemu.pid" ] && _sparc_alive "$(cat "$1/qemu.pid")"
+}
+
+# sparc_at_prompt DIR: OpenBIOS has shown its first "0 >" prompt.
+sparc_at_prompt() {
+	grep -q '^0 > ' "$1/console.log" 2>/dev/null
+}
+
+# sparc_wait_prompt DIR [TIMEOUT-SECONDS (400)]: wait for OpenBIOS's "0 >".
+sparc_wait_prompt() {
+	_d=$1
+	_end=$(($(date +%s) + ${2:-400}))
+	until sparc_at_prompt "$_d"; do
+		if ! sparc_running "$_d"; then
+			echo "sparc_wait_prompt: QEMU exited:" >&2
+			cat "$_d/qemu.log" >&2
+			return 1
+		fi
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			echo "sparc_wait_prompt: no '0 >' prompt after ${2:-400}s;" \
+				"console ends with:" >&2
+			tail -n 5 "$_d/console.log" | tr -d '\r' >&2
+			return 1
+		fi
+		sleep 1
+	done
+}
+
+# sparc_type DIR LINE [TIMEOUT-SECONDS (60)]: type LINE and Enter at the
+# prompt, wait for the next prompt, print what the guest answered.
+sparc_type() {
+	_d=$1
+	_off=$(($(wc -c < "$_d/console.log") + 1))
+	_end=$(($(date +%s) + ${3:-60}))
+	printf '%s\r' "$2" > "$_d/serial.in" || return 1
+	# Done when the last (unfinished) line is a fresh prompt, e.g. "0 > ".
+	until tail -c "+$_off" "$_d/console.log" | tr -d '\r' | tail -n 1 |
+		grep -qE '^[0-9]+ > $'; do
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			echo "sparc_type: no prompt after '$2' within ${3:-60}s" >&2
+			tail -c "+$_off" "$_d/console.log" | tr -d '\r' >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+	tail -c "+$_off" "$_d/console.log" | tr -d '\r' | sed '$d'
+}
+
+# sparc_qmp DIR JSON: send one QMP command, print its reply; false on error.
+sparc_qmp() {
+	python3 - "$1/qmp.sock" "$2" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(30)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd):
+    f.write(json.dumps(cmd) + "\n")
+    f.flush()
+    while True:  # skip asynchronous events
+        line = f.readline()
+        if not line:
+            sys.exit("sparc_qmp: QEMU closed the QMP socket")
+        reply = json.loads(line)
+        if "return" in reply or "error" in reply:
+            return reply
+f.readline()  # greeting
+call({"execute": "qmp_capabilities"})
+reply = call(json.loads(sys.argv[2]))
+print(json.dumps(reply))
+sys.exit("error" in reply)
+EOF
+}
+
+# sparc_stop DIR: stop the guest (QMP quit, then TERM, then KILL) and its
+# console reader. Safe to call twice or after a failed start.
+sparc_stop() {
+	_d=$1
+	[ -f "$_d/qemu.pid" ] || return 0
+	_pid=$(cat "$_d/qemu.pid")
+	if _sparc_alive "$_pid"; then
+		sparc_qmp "$_d" '{"execute": "quit"}' >/dev/null 2>&1
+		for _sig in 0 TERM KILL; do
+			[ "$_sig" = 0 ] || kill "-$_sig" "$_pid" 2>/dev/null
+			_i=0
+			while _sparc_alive "$_pid" && [ "$_i" -lt 50 ]; do
+				sleep 0.2
+				_i=$((_i + 1))
+			done
+			_sparc_alive "$_pid" || break
+		done
+	fi
+	wait "$_pid" 2>/dev/null
+	if [ -f "$_d/reader.pid" ]; then
+		kill "$(cat "$_d/reader.pid")" 2>/dev/null
+		wait "$(cat "$_d/reader.pid")" 2>/dev/null
+	fi
+	rm -f "$_d/qemu.pid" "$_d/reader.pid" "$_d/serial.in" "$_d/serial.out"
+	! _sparc_alive "$_pid"
+}

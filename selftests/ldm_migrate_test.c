@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migration engine, in one VM: domain A is sent through its batch
+ * ring, a loop in this test stands in for the network and copies every
+ * batch into domain B's ring, and B must end up equal to A byte for byte.
+ * Also: corrupted, replayed and reordered batches, bad requests, and a
+ * reader that dies mid-migration.
+ */
+
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+#include "kselftest_harness.h"
+#include "ldm_test.h"
+
+/* Payload of an attribute. */
+#define NLA_DATA(a)	((const void *)((const char *)(a) + NLA_HDRLEN))
+
+#define DOM_PAGES	2048	/* 8 MiB: a full round in well under a second */
+
+struct ring {
+	int fd;
+	void *map;
+	size_t bytes;
+	struct ldm_ring_hdr *hdr;
+};
+
+struct session_info {
+	uint32_t state;
+	uint32_t error;
+	char errmsg[128];
+	uint64_t ring_bytes;
+	uint64_t stat[LDM_A_STAT_MAX + 1];	/* totals */
+};
+
+static int get_session_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct session_info *si = arg;
+	const struct nlattr *n, *t;
+	struct ldm_attrs a;
+	size_t len;
+
+	ldm_nl_parse(nlh, &a);
+	if (a.tb[LDM_A_MIG_STATE])
+		memcpy(&si->state, NLA_DATA(a.tb[LDM_A_MIG_STATE]), 4);
+	if (a.tb[LDM_A_MIG_ERROR])
+		memcpy(&si->error, NLA_DATA(a.tb[LDM_A_MIG_ERROR]), 4);
+	if (a.tb[LDM_A_MIG_ERROR_MSG])
+		snprintf(si->errmsg, sizeof(si->errmsg), "%s",
+			 (const char *)NLA_DATA(a.tb[LDM_A_MIG_ERROR_MSG]));
+	if (a.tb[LDM_A_MIG_RING_BYTES])
+		memcpy(&si->ring_bytes, NLA_DATA(a.tb[LDM_A_MIG_RING_BYTES]), 8);
+	n = a.tb[LDM_A_MIG_TOTALS];
+	if (n) {
+		len = n->nla_len - NLA_HDRLEN;
+		for (t = NLA_DATA(n); len >= NLA_HDRLEN && t->nla_len <= len;
+		     len -= NLA_ALIGN(t->nla_len),
+		     t = (const void *)((const char *)t + NLA_ALIGN(t->nla_len)))
+			if (t->nla_type <= LDM_A_STAT_MAX &&
+			    t->nla_len == NLA_HDRLEN + 8)
+				memcpy(&si->stat[t->nla_type], NLA_DATA(t), 8);
+	}
+	return 0;
+}
+
+static int session_get(struct ldm_nl *nl, const char *name,
+		       struct session_info *si)
+{
+	struct ldm_msg m;
+
+	memset(si, 0, sizeof(*si));
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_GET, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	return ldm_nl_request(nl, &m, get_session_cb, si);
+}
+
+static const uint8_t test_key[LDM_KEY_BYTES] = {
+	0x6c, 0x64, 0x6d, 0x20, 0x74, 0x65, 0x73, 0x74, 1, 2, 3, 4, 5, 6, 7,
+	8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+};
+
+/* START (sending or receiving) with the usual parameters. */
+static int session_start(struct ldm_nl *nl, const char *name, int cmd,
+			 uint32_t workers, uint32_t flags)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 0x5a17);
+	if (workers)
+		ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
+	if (flags)
+		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
+	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, 16);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+static int name_cmd(struct ldm_nl *nl, const char *name, int cmd,
+		    ldm_nl_cb cb, void *arg)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	return ldm_nl_request(nl, &m, cb, arg);
+}
+
+static int round_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ldm_attrs a;
+
+	ldm_nl_parse(nlh, &a);
+	if (a.tb[LDM_A_MIG_ROUND])
+		memcpy(arg, NLA_DATA(a.tb[LDM_A_MIG_ROUND]), 4);
+	return 0;
+}
+
+static int ring_map(struct ldm_nl *nl, const char *name, struct ring *r)
+{
+	struct session_info si;
+	int err;
+
+	err = session_get(nl, name, &si);
+	if (err)
+		return err;
+	r->fd = ldm_open(name, O_RDWR);
+	if (r->fd < 0)
+		return -errno;
+	r->bytes = si.ring_bytes;
+	r->map = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      r->fd, LDM_RING_OFFSET);
+	if (r->map == MAP_FAILED)
+		return -errno;
+	r->hdr = r->map;
+	return 0;
+}
+
+static void ring_unmap(struct ring *r)
+{
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->bytes);
+	if (r->fd > 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+}
+
+static void *ring_slot(struct ring *r, uint64_t seq)
+{
+	return (char *)r->map + r->hdr->slots_offset +
+	       (seq % r->hdr->nslots) * r->hdr->slot_bytes;
+}
+
+static size_t batch_len(const void *b)
+{
+	const struct ldm_batch_hdr *h = b;
+
+	return sizeof(*h) + h->payload_bytes + LDM_TAG_BYTES;
+}
+
+/* Wait up to 20 s for the ring to be readable (sending) or writable. */
+static int ring_wait(struct ring *r, short ev)
+{
+	struct pollfd p = { .fd = r->fd, .events = ev };
+	int n = poll(&p, 1, 20000);
+
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	return (p.revents & POLLERR) ? -EIO : 0;
+}
+
+/* Put one batch into the receiving ring and kick the module. */
+static int ring_put(struct ring *rx, const void *batch, size_t len)
+{
+	uint64_t prod = rx->hdr->prod;
+	int err;
+
+	while (prod - __atomic_load_n(&rx->hdr->cons, __ATOMIC_ACQUIRE) >=
+	       rx->hdr->nslots) {
+		err = ring_wait(rx, POLLOUT);
+		if (err)
+			return err;
+	}
+	memcpy(ring_slot(rx, prod), batch, len);
+	__atomic_store_n(&rx->hdr->prod, prod + 1, __ATOMIC_RELEASE);
+	return ioctl(rx->fd, LDM_IOC_RING_KICK) ? -errno : 0;
+}
+
+/* Wait until the receiver processed every slot it was given. */
+static int ring_drain(struct ring *rx)
+{
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (__atomic_load_n(&rx->hdr->cons, __ATOMIC_ACQUIRE) ==
+		    rx->hdr->prod)
+			return 0;
+		if (__atomic_load_n(&rx->hdr->state, __ATOMIC_ACQUIRE) ==
+		    LDM_MIG_STATE_FAILED)
+			return -EIO;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+typedef int (*batch_fn)(void *batch, size_t len, void *arg);
+
+/*
+ * Run one round on the sender and hand each batch to @fn, in ring order,
+ * until the round-end batch of that round. Returns 0 or -errno.
+ */
+static int pump_round(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      batch_fn fn, void *arg)
+{
+	uint32_t round = ~0u;
+	struct ldm_batch_hdr *h;
+	uint64_t cons;
+	int err, done = 0;
+
+	err = name_cmd(nl, src, LDM_CMD_MIGRATE_ROUND, round_cb, &round);
+	if (err)
+		return err;
+	while (!done) {
+		cons = tx->hdr->cons;
+		if (cons == __atomic_load_n(&tx->hdr->prod, __ATOMIC_ACQUIRE)) {
+			err = ring_wait(tx, POLLIN);
+			if (err)
+				return err;
+			continue;
+		}
+		h = ring_slot(tx, cons);
+		err = fn(h, batch_len(h), arg);
+		if (err)
+			return err;
+		if ((h->flags & LDM_BATCH_F_ROUND_END) && h->round == round)
+			done = 1;
+		__atomic_store_n(&tx->hdr->cons, cons + 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&tx->hdr->flags, __ATOMIC_SEQ_CST) &
+		    LDM_RING_F_NEED_WAKEUP)
+			ioctl(tx->fd, LDM_IOC_RING_KICK);
+	}
+	return 0;
+}
+
+static int forward(void *batch, size_t len, void *arg)
+{
+	return ring_put(arg, batch, len);
+}
+
+/* Deterministic guest content: zero, text, random, pattern pages. */
+static void fill_page(uint8_t *p, size_t psz, unsigned int i, unsigned int gen)
+{
+	static const char words[] = "the quick brown fox jumps over the lazy "
+				    "domain while ldm migrates its memory ";
+	uint32_t x = i * 2654435761u + gen * 40503u + 1;
+	size_t k;
+
+	switch ((i + gen) % 8) {
+	case 0:
+	case 1:
+	case 2:
+		memset(p, 0, psz);
+		break;
+	case 3:
+	case 4:
+		for (k = 0; k < psz; k++)
+			p[k] = words[(k + i + gen) % (sizeof(words) - 1)];
+		break;
+	case 5:
+		for (k = 0; k < psz; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			p[k] = (uint8_t)x;
+		}
+		break;
+	default:
+		for (k = 0; k < psz; k++)
+			p[k] = (uint8_t)((k / 16 + i + gen) & 0xff);
+		break;
+	}
+}
+
+static int page_is_zero(const uint8_t *p, size_t psz)
+{
+	return !p[0] && !memcmp(p, p + 1, psz - 1);
+}
+
+FIXTURE(migrate)
+{
+	struct ldm_nl nl;
+	char src[LDM_NAME_MAX], dst[LDM_NAME_MAX];
+	int src_fd;
+	uint8_t *a;		/* A's RAM */
+	size_t psz, bytes;
+	struct ring tx, rx;
+};
+
+FIXTURE_VARIANT(migrate)
+{
+	uint32_t workers;	/* 0: all online CPUs */
+	uint32_t flags;
+};
+
+FIXTURE_VARIANT_ADD(migrate, one_worker) { .workers = 1 };
+FIXTURE_VARIANT_ADD(migrate, two_workers) { .workers = 2 };
+FIXTURE_VARIANT_ADD(migrate, all_cpus) { .workers = 0 };
+FIXTURE_VARIANT_ADD(migrate, baseline) { .workers = 1,
+					 .flags = LDM_MIG_F_BASELINE };
+
+FIXTURE_SETUP(migrate)
+{
+	unsigned int i;
+
+	ASSERT_EQ(0, ldm_nl_open_ldm(&self->nl));
+	self->psz = page_size();
+	self->bytes = DOM_PAGES * self->psz;
+	ldm_test_name(self->src, sizeof(self->src), "msrc");
+	ldm_test_name(self->dst, sizeof(self->dst), "mdst");
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->src, self->bytes));
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->dst, self->bytes));
+	self->src_fd = ldm_open(self->src, O_RDWR);
+	ASSERT_LE(0, self->src_fd);
+	self->a = mmap(NULL, self->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->src_fd, 0);
+	ASSERT_NE(MAP_FAILED, self->a);
+	/* Every fourth page is never touched: it must stay absent on B. */
+	for (i = 0; i < DOM_PAGES; i++)
+		if (i % 4 != 3)
+			fill_page(self->a + i * self->psz, self->psz, i, 0);
+}
+
+FIXTURE_TEARDOWN(migrate)
+{
+	name_cmd(&self->nl, self->src, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	name_cmd(&self->nl, self->dst, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	ring_unmap(&self->tx);
+	ring_unmap(&self->rx);
+	munmap(self->a, self->bytes);
+	close(self->src_fd);
+	ldm_domain_del(&self->nl, self->src);
+	ldm_domain_del(&self->nl, self->dst);
+	ldm_nl_close(&self->nl);
+}
+
+static int start_both(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(migrate) *self,
+		      const FIXTURE_VARIANT(migrate) *variant)
+{
+	EXPECT_EQ(0, session_start(&self->nl, self->src, LDM_CMD_MIGRATE_START,
+				   variant->workers, variant->flags))
+		TH_LOG("start: %s", self->nl.ext_msg);
+	EXPECT_EQ(0, session_start(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
+				   variant->workers, 0))
+		TH_LOG("receive: %s", self->nl.ext_msg);
+	EXPECT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
+	EXPECT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
+	return _metadata->passed ? 0 : -1;
+}
+
+/* Compare B with A through a fresh mapping of B. */
+static int compare(FIXTURE_DATA(migrate) *self, size_t *first_diff)
+{
+	int fd = ldm_open(self->dst, O_RDWR);
+	uint8_t *b;
+	size_t i;
+	int diff = 0;
+
+	if (fd < 0)
+		return -errno;
+	b = mmap(NULL, self->bytes, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (b == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < DOM_PAGES; i++) {
+		if (memcmp(self->a + i * self->psz, b + i * self->psz,
+			   self->psz)) {
+			*first_diff = i;
+			diff = 1;
+			break;
+		}
+	}
+	munmap(b, self->bytes);
+	return diff;
+}
+
+TEST_F_TIMEOUT(migrate, round0_b_equals_a, 120)
+{
+	struct session_info si, ri;
+	struct ldm_domain_info info;
+	uint64_t zero = 0, sent;
+	size_t diff = 0;
+	unsigned int i;
+
+	for (i = 0; i < DOM_PAGES; i++)
+		/* Untouched pages are not read: that would allocate them. */
+		zero += i % 4 != 3 && page_is_zero(self->a + i * self->psz,
+						   self->psz);
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+	EXPECT_EQ(LDM_MIG_STATE_SENDING, si.state);
+	EXPECT_EQ(LDM_MIG_STATE_RECEIVING, ri.state) TH_LOG("%s", ri.errmsg);
+	sent = si.stat[LDM_A_STAT_PAGES_LZJB] + si.stat[LDM_A_STAT_PAGES_RAW] +
+	       si.stat[LDM_A_STAT_PAGES_ZERO];
+	/* Round 0 skips zero pages, except in the baseline mode. */
+	if (variant->flags & LDM_MIG_F_BASELINE) {
+		EXPECT_EQ(0, si.stat[LDM_A_STAT_PAGES_SKIPPED]);
+		EXPECT_EQ(DOM_PAGES / 4 * 3, sent);
+	} else {
+		EXPECT_EQ(zero, si.stat[LDM_A_STAT_PAGES_SKIPPED]);
+		EXPECT_EQ(DOM_PAGES / 4 * 3 - zero, sent);
+	}
+	EXPECT_LT(0, si.stat[LDM_A_STAT_PAGES_LZJB]);
+	EXPECT_LT(0, si.stat[LDM_A_STAT_PAGES_RAW]);
+	EXPECT_EQ(si.stat[LDM_A_STAT_BATCHES], ri.stat[LDM_A_STAT_BATCHES]);
+	/* B allocated a page per page sent, none for the skipped ones. */
+	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->dst, &info));
+	EXPECT_EQ(sent, info.resident);
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	TH_LOG("sent: %llu lzjb, %llu raw, %llu zero skipped, %llu batches, "
+	       "%llu bytes for %llu",
+	       (unsigned long long)si.stat[LDM_A_STAT_PAGES_LZJB],
+	       (unsigned long long)si.stat[LDM_A_STAT_PAGES_RAW],
+	       (unsigned long long)si.stat[LDM_A_STAT_PAGES_SKIPPED],
+	       (unsigned long long)si.stat[LDM_A_STAT_BATCHES],
+	       (unsigned long long)si.stat[LDM_A_STAT_BYTES_OUT],
+	       (unsigned long long)si.stat[LDM_A_STAT_BYTES_IN]);
+}
+
+/* Rewrite pages between rounds; B follows A to its final content. */
+TEST_F_TIMEOUT(migrate, rounds_follow_writes, 120)
+{
+	unsigned int gen, i;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	for (gen = 1; gen <= 3; gen++) {
+		ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx,
+					forward, &self->rx));
+		/* Rewrite a changing subset, including pages now zero. */
+		for (i = gen; i < DOM_PAGES; i += 5)
+			fill_page(self->a + i * self->psz, self->psz, i, gen);
+	}
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+}
+
+/* Collect a whole round, then deliver it backwards. */
+struct collect {
+	uint8_t *buf;
+	size_t used, cap;
+	size_t off[4096];
+	unsigned int n;
+};
+
+static int collect(void *batch, size_t len, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->used + len > c->cap || c->n == 4096)
+		return -ENOSPC;
+	memcpy(c->buf + c->used, batch, len);
+	c->off[c->n++] = c->used;
+	c->used += len;
+	return 0;
+}
+
+TEST_F_TIMEOUT(migrate, out_of_order_applies, 120)
+{
+	struct collect *c = calloc(1, sizeof(*c));
+	size_t diff = 0;
+	unsigned int i;
+	void *b;
+
+	ASSERT_NE(NULL, c);
+	c->cap = 2 * self->bytes;
+	c->buf = malloc(c->cap);
+	ASSERT_NE(NULL, c->buf);
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect, c));
+	/* A second round after rewriting pages, also collected. */
+	for (i = 0; i < DOM_PAGES; i += 3)
+		fill_page(self->a + i * self->psz, self->psz, i, 7);
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect, c));
+	ASSERT_LT(2, c->n);
+	for (i = c->n; i-- > 0;) {
+		b = c->buf + c->off[i];
+		ASSERT_EQ(0, ring_put(&self->rx, b, batch_len(b)));
+	}
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	free(c->buf);
+	free(c);
+}
+
+/* One batch, collected, then tampered with before delivery. */
+FIXTURE(tamper)
+{
+	struct ldm_nl nl;
+	char src[LDM_NAME_MAX], dst[LDM_NAME_MAX];
+	int src_fd;
+	uint8_t *a;
+	size_t psz, bytes;
+	struct ring tx, rx;
+	struct collect *c;
+};
+
+FIXTURE_VARIANT(tamper)
+{
+	int where;	/* 0 header, 1 record, 2 page data, 3 tag, 4 replay */
+};
+
+FIXTURE_VARIANT_ADD(tamper, header) { .where = 0 };
+FIXTURE_VARIANT_ADD(tamper, record) { .where = 1 };
+FIXTURE_VARIANT_ADD(tamper, payload) { .where = 2 };
+FIXTURE_VARIANT_ADD(tamper, tag) { .where = 3 };
+FIXTURE_VARIANT_ADD(tamper, replay) { .where = 4 };
+
+FIXTURE_SETUP(tamper)
+{
+	unsigned int i;
+
+	ASSERT_EQ(0, ldm_nl_open_ldm(&self->nl));
+	self->psz = page_size();
+	self->bytes = 64 * self->psz;
+	ldm_test_name(self->src, sizeof(self->src), "tsrc");
+	ldm_test_name(self->dst, sizeof(self->dst), "tdst");
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->src, self->bytes));
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->dst, self->bytes));
+	self->src_fd = ldm_open(self->src, O_RDWR);
+	ASSERT_LE(0, self->src_fd);
+	self->a = mmap(NULL, self->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->src_fd, 0);
+	ASSERT_NE(MAP_FAILED, self->a);
+	for (i = 0; i < 64; i++)
+		fill_page(self->a + i * self->psz, self->psz, i + 3, 0);
+	self->c = calloc(1, sizeof(*self->c));
+	ASSERT_NE(NULL, self->c);
+	self->c->cap = 4 * self->bytes;
+	self->c->buf = malloc(self->c->cap);
+	ASSERT_NE(NULL, self->c->buf);
+	ASSERT_EQ(0, session_start(&self->nl, self->src, LDM_CMD_MIGRATE_START,
+				   1, 0));
+	ASSERT_EQ(0, session_start(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
+				   1, 0));
+	ASSERT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
+	ASSERT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect,
+				self->c));
+}
+
+FIXTURE_TEARDOWN(tamper)
+{
+	name_cmd(&self->nl, self->src, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	name_cmd(&self->nl, self->dst, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	ring_unmap(&self->tx);
+	ring_unmap(&self->rx);
+	munmap(self->a, self->bytes);
+	close(self->src_fd);
+	ldm_domain_del(&self->nl, self->src);
+	ldm_domain_del(&self->nl, self->dst);
+	if (self->c)
+		free(self->c->buf);
+	free(self->c);
+	ldm_nl_close(&self->nl);
+}
+
+TEST_F(tamper, rejected_and_nothing_applied)
+{
+	uint8_t *b = self->c->buf;	/* the first batch: records */
+	size_t len = batch_len(b), off;
+	struct ldm_domain_info info;
+	struct session_info ri;
+
+	ASSERT_EQ(0, ((struct ldm_batch_hdr *)b)->flags);
+	switch (variant->where) {
+	case 0:
+		off = offsetof(struct ldm_batch_hdr, round);
+		break;
+	case 1:
+		off = sizeof(struct ldm_batch_hdr) + 2;
+		break;
+	case 2:
+		off = len - LDM_TAG_BYTES - 40;
+		break;
+	case 3:
+		off = len - 3;
+		break;
+	default:
+		/* Deliver it intact, then again. */
+		ASSERT_EQ(0, ring_put(&self->rx, b, len));
+		ASSERT_EQ(0, ring_drain(&self->rx));
+		ASSERT_EQ(0, ldm_domain_get(&self->nl, self->dst, &info));
+		ASSERT_LT(0, info.resident);
+		ASSERT_EQ(0, ring_put(&self->rx, b, len));
+		EXPECT_EQ(-EIO, ring_drain(&self->rx));
+		ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+		EXPECT_EQ(LDM_MIG_STATE_FAILED, ri.state);
+		EXPECT_EQ(EEXIST, ri.error);
+		EXPECT_STREQ("batch was replayed", ri.errmsg);
+		return;
+	}
+	b[off] ^= 0x40;
+	ASSERT_EQ(0, ring_put(&self->rx, b, len));
+	EXPECT_EQ(-EIO, ring_drain(&self->rx));
+	ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, ri.state);
+	EXPECT_EQ(EBADMSG, ri.error);
+	EXPECT_STREQ("batch failed authentication (corrupted or forged)",
+		     ri.errmsg);
+	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->dst, &info));
+	EXPECT_EQ(0, info.resident);
+	/* Once failed, the ring says so to poll(). */
+	EXPECT_EQ(-EIO, ring_wait(&self->rx, POLLOUT));
+}
+
+/* Requests that must be refused, each with a message. */
+FIXTURE(requests)
+{
+	struct ldm_nl nl;
+	char name[LDM_NAME_MAX];
+};
+
+FIXTURE_SETUP(requests)
+{
+	ASSERT_EQ(0, ldm_nl_open_ldm(&self->nl));
+	ldm_test_name(self->name, sizeof(self->name), "req");
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->name, 64 * page_size()));
+}
+
+FIXTURE_TEARDOWN(requests)
+{
+	name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	ldm_domain_del(&self->nl, self->name);
+	ldm_nl_close(&self->nl);
+}
+
+static int start_with(struct ldm_nl *nl, const char *name, int key_len,
+		      int salt, uint32_t attr, uint32_t val)
+{
+	uint8_t key[64] = { 1 };
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	if (key_len >= 0)
+		ldm_msg_put(&m, LDM_A_MIG_KEY, key, key_len);
+	if (salt)
+		ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	if (attr)
+		ldm_msg_put_u32(&m, attr, val);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+TEST_F(requests, bad_start_refused)
+{
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, -1, 1, 0, 0));
+	EXPECT_STREQ("missing key or salt", self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 0, 0, 0));
+	EXPECT_STREQ("missing key or salt", self->nl.ext_msg);
+	/* A short key fails the policy (exact length). */
+	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, 16, 1, 0, 0));
+	EXPECT_NE(0, self->nl.ext_msg[0]);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_WORKERS, 0));
+	EXPECT_STREQ("workers must be 1 to the number of online CPUs",
+		     self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_WORKERS, 100000));
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_BATCH_BYTES, 100));
+	EXPECT_STREQ("batch size out of range", self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_BATCH_BYTES, 64 << 20));
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_RAW_THRESHOLD, 0));
+	EXPECT_STREQ("raw threshold must be 1 to the page size",
+		     self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_RING_SLOTS, 12));
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_RING_SLOTS, 1 << 20));
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_FLAGS, 0x80));
+	EXPECT_STREQ("unknown migration flags", self->nl.ext_msg);
+	EXPECT_EQ(-ENOENT, start_with(&self->nl, "no-such-domain", 32, 1, 0,
+				      0));
+	EXPECT_STREQ("no such domain", self->nl.ext_msg);
+	/* Nothing was started by any of those. */
+	EXPECT_EQ(-ENOENT, name_cmd(&self->nl, self->name,
+				    LDM_CMD_MIGRATE_ROUND, NULL, NULL));
+	EXPECT_STREQ("domain has no sending session", self->nl.ext_msg);
+}
+
+TEST_F(requests, one_session_per_domain_and_no_destroy)
+{
+	uint32_t round;
+
+	ASSERT_EQ(0, start_with(&self->nl, self->name, 32, 1, 0, 0));
+	EXPECT_EQ(-EBUSY, start_with(&self->nl, self->name, 32, 1, 0, 0));
+	EXPECT_STREQ("domain already has a migration session",
+		     self->nl.ext_msg);
+	EXPECT_EQ(-EBUSY, ldm_domain_del(&self->nl, self->name));
+	EXPECT_STREQ("domain has a migration session", self->nl.ext_msg);
+	/* A round on an empty domain is legal and produces a round end. */
+	EXPECT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
+			      round_cb, &round));
+	EXPECT_EQ(0, round);
+	EXPECT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_STOP,
+			      NULL, NULL));
+	EXPECT_EQ(-ENOENT, name_cmd(&self->nl, self->name,
+				    LDM_CMD_MIGRATE_STOP, NULL, NULL));
+	EXPECT_STREQ("domain has no migration session", self->nl.ext_msg);
+}
+
+TEST_F(requests, receive_needs_an_empty_domain)
+{
+	int fd = ldm_open(self->name, O_RDWR);
+	uint8_t *p;
+	struct ldm_msg m;
+
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 1;
+	munmap(p, page_size());
+	close(fd);
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	EXPECT_EQ(-ENOTEMPTY, ldm_nl_request(&self->nl, &m, NULL, NULL));
+	EXPECT_STREQ("target domain has been written to", self->nl.ext_msg);
+}
+
+/*
+ * The reader dies mid-migration: a child starts a session, maps the ring,
+ * takes one batch and is killed. The session ends with its socket, the
+ * domain is intact and can be destroyed.
+ */
+TEST_F_TIMEOUT(requests, reader_dies_mid_migration, 60)
+{
+	int fd = ldm_open(self->name, O_RDWR), status, pipefd[2];
+	size_t bytes = 64 * page_size();
+	struct session_info si;
+	unsigned int i;
+	uint8_t *p;
+	pid_t pid;
+	char c;
+
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 64; i++)
+		fill_page(p + i * page_size(), page_size(), i, 0);
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct ldm_nl nl;
+		struct ring tx = {};
+
+		if (ldm_nl_open_ldm(&nl) ||
+		    session_start(&nl, self->name, LDM_CMD_MIGRATE_START, 1, 0) ||
+		    ring_map(&nl, self->name, &tx) ||
+		    name_cmd(&nl, self->name, LDM_CMD_MIGRATE_ROUND, NULL,
+			     NULL) ||
+		    ring_wait(&tx, POLLIN))
+			_exit(1);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
+	EXPECT_EQ(LDM_MIG_STATE_SENDING, si.state);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
+	EXPECT_EQ(LDM_MIG_STATE_NONE, si.state);
+	for (i = 0; i < 64; i++) {
+		uint8_t want[page_size()];
+
+		fill_page(want, page_size(), i, 0);
+		EXPECT_EQ(0, memcmp(want, p + i * page_size(), page_size()));
+	}
+	munmap(p, bytes);
+	close(fd);
+	close(pipefd[0]);
+	EXPECT_EQ(0, ldm_domain_del(&self->nl, self->name));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# selftests/run.sh: run every ldm selftest, inside the lab VM:
+#
+#   make && lab/run -- selftests/run.sh
+#
+# Runs the kselftest programs in order, then selftests/ldm_netns.sh and
+# selftests/ldm_sparc.sh when they exist, then ldm_module.sh last (it
+# unloads and reloads the module). Each prints TAP under a header line.
+# The last line counts every test case of every program:
+#
+#   selftests: N passed, N failed, N skipped
+#
+# A skipped case is not a pass: any failure or skip, a program that is
+# missing, crashes or reports fewer results than it planned, makes the
+# exit status non-zero. With LAB_OUT set, the whole log is also kept in
+# $LAB_OUT/selftests.log.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/.." || exit 1
+
+programs=(
+	selftests/ldm_netlink_test
+	selftests/ldm_device_test
+	selftests/ldm_dirty_test
+)
+for s in selftests/ldm_netns.sh selftests/ldm_sparc.sh; do
+	[ -e "$s" ] && programs+=("$s")
+done
+programs+=(selftests/ldm_module.sh)
+
+# run_one PROG: run it, print its TAP, set p, f, s, rc and note.
+run_one() {
+	local prog=$1 log plan missing
+
+	log=$(mktemp)
+	if [ ! -x "$prog" ]; then
+		echo "# $prog: missing or not executable (run 'make' first)"
+		rc=127
+	else
+		"./$prog" </dev/null 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	fi
+	# Count the program's own TAP results (lines in column 0 only).
+	p=$(grep -cE '^ok [0-9]+' "$log")
+	s=$(grep -ciE '^ok [0-9]+.*# skip' "$log")
+	f=$(grep -cE '^not ok [0-9]+' "$log")
+	p=$((p - s))
+	plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' "$log" | head -n 1)
+	rm -f "$log"
+	note=
+	if [ -n "$plan" ] && [ $((p + s + f)) -lt "$plan" ]; then
+		missing=$((plan - p - s - f))
+		note=" ($missing planned results missing)"
+		f=$((f + missing))
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && [ "$s" -eq 0 ]; then
+		note=" (exited $rc without reporting a failure)"
+		f=$((f + 1))
+	fi
+	if [ $((p + s + f)) -eq 0 ]; then
+		note=" (no TAP results)"
+		f=1
+	fi
+}
+
+run_all() {
+	local passed=0 failed=0 skipped=0 prog start line
+	local -a summary
+
+	if [ ! -d /sys/module/ldm ]; then
+		echo "# run.sh: warning: ldm.ko is not loaded (run me through lab/run)"
+	fi
+	for prog in "${programs[@]}"; do
+		echo "# ==================== $prog ===================="
+		start=$SECONDS
+		run_one "$prog"
+		line="$prog: $p passed, $f failed, $s skipped, exit $rc, $((SECONDS - start)) s$note"
+		echo "# $line"
+		summary+=("$line")
+		passed=$((passed + p))
+		failed=$((failed + f))
+		skipped=$((skipped + s))
+	done
+
+	echo "# ==================== summary ===================="
+	for line in "${summary[@]}"; do
+		echo "# $line"
+	done
+	echo "selftests: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ]
+}
+
+# (No process substitution: the lab's /dev has no /dev/fd.)
+if [ -n "${LAB_OUT:-}" ] && [ -d "$LAB_OUT" ] && [ -w "$LAB_OUT" ]; then
+	run_all 2>&1 | tee "$LAB_OUT/selftests.log"
+	exit "${PIPESTATUS[0]}"
+fi
+run_all

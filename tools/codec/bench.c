@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Codec benchmark: ldm's LZJB against a byte-at-a-time LZJB baseline and
+ * LZ4, on the same pages, in the same run, under the pipeline's rules: zero
+ * pages are found by a zero check and never compressed, a page whose
+ * compressed form is larger than 7/8 of it is sent raw (copied). Each
+ * figure is the median of several repetitions; only the ratios between
+ * codecs of one run mean anything on a shared machine.
+ *
+ *   bench [-m MiB] [-r repetitions] [-s seed] [-k]
+ *
+ * -k adds one row set per non-zero kind (code, text, pattern).
+ */
+#define _GNU_SOURCE
+#include <lz4.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../driver/lzjb.h"
+#include "corpus.h"
+#include "ref_lzjb.h"
+
+#define PAGE	4096
+#define LIMIT	(PAGE / 8 * 7)	/* compressed above this: sent raw */
+
+struct codec {
+	const char *name;
+	/* returns the compressed length, or 0 when the page goes raw */
+	size_t (*compress)(const void *src, void *dst, size_t n, size_t lim);
+	int (*decompress)(const void *src, void *dst, size_t len, size_t n);
+};
+
+static size_t ldm_c(const void *s, void *d, size_t n, size_t lim)
+{
+	size_t c = lzjb_compress(s, d, n, lim);
+
+	return c < n ? c : 0;
+}
+
+static int ldm_d(const void *s, void *d, size_t len, size_t n)
+{
+	return lzjb_decompress(s, d, len, n);
+}
+
+static size_t ref_c(const void *s, void *d, size_t n, size_t lim)
+{
+	size_t c = ref_lzjb_compress(s, d, n, lim);
+
+	return c < n ? c : 0;
+}
+
+static int ref_d(const void *s, void *d, size_t len, size_t n)
+{
+	return ref_lzjb_decompress(s, d, len, n) < 0;
+}
+
+static size_t lz4_c(const void *s, void *d, size_t n, size_t lim)
+{
+	return LZ4_compress_default(s, d, (int)n, (int)lim);
+}
+
+static int lz4_d(const void *s, void *d, size_t len, size_t n)
+{
+	return LZ4_decompress_safe(s, d, (int)len, (int)n) != (int)n;
+}
+
+static const struct codec codecs[] = {
+	{ "ldm-lzjb", ldm_c, ldm_d },
+	{ "ref-lzjb", ref_c, ref_d },
+	{ "lz4", lz4_c, lz4_d },
+};
+#define NCODECS (sizeof(codecs) / sizeof(codecs[0]))
+
+enum { REC_ZERO, REC_RAW, REC_LZ };
+
+struct rec {
+	uint32_t off;
+	uint16_t len;
+	uint8_t kind;
+};
+
+/* The pipeline's zero check: 64 bytes per test, like memchr_inv(). */
+static int page_is_zero(const unsigned char *p)
+{
+	size_t i;
+
+	for (i = 0; i < PAGE; i += 64) {
+		uint64_t w[8], a;
+
+		memcpy(w, p + i, 64);
+		a = w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7];
+		if (a)
+			return 0;
+	}
+	return 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct result {
+	double ct[64], dt[64];		/* per repetition, seconds */
+	size_t out_bytes, n[3];
+};
+
+static size_t compress_all(const struct codec *cd, const struct corpus *c,
+			   unsigned char *out, struct rec *r, size_t *n)
+{
+	size_t i, pos = 0;
+
+	n[0] = n[1] = n[2] = 0;
+	for (i = 0; i < c->npages; i++) {
+		const unsigned char *p = c->data + i * PAGE;
+		size_t len;
+
+		if (page_is_zero(p)) {
+			r[i].kind = REC_ZERO;
+			r[i].len = 0;
+			n[REC_ZERO]++;
+			continue;
+		}
+		len = cd->compress(p, out + pos, PAGE, LIMIT);
+		if (len) {
+			r[i].kind = REC_LZ;
+		} else {
+			memcpy(out + pos, p, PAGE);
+			len = PAGE;
+			r[i].kind = REC_RAW;
+		}
+		r[i].off = (uint32_t)pos;
+		r[i].len = (uint16_t)len;
+		n[r[i].kind]++;
+		pos += len;
+	}
+	return pos;
+}
+
+static int decompress_all(const struct codec *cd, const struct corpus *c,
+			  const unsigned char *out, const struct rec *r,
+			  unsigned char *back)
+{
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < c->npages; i++) {
+		unsigned char *p = back + i * PAGE;
+
+		switch (r[i].kind) {
+		case REC_ZERO:
+			memset(p, 0, PAGE);
+			break;
+		case REC_RAW:
+			memcpy(p, out + r[i].off, PAGE);
+			break;
+		default:
+			bad |= cd->decompress(out + r[i].off, p, r[i].len,
+					      PAGE);
+		}
+	}
+	return bad;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static int run_set(const char *name, const struct corpus *c, int reps)
+{
+	size_t bytes = c->npages * PAGE;
+	unsigned char *out = malloc(bytes + PAGE);
+	unsigned char *back = malloc(bytes);
+	struct rec *r = calloc(c->npages, sizeof(*r));
+	struct result res[NCODECS];
+	double cm[NCODECS], dm[NCODECS];
+	size_t k;
+	int rep;
+
+	if (!out || !back || !r) {
+		fprintf(stderr, "bench: out of memory\n");
+		return -1;
+	}
+	memset(res, 0, sizeof(res));
+	/* touch everything once so no repetition pays for page faults */
+	memset(out, 1, bytes + PAGE);
+	memset(back, 1, bytes);
+
+	/* repetitions outside, codecs inside: noise hits every codec alike */
+	for (rep = 0; rep < reps; rep++) {
+		for (k = 0; k < NCODECS; k++) {
+			const struct codec *cd = &codecs[k];
+			double t0, t1, t2;
+
+			t0 = now();
+			res[k].out_bytes = compress_all(cd, c, out, r,
+							res[k].n);
+			t1 = now();
+			if (decompress_all(cd, c, out, r, back)) {
+				fprintf(stderr, "bench: %s failed to decompress\n",
+					cd->name);
+				return -1;
+			}
+			t2 = now();
+			res[k].ct[rep] = t1 - t0;
+			res[k].dt[rep] = t2 - t1;
+			if (memcmp(back, c->data, bytes)) {
+				fprintf(stderr, "bench: %s: round trip differs\n",
+					cd->name);
+				return -1;
+			}
+		}
+	}
+
+	printf("%-8s %-9s %10s %10s %7s %8s %8s %8s\n", "set", "codec",
+	       "comp MB/s", "dec MB/s", "ratio", "zero", "raw", "compr");
+	for (k = 0; k < NCODECS; k++) {
+		cm[k] = bytes / median(res[k].ct, reps) / 1e6;
+		dm[k] = bytes / median(res[k].dt, reps) / 1e6;
+		printf("%-8s %-9s %10.0f %10.0f %7.3f %8zu %8zu %8zu\n",
+		       name, codecs[k].name, cm[k], dm[k],
+		       (double)res[k].out_bytes / bytes, res[k].n[REC_ZERO],
+		       res[k].n[REC_RAW], res[k].n[REC_LZ]);
+	}
+	printf("%-8s ldm-lzjb/ref-lzjb: compress %.2fx, decompress %.2fx (target 1.5x / 2x); ldm-lzjb/lz4: %.2fx / %.2fx\n",
+	       name, cm[0] / cm[1], dm[0] / dm[1], cm[0] / cm[2],
+	       dm[0] / dm[2]);
+	for (k = 0; k < NCODECS; k++)
+		printf("csv,%s,%s,%.1f,%.1f,%.4f,%zu,%zu,%zu,%zu,%.3f,%.3f\n",
+		       name, codecs[k].name, cm[k], dm[k],
+		       (double)res[k].out_bytes / bytes, c->npages,
+		       res[k].n[REC_ZERO], res[k].n[REC_RAW], res[k].n[REC_LZ],
+		       cm[k] / cm[1], dm[k] / dm[1]);
+	printf("\n");
+	free(out);
+	free(back);
+	free(r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int mix[CORPUS_KINDS] = { 40, 20, 20, 10, 10 };
+	static const struct {
+		const char *name;
+		unsigned int kind;
+	} extra[] = {
+		{ "code", CORPUS_CODE },
+		{ "text", CORPUS_TEXT },
+		{ "pattern", CORPUS_PATTERN },
+	};
+	size_t mib = 64;
+	int reps = 7, kinds = 0, opt, cpu;
+	uint64_t seed = 1;
+	unsigned int only[CORPUS_KINDS];
+	struct corpus c;
+	cpu_set_t set;
+	size_t e;
+
+	while ((opt = getopt(argc, argv, "m:r:s:k")) != -1) {
+		switch (opt) {
+		case 'm':
+			mib = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'k':
+			kinds = 1;
+			break;
+		default:
+			fprintf(stderr,
+				"usage: %s [-m MiB] [-r reps] [-s seed] [-k]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (reps < 1 || reps > 64 || mib < 1) {
+		fprintf(stderr, "bench: 1..64 repetitions, at least 1 MiB\n");
+		return 2;
+	}
+
+	/* one core, and always the same one */
+	cpu = sched_getcpu();
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+
+	printf("codec benchmark: one core (cpu %d), %d repetitions, medians; "
+	       "MB = 10^6 bytes of uncompressed pages per second\n"
+	       "rules: zero pages skipped by a zero check; compressed > %d of "
+	       "%d bytes -> raw (copied); ratio = bytes out / bytes in\n"
+	       "codecs: ldm-lzjb = driver/lzjb.c; ref-lzjb = byte-at-a-time "
+	       "LZJB (ZFS style, ref_lzjb.c); lz4 = liblz4 %s "
+	       "LZ4_compress_default / LZ4_decompress_safe\n\n",
+	       cpu, reps, LIMIT, PAGE, LZ4_versionString());
+
+	if (corpus_build(&c, mib << 20, PAGE, mix, seed))
+		return 1;
+	corpus_describe(&c, "mix");
+	if (run_set("mix", &c, reps))
+		return 1;
+	corpus_free(&c);
+
+	memset(only, 0, sizeof(only));
+	only[CORPUS_RANDOM] = 100;
+	if (corpus_build(&c, (mib << 20) / 4, PAGE, only, seed + 1))
+		return 1;
+	corpus_describe(&c, "random");
+	if (run_set("random", &c, reps))
+		return 1;
+	corpus_free(&c);
+
+	for (e = 0; kinds && e < sizeof(extra) / sizeof(extra[0]); e++) {
+		memset(only, 0, sizeof(only));
+		only[extra[e].kind] = 100;
+		if (corpus_build(&c, (mib << 20) / 4, PAGE, only, seed + 2))
+			return 1;
+		corpus_describe(&c, extra[e].name);
+		if (run_set(extra[e].name, &c, reps))
+			return 1;
+		corpus_free(&c);
+	}
+	return 0;
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command table and what every command shares: usage lines, option
+ * errors and the connection to the module.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <linux/ldm.h>
+
+#include "ldmctl.h"
+
+const struct subcommand *const subcommands[] = {
+	&cmd_add_domain,
+	&cmd_remove_domain,
+	&cmd_list,
+	&cmd_help,
+};
+
+const size_t nsubcommands = sizeof(subcommands) / sizeof(subcommands[0]);
+
+const struct subcommand *subcommand_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nsubcommands; i++)
+		if (!strcmp(subcommands[i]->name, name))
+			return subcommands[i];
+	return NULL;
+}
+
+static FILE *report_stream(void)
+{
+	return report_file ? report_file : stderr;
+}
+
+static void usage_line(const struct subcommand *cmd, FILE *f)
+{
+	if (cmd)
+		fprintf(f, "usage: ldmctl %s %s\n", cmd->name, cmd->synopsis);
+	else
+		fputs("usage: ldmctl [-j] COMMAND [ARGS...]  ('ldmctl help' lists the commands)\n",
+		      f);
+}
+
+void subcommand_help(const struct subcommand *cmd, FILE *f)
+{
+	usage_line(cmd, f);
+	fprintf(f, "\n%s", cmd->help);
+}
+
+void subcommand_getopt_init(void)
+{
+	/*
+	 * glibc: optind = 0 also resets getopt's internal state (a half-read
+	 * "-ab" cluster, the permutation bookkeeping) left by main().
+	 */
+	optind = 0;
+	opterr = 0;
+}
+
+int usage_error(const struct subcommand *cmd, const char *fmt, ...)
+{
+	FILE *f = report_stream();
+	va_list ap;
+
+	fputs("ldmctl: ", f);
+	if (cmd)
+		fprintf(f, "%s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	usage_line(cmd, f);
+	return LDMCTL_EXIT_USAGE;
+}
+
+int option_error(const struct subcommand *cmd, char **argv, int c,
+		 const struct option *longopts)
+{
+	char quoted[QUOTE_MAX];
+	const char *word = argv[optind - 1];
+	const struct option *o;
+	size_t len;
+
+	quote_arg(word, quoted);
+	if (c == ':') {
+		/* A missing value ends its word, so optind has moved past. */
+		if (!strncmp(word, "--", 2))
+			return usage_error(cmd, "option '%s' needs a value",
+					   quoted);
+		return usage_error(cmd, "option '-%c' needs a value", optopt);
+	}
+	/* glibc: 0 for an unknown long option (whole word, behind optind). */
+	if (!optopt)
+		return usage_error(cmd, "unknown option '%s'", quoted);
+	/* A known long option given "=value" it does not take. */
+	if (!strncmp(word, "--", 2) && strchr(word, '=')) {
+		len = (size_t)(strchr(word, '=') - word - 2);
+		for (o = longopts; o && o->name; o++)
+			if (o->val == optopt && strlen(o->name) == len &&
+			    !strncmp(o->name, word + 2, len))
+				return usage_error(cmd, "option '--%s' takes no value",
+						   o->name);
+	}
+	/*
+	 * Inside a cluster such as "-xj", optind has not moved on yet, so
+	 * the word is unreliable; optopt names the bad letter.
+	 */
+	return usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g)
+{
+	int err = ldm_genl_open(g, LDM_GENL_NAME, LDM_GENL_VERSION);
+
+	if (err == -ENOENT) {
+		report(cmd->name, NULL,
+		       "the ldm module is not loaded (no generic netlink family \"%s\")",
+		       LDM_GENL_NAME);
+		return LDMCTL_EXIT_NO_MODULE;
+	}
+	if (err < 0) {
+		report(cmd->name, NULL, "cannot talk to the ldm module: %s",
+		       strerror(-err));
+		return exit_code_for(err);
+	}
+	return 0;
+}
