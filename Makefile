@@ -10,6 +10,7 @@
 #   make lab CMD=…  run a command in the lab VM with ldm.ko loaded
 #   make style      checkpatch --strict on driver/ and include/
 #   make sparse     sparse (C=2) over the module
+#   make bench      benchmarks, side by side with their baselines
 
 KVER	?= $(shell lab/kver)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -19,10 +20,10 @@ KSRC	:= $(BUILD)/ksrc
 
 export KVER KDIR BUILD KSRC
 
-.PHONY: all module ldmctl selftests ksrc deps check unit lab demo style \
-	sparse clean
+.PHONY: all module ldmctl selftests benches ksrc deps check unit lab demo \
+	style sparse bench clean
 
-all: module ldmctl selftests
+all: module ldmctl selftests benches
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -36,6 +37,9 @@ ksrc:
 selftests: ksrc ldmctl
 	$(MAKE) -C selftests KSFT_DIR=$(KSRC)/tools/testing/selftests
 
+benches:
+	$(MAKE) -C bench
+
 deps:
 	lab/deps.sh
 
@@ -48,6 +52,10 @@ lab: all
 
 demo: all
 	lab/run --timeout 900 -- lab/demo.sh
+
+# The sending pipeline in the lab: workers 1..N against the baseline mode.
+bench: all
+	lab/run --timeout 1800 -- bench/snapbench
 
 style: ksrc
 	lab/style.sh $(KSRC)
@@ -64,4 +72,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/ldmctl clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
 	rm -rf $(BUILD)

@@ -150,8 +150,12 @@ static int ldm_fop_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff == LDM_RING_OFFSET >> PAGE_SHIFT)
 		return ldm_fop_mmap_ring(dom, vma);
 
-	/* A private mapping would hide the guest's writes from tracking. */
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * A private mapping would hide the guest's writes from tracking.
+	 * VM_MAYSHARE, not VM_SHARED: a read-only shared mapping of a node
+	 * opened read-only has only the former.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff >= dom->npages || pages > dom->npages - vma->vm_pgoff)
 		return -EINVAL;

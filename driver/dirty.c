@@ -53,7 +53,7 @@ static_assert(sizeof(struct ldm_harvest) == 32);
  */
 int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages)
 {
-	dirty->bitmap = bitmap_zalloc(npages, GFP_KERNEL);
+	dirty->bitmap = ldm_bitmap_alloc(npages);
 	if (!dirty->bitmap)
 		return -ENOMEM;
 	dirty->npages = npages;
@@ -67,7 +67,7 @@ int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages)
  */
 void ldm_dirty_free(struct ldm_dirty *dirty)
 {
-	bitmap_free(dirty->bitmap);
+	ldm_bitmap_free(dirty->bitmap);
 	dirty->bitmap = NULL;
 	mutex_destroy(&dirty->harvest_lock);
 }
@@ -182,7 +182,7 @@ long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 	if (arg.bitmap_bytes < words * sizeof(u64))
 		return -EINVAL;
 
-	bits = bitmap_zalloc(dirty->npages, GFP_KERNEL);
+	bits = ldm_bitmap_alloc(dirty->npages);
 	words_out = kvcalloc(words, sizeof(u64), GFP_KERNEL);
 	if (!bits || !words_out) {
 		ret = -ENOMEM;
@@ -202,6 +202,6 @@ long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 
 out_free:
 	kvfree(words_out);
-	bitmap_free(bits);
+	ldm_bitmap_free(bits);
 	return ret;
 }

@@ -5,7 +5,10 @@
 #ifndef _LDM_DIRTY_H
 #define _LDM_DIRTY_H
 
+#include <linux/bitops.h>
+#include <linux/mm.h>
 #include <linux/mm_types.h>
+#include <linux/slab.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -25,6 +28,21 @@ struct ldm_dirty {
 	pgoff_t npages;
 	struct mutex harvest_lock;	/* serialises harvests */
 };
+
+/*
+ * A bitmap of one bit per page: 2 MiB for 64 GiB, past what kmalloc()
+ * reliably gives, so it may come from vmalloc.
+ */
+static inline unsigned long *ldm_bitmap_alloc(pgoff_t nbits)
+{
+	return kvcalloc(BITS_TO_LONGS(nbits), sizeof(unsigned long),
+			GFP_KERNEL);
+}
+
+static inline void ldm_bitmap_free(unsigned long *bitmap)
+{
+	kvfree(bitmap);
+}
 
 int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages);
 void ldm_dirty_free(struct ldm_dirty *dirty);

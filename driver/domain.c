@@ -29,14 +29,22 @@ MODULE_PARM_DESC(max_domain_mib, "Largest domain that can be created, in MiB");
 static DEFINE_MUTEX(ldm_domains_lock);
 static DEFINE_XARRAY_ALLOC(ldm_domains);
 
+/*
+ * Whatever max_domain_mib says, a domain has fewer than 1 << 30 pages: the
+ * kernel's bitmap helpers count bits in an unsigned int, and the batch ring
+ * is mapped above the domain at LDM_RING_OFFSET.
+ */
+#define LDM_MAX_PAGES	BIT_ULL(30)
+
 /**
  * ldm_domain_max_size() - the largest size a new domain may have
  *
- * Return: max_domain_mib in bytes.
+ * Return: max_domain_mib in bytes, capped at LDM_MAX_PAGES pages.
  */
 u64 ldm_domain_max_size(void)
 {
-	return (u64)READ_ONCE(max_domain_mib) << 20;
+	return min_t(u64, (u64)READ_ONCE(max_domain_mib) << 20,
+		     LDM_MAX_PAGES << PAGE_SHIFT);
 }
 
 static void ldm_domain_free(struct kref *ref)

@@ -19,7 +19,10 @@
  * byte a literal, plus one copy-map byte per eight of them. A match never
  * costs more than the literals it replaces.
  */
-#define LZJB_COMPRESS_BOUND(n)	((n) + ((n) + 7) / 8)
+static inline size_t lzjb_compress_bound(size_t n)
+{
+	return n + (n + 7) / 8;
+}
 
 size_t lzjb_compress(const void *src, void *dst, size_t s_len, size_t d_len);
 int lzjb_decompress(const void *src, void *dst, size_t s_len, size_t d_len);

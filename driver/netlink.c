@@ -281,6 +281,13 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 				    "ring slots must be a power of two, at least twice the workers");
 		return -EINVAL;
 	}
+	/* A slot holds a header, a full payload and a tag. */
+	if ((u64)p->ring_slots * (p->batch_bytes + PAGE_SIZE) >
+	    LDM_RING_MAX_BYTES) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_RING_SLOTS],
+				    "ring would exceed 256 MiB: fewer slots or smaller batches");
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -134,7 +134,7 @@ int ldm_ring_mmap(struct ldm_ring *ring, struct vm_area_struct *vma)
 {
 	int err;
 
-	if (!(vma->vm_flags & VM_SHARED) ||
+	if (!(vma->vm_flags & VM_MAYSHARE) ||
 	    vma->vm_end - vma->vm_start != PAGE_ALIGN(ring->bytes))
 		return -EINVAL;
 	err = remap_vmalloc_range(vma, ring->mem, 0);

@@ -90,7 +90,7 @@ static void ldm_session_free(struct ldm_session *s)
 		ldm_ring_put(s->ring);
 	if (s->crypt.tfm)
 		ldm_crypt_free(&s->crypt);
-	bitmap_free(s->round_bits);
+	ldm_bitmap_free(s->round_bits);
 	kvfree(s->page_round);
 	ldm_domain_put(s->dom);
 	kvfree(s);
@@ -160,7 +160,7 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		goto err_free;
 
 	if (sending) {
-		s->round_bits = bitmap_zalloc(dom->npages, GFP_KERNEL);
+		s->round_bits = ldm_bitmap_alloc(dom->npages);
 		if (!s->round_bits)
 			goto err_free;
 		if (p->flags & LDM_MIG_F_BASELINE)

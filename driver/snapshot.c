@@ -250,6 +250,12 @@ void ldm_snapshot_work(struct work_struct *work)
 		ldm_snapshot_round_end(w);
 }
 
+static bool ldm_snapshot_busy(struct ldm_session *s)
+{
+	/* Pairs with ldm_snapshot_round_end(): its counters are complete. */
+	return smp_load_acquire(&s->round_busy);
+}
+
 /**
  * ldm_snapshot_round() - harvest and start the next round of a session
  * @dom: the domain, with a sending session
@@ -280,8 +286,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
 	} else if (ldm_session_failed(s)) {
 		NL_SET_ERR_MSG(extack, "the migration failed");
 		err = -s->error;
-	/* Pairs with the release in ldm_snapshot_round_end(). */
-	} else if (smp_load_acquire(&s->round_busy)) {
+	} else if (ldm_snapshot_busy(s)) {
 		NL_SET_ERR_MSG(extack, "the previous round is still running");
 		err = -EBUSY;
 	} else if (s->round >= LDM_MAX_ROUNDS) {

@@ -23,7 +23,8 @@
 # sockets do not work across the lab's 9p. SPARC_MEM (default 64M) must
 # match MEMPATH's size. Extra arguments to sparc_start go to QEMU (e.g.
 # -incoming defer). Every function returns non-zero and says why on stderr
-# when it fails. POSIX sh; needs qemu-system-sparc and python3 (QMP).
+# when it fails (they are safe under set -e). POSIX sh; needs
+# qemu-system-sparc and python3 (for QMP).
 
 SPARC_MEM=${SPARC_MEM:-64M}
 
@@ -141,9 +142,9 @@ sparc_stop() {
 	[ -f "$_d/qemu.pid" ] || return 0
 	_pid=$(cat "$_d/qemu.pid")
 	if _sparc_alive "$_pid"; then
-		sparc_qmp "$_d" '{"execute": "quit"}' >/dev/null 2>&1
+		sparc_qmp "$_d" '{"execute": "quit"}' >/dev/null 2>&1 || :
 		for _sig in 0 TERM KILL; do
-			[ "$_sig" = 0 ] || kill "-$_sig" "$_pid" 2>/dev/null
+			[ "$_sig" = 0 ] || kill "-$_sig" "$_pid" 2>/dev/null || :
 			_i=0
 			while _sparc_alive "$_pid" && [ "$_i" -lt 50 ]; do
 				sleep 0.2
@@ -152,10 +153,10 @@ sparc_stop() {
 			_sparc_alive "$_pid" || break
 		done
 	fi
-	wait "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null || :	# reap it if it is our child
 	if [ -f "$_d/reader.pid" ]; then
-		kill "$(cat "$_d/reader.pid")" 2>/dev/null
-		wait "$(cat "$_d/reader.pid")" 2>/dev/null
+		kill "$(cat "$_d/reader.pid")" 2>/dev/null || :
+		wait "$(cat "$_d/reader.pid")" 2>/dev/null || :
 	fi
 	rm -f "$_d/qemu.pid" "$_d/reader.pid" "$_d/serial.in" "$_d/serial.out"
 	! _sparc_alive "$_pid"

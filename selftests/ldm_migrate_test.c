@@ -709,6 +709,39 @@ TEST_F(requests, bad_start_refused)
 	EXPECT_STREQ("domain has no sending session", self->nl.ext_msg);
 }
 
+TEST_F(requests, session_commands_check_the_domain)
+{
+	static const int cmds[] = { LDM_CMD_MIGRATE_ROUND, LDM_CMD_MIGRATE_STOP,
+				    LDM_CMD_MIGRATE_GET };
+	struct ldm_msg m;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(-ENOENT, name_cmd(&self->nl, "no-such-domain",
+					    cmds[i], NULL, NULL));
+		EXPECT_STREQ("no such domain", self->nl.ext_msg);
+		EXPECT_EQ(-EINVAL, name_cmd(&self->nl, "../x", cmds[i], NULL,
+					    NULL));
+		ldm_msg_init(&m, self->nl.family, 0, cmds[i], LDM_GENL_VERSION);
+		EXPECT_EQ(-EINVAL, ldm_nl_request(&self->nl, &m, NULL, NULL));
+		EXPECT_STREQ("missing domain name", self->nl.ext_msg);
+	}
+	/* A receive start takes no flags. */
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, LDM_MIG_F_BASELINE);
+	EXPECT_EQ(-EINVAL, ldm_nl_request(&self->nl, &m, NULL, NULL));
+	EXPECT_STREQ("unknown migration flags", self->nl.ext_msg);
+	/* A ring over 256 MiB. */
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+				      LDM_A_MIG_RING_SLOTS, 4096));
+	EXPECT_STREQ("ring would exceed 256 MiB: fewer slots or smaller batches",
+		     self->nl.ext_msg);
+}
+
 TEST_F(requests, one_session_per_domain_and_no_destroy)
 {
 	uint32_t round;

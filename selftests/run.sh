@@ -25,6 +25,7 @@ programs=(
 	selftests/ldm_netlink_test
 	selftests/ldm_device_test
 	selftests/ldm_dirty_test
+	selftests/ldm_migrate_test
 )
 for s in selftests/ldm_netns.sh selftests/ldm_sparc.sh; do
 	[ -e "$s" ] && programs+=("$s")

@@ -16,6 +16,10 @@ const struct subcommand *const subcommands[] = {
 	&cmd_add_domain,
 	&cmd_remove_domain,
 	&cmd_list,
+	&cmd_migrate,
+	&cmd_serve,
+	&cmd_cancel_operation,
+	&cmd_trust,
 	&cmd_help,
 };
 

@@ -43,6 +43,10 @@ struct subcommand {
 extern const struct subcommand cmd_add_domain;
 extern const struct subcommand cmd_remove_domain;
 extern const struct subcommand cmd_list;
+extern const struct subcommand cmd_migrate;
+extern const struct subcommand cmd_serve;
+extern const struct subcommand cmd_cancel_operation;
+extern const struct subcommand cmd_trust;
 extern const struct subcommand cmd_help;
 
 /* The table, in the order 'ldmctl help' lists it. */

@@ -97,7 +97,8 @@ enum ldm_cmd {
  * @LDM_A_MIG_RAW_THRESHOLD: u32, a page is sent compressed only if that
  *	takes at most this many bytes, 1..page size (default 7/8 of a page)
  * @LDM_A_MIG_RING_SLOTS: u32, slots of the ring, a power of two,
- *	2 * workers .. %LDM_RING_SLOTS_MAX (default 64)
+ *	2 * workers .. %LDM_RING_SLOTS_MAX (default 64), and the slots at
+ *	most %LDM_RING_MAX_BYTES in all
  * @LDM_A_MIG_FLAGS: u32, &enum ldm_mig_flags
  * @LDM_A_MIG_ROUND: u32, the round last started
  * @LDM_A_MIG_ROUND_PAGES: u64, pages to send in that round (reply)
@@ -225,6 +226,8 @@ enum ldm_mig_flags {
 #define LDM_BATCH_MAX		(1024 * 1024)
 #define LDM_RING_SLOTS_DEFAULT	64
 #define LDM_RING_SLOTS_MAX	4096
+/* Largest ring: slots times their size, header page not counted. */
+#define LDM_RING_MAX_BYTES	(256 * 1024 * 1024)
 
 /*
  * The batch ring is mapped from the domain's node at this offset, far
