@@ -98,13 +98,17 @@ static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
  * it would lock itself was truncated meanwhile and would retry the fault
  * for ever: lock it here and say so with VM_FAULT_LOCKED. The core keeps it
  * locked until the writable PTE is in place (see dirty.c).
+ *
+ * While the domain is suspended the writer waits here, killably; a killed
+ * writer gets SIGBUS (it is dying anyway), and a kernel access -EFAULT.
  */
 static vm_fault_t ldm_vm_page_mkwrite(struct vm_fault *vmf)
 {
 	struct ldm_domain *dom = vmf->vma->vm_private_data;
 	struct page *page = vmf->page;
 
-	lock_page(page);
+	if (ldm_domain_lock_writable(dom, page))
+		return VM_FAULT_SIGBUS;
 	ldm_dirty_mark(&dom->dirty, page, vmf->pgoff);
 	return VM_FAULT_LOCKED;
 }

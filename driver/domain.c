@@ -12,6 +12,7 @@
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/moduleparam.h>
+#include <linux/pagemap.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -105,6 +106,7 @@ int ldm_domain_create(const char *name, u64 size,
 	atomic_set(&dom->nr_mapped, 0);
 	mutex_init(&dom->session_lock);
 	init_waitqueue_head(&dom->poll_wq);
+	init_waitqueue_head(&dom->write_wq);
 	ldm_mem_init(&dom->mem, dom->npages);
 
 	err = ldm_dirty_init(&dom->dirty, dom->npages);
@@ -192,6 +194,72 @@ int ldm_domain_destroy(const char *name, struct netlink_ext_ack *extack)
 	}
 	mutex_unlock(&ldm_domains_lock);
 	return err;
+}
+
+/**
+ * ldm_domain_set_state() - suspend, resume, or mark a domain migrated
+ * @dom: the domain
+ * @state: the new &enum ldm_domain_state
+ * @extack: where to say why it is refused
+ *
+ * Suspending takes effect for every write that faults from now on; a
+ * harvest after it (the final round) re-arms every page, so from its end
+ * no write reaches guest RAM until the domain is resumed.
+ *
+ * Return: 0 or -EINVAL for a transition that is not allowed.
+ */
+int ldm_domain_set_state(struct ldm_domain *dom, u32 state,
+			 struct netlink_ext_ack *extack)
+{
+	int err = 0;
+
+	mutex_lock(&dom->session_lock);
+	if (state == dom->state) {
+		/* Nothing to do. */
+	} else if (dom->state == LDM_DOMAIN_STATE_MIGRATED) {
+		NL_SET_ERR_MSG(extack, "domain was migrated away; destroy it");
+		err = -EINVAL;
+	} else if (state == LDM_DOMAIN_STATE_MIGRATED &&
+		   dom->state != LDM_DOMAIN_STATE_SUSPENDED) {
+		NL_SET_ERR_MSG(extack, "only a suspended domain can be marked migrated");
+		err = -EINVAL;
+	} else {
+		WRITE_ONCE(dom->state, state);
+		if (state == LDM_DOMAIN_STATE_ACTIVE)
+			wake_up_all(&dom->write_wq);
+	}
+	mutex_unlock(&dom->session_lock);
+	return err;
+}
+
+static bool ldm_domain_writable(struct ldm_domain *dom)
+{
+	return READ_ONCE(dom->state) == LDM_DOMAIN_STATE_ACTIVE;
+}
+
+/**
+ * ldm_domain_lock_writable() - page_mkwrite: wait until the domain takes
+ * writes, then lock the page
+ * @dom: the domain
+ * @page: the page about to become writable
+ *
+ * The state is checked again with the page locked: a suspend followed by
+ * a harvest locks every dirty page, so a writer that saw the domain active
+ * either holds the page lock before that harvest reaches the page (and its
+ * page is harvested and re-armed) or sees the suspension here.
+ *
+ * Return: 0 with @page locked, or -EINTR on a fatal signal.
+ */
+int ldm_domain_lock_writable(struct ldm_domain *dom, struct page *page)
+{
+	for (;;) {
+		if (wait_event_killable(dom->write_wq, ldm_domain_writable(dom)))
+			return -EINTR;
+		lock_page(page);
+		if (ldm_domain_writable(dom))
+			return 0;
+		unlock_page(page);
+	}
 }
 
 /**

@@ -33,7 +33,10 @@ struct ldm_session;
  * @name: NUL-terminated name, as in /dev/ldm/<name>
  * @size: guest RAM size in bytes, a multiple of PAGE_SIZE
  * @npages: @size in pages
- * @state: &enum ldm_domain_state
+ * @state: &enum ldm_domain_state; written under @session_lock, read
+ *	locklessly by page_mkwrite, which also rechecks it with the page
+ *	locked (see ldm_domain_wait_writable())
+ * @write_wq: writers blocked while the domain is not active
  * @mem: the pages
  * @dirty: which pages were written since the last harvest
  * @inode: private inode whose i_mapping every open file of the domain
@@ -55,6 +58,7 @@ struct ldm_domain {
 	u64 size;
 	pgoff_t npages;
 	enum ldm_domain_state state;
+	wait_queue_head_t write_wq;
 	struct ldm_mem mem;
 	struct ldm_dirty dirty;
 	struct inode *inode;
@@ -75,6 +79,9 @@ struct ldm_domain *ldm_domain_open(unsigned int minor);
 void ldm_domain_close(struct ldm_domain *dom);
 void ldm_domain_put(struct ldm_domain *dom);
 u64 ldm_domain_max_size(void);
+int ldm_domain_set_state(struct ldm_domain *dom, u32 state,
+			 struct netlink_ext_ack *extack);
+int ldm_domain_lock_writable(struct ldm_domain *dom, struct page *page);
 
 void ldm_domain_uninit(void);
 

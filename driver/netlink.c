@@ -32,6 +32,13 @@ static const struct nla_policy ldm_domain_name_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 };
 
+static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+	[LDM_A_DOMAIN_STATE] = NLA_POLICY_RANGE(NLA_U32,
+						LDM_DOMAIN_STATE_ACTIVE,
+						LDM_DOMAIN_STATE_MIGRATED),
+};
+
 static const struct nla_policy ldm_session_start_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_MIG_KEY] = NLA_POLICY_EXACT_LEN(LDM_KEY_BYTES),
@@ -197,6 +204,33 @@ static int ldm_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = genlmsg_reply(msg, info);
 out_put:
+	ldm_domain_put(dom);
+	return err;
+}
+
+static int ldm_nl_domain_set_state(struct sk_buff *skb,
+				   struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return err;
+	if (!info->attrs[LDM_A_DOMAIN_STATE]) {
+		NL_SET_ERR_MSG(info->extack, "missing domain state");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, LDM_A_DOMAIN_STATE);
+		return -EINVAL;
+	}
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return -ENOENT;
+	}
+	err = ldm_domain_set_state(dom,
+				   nla_get_u32(info->attrs[LDM_A_DOMAIN_STATE]),
+				   info->extack);
 	ldm_domain_put(dom);
 	return err;
 }
@@ -574,6 +608,13 @@ static const struct genl_ops ldm_genl_ops[] = {
 		.cmd = LDM_CMD_MIGRATE_GET,
 		.doit = ldm_nl_migrate_get,
 		.policy = ldm_domain_name_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_DOMAIN_SET_STATE,
+		.doit = ldm_nl_domain_set_state,
+		.policy = ldm_domain_state_policy,
 		.maxattr = LDM_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

@@ -843,4 +843,184 @@ TEST_F_TIMEOUT(requests, reader_dies_mid_migration, 60)
 	EXPECT_EQ(0, ldm_domain_del(&self->nl, self->name));
 }
 
+/* Suspension: writes block in the kernel until the domain resumes. */
+FIXTURE(suspend)
+{
+	struct ldm_nl nl;
+	char name[LDM_NAME_MAX];
+	int fd;
+	volatile uint8_t *p;
+	size_t bytes;
+};
+
+static int set_state(struct ldm_nl *nl, const char *name, int with_state,
+		     uint32_t state)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_DOMAIN_SET_STATE,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	if (with_state)
+		ldm_msg_put_u32(&m, LDM_A_DOMAIN_STATE, state);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+FIXTURE_SETUP(suspend)
+{
+	uint64_t bitmap[1];
+
+	ASSERT_EQ(0, ldm_nl_open_ldm(&self->nl));
+	ldm_test_name(self->name, sizeof(self->name), "susp");
+	self->bytes = 16 * page_size();
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->name, self->bytes));
+	self->fd = ldm_open(self->name, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	self->p = mmap(NULL, self->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+	self->p[0] = 1;
+	/* Re-arm: the next write to page 0 faults again. */
+	ASSERT_EQ(0, ldm_harvest_raw(self->fd, (uintptr_t)bitmap,
+				     sizeof(bitmap), 0, 0, NULL));
+}
+
+FIXTURE_TEARDOWN(suspend)
+{
+	set_state(&self->nl, self->name, 1, LDM_DOMAIN_STATE_ACTIVE);
+	munmap((void *)self->p, self->bytes);
+	close(self->fd);
+	ldm_domain_del(&self->nl, self->name);
+	ldm_nl_close(&self->nl);
+}
+
+/* A child that writes @v into page 0 and exits. */
+static pid_t writer(volatile uint8_t *p, uint8_t v)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		p[0] = v;
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(suspend, writes_wait_until_resume)
+{
+	struct ldm_domain_info info;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_SUSPENDED));
+	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->name, &info));
+	EXPECT_EQ(LDM_DOMAIN_STATE_SUSPENDED, info.state);
+	pid = writer(self->p, 0x55);
+	ASSERT_LT(0, pid);
+	usleep(300 * 1000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	/* Reads go on, and see the old content. */
+	EXPECT_EQ(1, self->p[0]);
+	ASSERT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_ACTIVE));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(0x55, self->p[0]);
+}
+
+TEST_F(suspend, a_blocked_writer_can_be_killed)
+{
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_SUSPENDED));
+	pid = writer(self->p, 0x66);
+	ASSERT_LT(0, pid);
+	usleep(200 * 1000);
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(1, self->p[0]);
+}
+
+TEST_F(suspend, migrated_is_final)
+{
+	struct ldm_domain_info info;
+	int status;
+	pid_t pid;
+
+	EXPECT_EQ(-EINVAL, set_state(&self->nl, self->name, 1,
+				     LDM_DOMAIN_STATE_MIGRATED));
+	EXPECT_STREQ("only a suspended domain can be marked migrated",
+		     self->nl.ext_msg);
+	ASSERT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_SUSPENDED));
+	ASSERT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_MIGRATED));
+	EXPECT_EQ(-EINVAL, set_state(&self->nl, self->name, 1,
+				     LDM_DOMAIN_STATE_ACTIVE));
+	EXPECT_STREQ("domain was migrated away; destroy it", self->nl.ext_msg);
+	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->name, &info));
+	EXPECT_EQ(LDM_DOMAIN_STATE_MIGRATED, info.state);
+	pid = writer(self->p, 0x77);
+	usleep(200 * 1000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	EXPECT_EQ(1, self->p[0]);
+}
+
+TEST_F(suspend, bad_state_requests)
+{
+	EXPECT_EQ(-EINVAL, set_state(&self->nl, self->name, 0, 0));
+	EXPECT_STREQ("missing domain state", self->nl.ext_msg);
+	EXPECT_EQ(-ERANGE, set_state(&self->nl, self->name, 1, 0));
+	EXPECT_EQ(-ERANGE, set_state(&self->nl, self->name, 1, 99));
+	EXPECT_EQ(-ENOENT, set_state(&self->nl, "no-such-domain", 1,
+				     LDM_DOMAIN_STATE_SUSPENDED));
+	/* Setting the current state is a no-op. */
+	EXPECT_EQ(0, set_state(&self->nl, self->name, 1,
+			       LDM_DOMAIN_STATE_ACTIVE));
+}
+
+/*
+ * The final round runs suspended: pages written before the suspension are
+ * sent, writes after it wait, and B equals A as it was at the suspension.
+ */
+TEST_F_TIMEOUT(migrate, final_round_suspended, 120)
+{
+	unsigned int i;
+	size_t diff = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	for (i = 0; i < DOM_PAGES; i += 7)
+		fill_page(self->a + i * self->psz, self->psz, i, 9);
+	ASSERT_EQ(0, set_state(&self->nl, self->src, 1,
+			       LDM_DOMAIN_STATE_SUSPENDED));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	/* A write after the final harvest waits: A stays as sent. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		self->a[5 * self->psz] ^= 0xff;
+		_exit(0);
+	}
+	usleep(200 * 1000);
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	ASSERT_EQ(0, set_state(&self->nl, self->src, 1,
+			       LDM_DOMAIN_STATE_ACTIVE));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+}
+
 TEST_HARNESS_MAIN

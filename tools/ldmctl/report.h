@@ -19,6 +19,10 @@ enum ldmctl_exit {
 	LDMCTL_EXIT_USAGE = 2,		/* bad command line; nothing was done */
 	LDMCTL_EXIT_NO_MODULE = 3,	/* the "ldm" family is not registered */
 	LDMCTL_EXIT_PERM = 4,		/* EPERM/EACCES: needs CAP_NET_ADMIN */
+	/* Migrations (migrate, serve, cancel-operation): */
+	LDMCTL_EXIT_REFUSED = 5,	/* authentication or checks refused */
+	LDMCTL_EXIT_CANCELLED = 6,	/* cancelled; the source is intact */
+	LDMCTL_EXIT_UNKNOWN = 7,	/* lost the target during the commit */
 };
 
 /* Where messages go; stderr unless a test points it elsewhere. */

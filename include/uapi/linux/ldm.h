@@ -34,6 +34,10 @@
  * @LDM_CMD_DOMAIN_DEL: destroy an idle domain; needs %LDM_A_DOMAIN_NAME
  * @LDM_CMD_DOMAIN_GET: doit: one domain by %LDM_A_DOMAIN_NAME; dumpit: all
  *	domains. Replies carry the LDM_A_DOMAIN_* attributes.
+ * @LDM_CMD_DOMAIN_SET_STATE: suspend, resume, or mark migrated a domain:
+ *	%LDM_A_DOMAIN_NAME and %LDM_A_DOMAIN_STATE. Allowed: active <->
+ *	suspended, suspended -> migrated; setting the current state is a
+ *	no-op.
  * @LDM_CMD_MIGRATE_START: start sending a domain: %LDM_A_DOMAIN_NAME,
  *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
  *	%LDM_A_MIG_BATCH_BYTES, %LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS,
@@ -68,6 +72,7 @@ enum ldm_cmd {
 	LDM_CMD_RECEIVE_START,
 	LDM_CMD_MIGRATE_STOP,
 	LDM_CMD_MIGRATE_GET,
+	LDM_CMD_DOMAIN_SET_STATE,
 
 	__LDM_CMD_MAX,
 	LDM_CMD_MAX = __LDM_CMD_MAX - 1
@@ -84,7 +89,7 @@ enum ldm_cmd {
  * @LDM_A_DOMAIN_RESIDENT: u64, pages allocated so far (reply only)
  * @LDM_A_DOMAIN_DIRTY: u64, pages written since the last harvest (reply
  *	only)
- * @LDM_A_DOMAIN_STATE: u32, &enum ldm_domain_state (reply only)
+ * @LDM_A_DOMAIN_STATE: u32, &enum ldm_domain_state
  * @LDM_A_DOMAIN_OPEN: u32, open files of the device node (reply only)
  * @LDM_A_DOMAIN_MAPPED: u32, memory mappings of the domain (reply only)
  * @LDM_A_DOMAIN_MINOR: u32, minor number of the device node (reply only)
@@ -151,10 +156,17 @@ enum ldm_attr {
  * enum ldm_domain_state - life cycle of a domain
  * @LDM_DOMAIN_STATE_UNSPEC: unused
  * @LDM_DOMAIN_STATE_ACTIVE: guest RAM is usable and dirty tracking is on
+ * @LDM_DOMAIN_STATE_SUSPENDED: the first write to any page after the last
+ *	harvest blocks (killable) until the domain is active again; reads
+ *	and the migration engine go on
+ * @LDM_DOMAIN_STATE_MIGRATED: the domain moved to another host: writes
+ *	block for good; it can only be destroyed
  */
 enum ldm_domain_state {
 	LDM_DOMAIN_STATE_UNSPEC,
 	LDM_DOMAIN_STATE_ACTIVE,
+	LDM_DOMAIN_STATE_SUSPENDED,
+	LDM_DOMAIN_STATE_MIGRATED,
 };
 
 /**

@@ -1,0 +1,1110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ldmctl migrate [options] DOMAIN [user@]HOST[:TARGET]
+ *
+ * The source side of a live migration (protocol in DESIGN.md and
+ * ldmctl(8)): authenticate the target over TLS 1.3, let it create the
+ * target domain, derive the batch key from the TLS session, then send
+ * pre-copy rounds from the module's ring on plain TCP streams until they
+ * converge, a final round, and commit. Any failure before the commit
+ * stops the sending session and leaves the source domain as it was; the
+ * target discards its half-made domain.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "config.h"
+#include "converge.h"
+#include "ctl.h"
+#include "domain.h"
+#include "json.h"
+#include "ldmctl.h"
+#include "mig.h"
+#include "name.h"
+#include "net.h"
+#include "oplock.h"
+#include "pagesum.h"
+#include "progress.h"
+#include "proto.h"
+#include "pwfile.h"
+#include "send.h"
+#include "size.h"
+#include "tls.h"
+
+#define DEFAULT_DOWNTIME_MS	300
+#define DEFAULT_MAX_ROUNDS	10
+#define DEFAULT_TIMEOUT_S	30
+
+static volatile sig_atomic_t cancelled;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	cancelled = 1;
+}
+
+struct migrate_opts {
+	bool dry_run, fips, verify, json;
+	const char *pwfile;
+	uint32_t workers, streams, max_rounds;
+	uint64_t downtime_ms, bandwidth;
+	int timeout_ms;
+	uint16_t port;
+	const char *cert, *key, *trust_dir;
+	pid_t pause_pid;
+	const char *domain;
+	const char *dest_arg;
+	struct mig_dest dest;
+};
+
+/* Everything one migration holds, so that one function can undo it. */
+struct migration {
+	const struct subcommand *cmd;
+	struct migrate_opts o;
+	const char *target;		/* TARGET, or the source's name */
+	char dest_str[300];		/* "host:target" for messages */
+	struct progress pr;
+	struct ldm_genl *g;
+	struct ldm_domain_info info;
+	int lock_fd;
+	SSL_CTX *ctx;
+	struct ctl ctl;
+	bool ctl_up;
+	char password[PW_MAX + 1];
+	uint8_t key[LDM_KEY_BYTES];
+	uint8_t token[PROTO_TOKEN_BYTES];
+	uint32_t salt;
+	bool session;			/* the sending session was started */
+	struct uring ring;
+	struct sender snd;
+	bool paused;			/* the emulator got SIGSTOP */
+	uint64_t t_start, t_suspend;
+	bool suspended;
+	uint32_t rounds_done;
+	uint64_t batches_total;
+	const char *why_final;
+	uint64_t pages_done;		/* pages handled by finished rounds */
+	uint64_t round_pages, round_base, last_wire;
+	int64_t last_tick_ms;
+	uint32_t round;
+	bool final;
+};
+
+static int fail(struct migration *m, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Report a failure (once, with the domain) and pick the exit code. */
+static int fail(struct migration *m, int code, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	progress_clear(&m->pr);
+	report(m->cmd->name, m->o.domain, "%s", msg);
+	if (m->o.json) {
+		struct json j;
+
+		json_init(&j, stdout, false);
+		json_object_begin(&j);
+		json_key(&j, "event");
+		json_string(&j, "error");
+		json_key(&j, "message");
+		json_string(&j, msg);
+		json_key(&j, "exit");
+		json_u64(&j, (uint64_t)code);
+		json_object_end(&j);
+		json_end(&j);
+	}
+	if (m->lock_fd >= 0)
+		oplock_status(m->lock_fd, "%s: %s",
+			      code == LDMCTL_EXIT_CANCELLED ? "cancelled" :
+			      "failed", msg);
+	return code;
+}
+
+/*
+ * The suspension hook. DESIGN.md: while a domain is suspended, every
+ * write blocks in page_mkwrite until it resumes. The module has no such
+ * state yet, so nothing here blocks the guest's writes in the kernel;
+ * when the module grows LDM_CMD_DOMAIN_SUSPEND, this is where ldmctl
+ * calls it. What exists is the emulator-level stop (what QMP "stop" is to
+ * QEMU): with --pause-pid, the guest process is sent SIGSTOP, so its own
+ * writes stop for the final round.
+ */
+static int domain_suspend_hook(struct migration *m)
+{
+	m->t_suspend = now_ns();
+	m->suspended = true;
+	if (m->o.pause_pid) {
+		if (kill(m->o.pause_pid, SIGSTOP))
+			return -errno;
+		m->paused = true;
+		progress_note(&m->pr, "final round: emulator (pid %ld) stopped",
+			      (long)m->o.pause_pid);
+	} else {
+		progress_note(&m->pr,
+			      "final round: the module cannot suspend '%s' yet (no kernel write blocking): writes during it may be lost to the target; stop the guest or use --pause-pid",
+			      m->o.domain);
+	}
+	return 0;
+}
+
+/* Undo the suspension: the source runs on (any failure before commit). */
+static void domain_resume_hook(struct migration *m)
+{
+	if (m->paused && kill(m->o.pause_pid, SIGCONT) == 0)
+		progress_note(&m->pr, "emulator (pid %ld) resumed on the source",
+			      (long)m->o.pause_pid);
+	m->paused = false;
+	m->suspended = false;
+}
+
+static void wipe_secrets(struct migration *m)
+{
+	OPENSSL_cleanse(m->key, sizeof(m->key));
+	OPENSSL_cleanse(m->token, sizeof(m->token));
+	OPENSSL_cleanse(&m->salt, sizeof(m->salt));
+	OPENSSL_cleanse(m->password, sizeof(m->password));
+}
+
+/* Tell the target why we stop, if it can still hear it. */
+static void send_abort(struct migration *m, uint32_t code, const char *why)
+{
+	struct proto_abort ab = { .code = code };
+	struct pbuf b;
+
+	if (!m->ctl_up)
+		return;
+	snprintf(ab.reason, sizeof(ab.reason), "%s", why);
+	pbuf_init(&b);
+	if (!proto_put_abort(&b, &ab))
+		ctl_send(&m->ctl, &b, 2000);
+	pbuf_free(&b);
+}
+
+/* Stop everything on this side; the source domain is left as it was. */
+static void teardown(struct migration *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->snd.nstreams; i++)
+		if (m->snd.st[i].fd >= 0)
+			close(m->snd.st[i].fd);
+	m->snd.nstreams = 0;
+	if (m->ring.map)
+		uring_unmap(&m->ring);
+	if (m->session) {
+		mig_stop(m->g, m->o.domain);
+		m->session = false;
+	}
+	if (m->ctl_up) {
+		ctl_close(&m->ctl);
+		m->ctl_up = false;
+	}
+	domain_resume_hook(m);
+	wipe_secrets(m);
+}
+
+static int send_msg(struct migration *m, struct pbuf *b, int ret)
+{
+	if (ret)
+		return ret;
+	ret = ctl_send(&m->ctl, b, m->o.timeout_ms);
+	pbuf_reset(b);
+	return ret;
+}
+
+/*
+ * Wait for a message of @type. An ABORT from the target is its refusal;
+ * a cancel ends the wait. Returns 0 or an exit code (reported).
+ */
+static int expect(struct migration *m, uint16_t type, const char *what)
+{
+	int64_t deadline = now_ms() + m->o.timeout_ms;
+	struct proto_abort ab;
+	int ret;
+
+	ctl_next(&m->ctl);
+	for (;;) {
+		if (cancelled)
+			return fail(m, LDMCTL_EXIT_CANCELLED,
+				    "cancelled while waiting for %s; the source domain is intact",
+				    what);
+		ret = ctl_recv(&m->ctl, 250);
+		if (ret == -ETIMEDOUT || ret == -EINTR) {
+			if (now_ms() < deadline)
+				continue;
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "no %s from the target within %d s; the source domain is intact",
+				    what, m->o.timeout_ms / 1000);
+		}
+		if (ret < 0) {
+			const char *a = tls_peer_alert(m->ctl.ssl);
+
+			/* TLS 1.3: the target's verdict on our certificate comes now. */
+			if (a)
+				return fail(m, LDMCTL_EXIT_REFUSED,
+					    "the target %s refused the source's certificate: TLS alert \"%s\" (see the target's log for why)",
+					    m->o.dest.host, a);
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "lost the target while waiting for %s: %s; the source domain is intact",
+				    what, m->ctl.why);
+		}
+		if (m->ctl.type == PROTO_MSG_PING) {
+			ctl_next(&m->ctl);
+			continue;
+		}
+		break;
+	}
+	if (m->ctl.type == PROTO_MSG_ABORT) {
+		if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "malformed ABORT from the target");
+		m->ctl_up = false;	/* it is gone; no ABORT back */
+		ctl_close(&m->ctl);
+		return fail(m, ab.code == PROTO_E_TARGET || ab.code ==
+			    PROTO_E_DATA ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_REFUSED,
+			    "the target refused: %s (%s); the source domain is intact",
+			    ab.reason, proto_code_name(ab.code));
+	}
+	if (m->ctl.type != type)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "protocol error: the target sent %s instead of %s",
+			    proto_msg_name(m->ctl.type), proto_msg_name(type));
+	return 0;
+}
+
+static int connect_target(struct migration *m)
+{
+	struct tls_config tc = {
+		.cert = m->o.pwfile ? NULL : m->o.cert,
+		.key = m->o.key,
+		.trust_dir = m->o.trust_dir,
+	};
+	char why[TLS_WHY_MAX], subj[256];
+	enum tls_refusal refused;
+	SSL *ssl;
+	int fd;
+
+	m->ctx = tls_ctx_new(&tc, why);
+	if (!m->ctx)
+		return fail(m, LDMCTL_EXIT_FAIL, "%s", why);
+	fd = net_connect(m->o.dest.host, m->o.port, m->o.timeout_ms);
+	if (fd < 0)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "cannot connect to %s port %u: %s", m->o.dest.host,
+			    m->o.port, fd == -ENOENT ? "unknown host" :
+			    strerror(-fd));
+	ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms, why,
+			    &refused);
+	if (!ssl) {
+		close(fd);
+		if (refused == TLS_WE_REFUSED)
+			return fail(m, LDMCTL_EXIT_REFUSED,
+				    "the source refused the target %s's certificate: %s (trust directory %s)",
+				    m->o.dest.host, why, m->o.trust_dir);
+		if (refused == TLS_PEER_REFUSED)
+			return fail(m, LDMCTL_EXIT_REFUSED,
+				    "the target %s refused the source: %s",
+				    m->o.dest.host, why);
+		return fail(m, LDMCTL_EXIT_FAIL, "%s: %s", m->o.dest.host, why);
+	}
+	if (ctl_init(&m->ctl, ssl, fd)) {
+		SSL_free(ssl);
+		close(fd);
+		return fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+	}
+	m->ctl_up = true;
+	tls_peer_subject(ssl, subj, sizeof(subj));
+	progress_note(&m->pr, "connected to %s (%s, %s)", m->o.dest.host, subj,
+		      SSL_get_cipher_name(ssl));
+	return 0;
+}
+
+/* HELLO, then the target's WELCOME: its checks and its verdict. */
+static int greet(struct migration *m, struct proto_welcome *w)
+{
+	struct proto_hello h = {
+		.uapi_version = LDM_UAPI_VERSION,
+		.page_size = m->info.page_size,
+		.flags = (m->o.dry_run ? PROTO_HELLO_F_DRY_RUN : 0) |
+			 (m->o.fips ? PROTO_HELLO_F_FIPS : 0) |
+			 (m->o.verify ? PROTO_HELLO_F_VERIFY : 0),
+		.size = m->info.size,
+		.resident = m->info.resident,
+		.streams = m->o.streams,
+		.batch_bytes = LDM_BATCH_DEFAULT,
+	};
+	struct pbuf b;
+	uint32_t i;
+	int ret, bad = 0;
+
+	snprintf(h.tool_version, sizeof(h.tool_version), "%s", LDMCTL_VERSION);
+	snprintf(h.source, sizeof(h.source), "%s", m->o.domain);
+	snprintf(h.target, sizeof(h.target), "%s", m->target);
+	snprintf(h.user, sizeof(h.user), "%s", m->o.dest.user);
+	memcpy(h.password, m->password, sizeof(m->password));
+	pbuf_init(&b);
+	ret = send_msg(m, &b, proto_put_hello(&b, &h));
+	OPENSSL_cleanse(h.password, sizeof(h.password));
+	pbuf_free(&b);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL, "cannot send HELLO: %s",
+			    m->ctl.why);
+	ret = expect(m, PROTO_MSG_WELCOME, "the target's answer");
+	if (ret)
+		return ret;
+	if (proto_get_welcome(m->ctl.payload, m->ctl.len, w))
+		return fail(m, LDMCTL_EXIT_FAIL, "malformed WELCOME from the target");
+
+	/* Our own checks of what the target says about itself. */
+	if (w->uapi_version != LDM_UAPI_VERSION && w->nchecks < PROTO_CHECKS_MAX) {
+		w->checks[w->nchecks].code = PROTO_E_VERSION;
+		snprintf(w->checks[w->nchecks++].text, PROTO_STR_TEXT_MAX,
+			 "the target's ldm UAPI is version %u, the source's %u",
+			 w->uapi_version, LDM_UAPI_VERSION);
+	}
+	if (w->fips != (m->o.fips ? 1u : 0u) && w->nchecks < PROTO_CHECKS_MAX) {
+		w->checks[w->nchecks].code = PROTO_E_FIPS;
+		snprintf(w->checks[w->nchecks++].text, PROTO_STR_TEXT_MAX,
+			 "FIPS mode mismatch: the source is%s in FIPS mode, the target is%s",
+			 m->o.fips ? "" : " not", w->fips ? "" : " not");
+	}
+	for (i = 0; i < w->nchecks; i++) {
+		bad |= w->checks[i].code != PROTO_OK;
+		if (m->o.dry_run) {
+			if (m->o.json) {
+				struct json j;
+
+				json_init(&j, stdout, false);
+				json_object_begin(&j);
+				json_key(&j, "event");
+				json_string(&j, "check");
+				json_key(&j, "ok");
+				json_bool(&j, w->checks[i].code == PROTO_OK);
+				json_key(&j, "message");
+				json_string(&j, w->checks[i].text);
+				json_object_end(&j);
+				json_end(&j);
+			} else {
+				printf("  %s  %s\n", w->checks[i].code ? "FAIL" : "ok  ",
+				       w->checks[i].text);
+			}
+		} else if (w->checks[i].code) {
+			progress_note(&m->pr, "refused: %s", w->checks[i].text);
+		}
+	}
+	if (w->verdict != PROTO_OK || bad) {
+		uint32_t code = w->verdict;
+
+		for (i = 0; !code && i < w->nchecks; i++)
+			code = w->checks[i].code;
+		return fail(m, LDMCTL_EXIT_REFUSED,
+			    "the target refused%s: %s; nothing was changed",
+			    m->o.dry_run ? " (dry run)" : "", proto_code_name(code));
+	}
+	return 0;
+}
+
+static int derive_keys(struct migration *m)
+{
+	uint8_t salt[4];
+
+	if (tls_export(m->ctl.ssl, TLS_LABEL_BATCH_KEY, m->key, sizeof(m->key)) ||
+	    tls_export(m->ctl.ssl, TLS_LABEL_BATCH_SALT, salt, sizeof(salt)) ||
+	    tls_export(m->ctl.ssl, TLS_LABEL_STREAM_TOKEN, m->token,
+		       sizeof(m->token)))
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "cannot derive the batch key from the TLS session");
+	memcpy(&m->salt, salt, sizeof(salt));
+	OPENSSL_cleanse(salt, sizeof(salt));
+	return 0;
+}
+
+/* The streams: plain TCP, bound to this session by the token. */
+static int open_streams(struct migration *m, uint16_t port)
+{
+	uint8_t hello[PROTO_STREAM_HELLO_BYTES];
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < m->o.streams; i++)
+		m->snd.st[i].fd = -1;
+	m->snd.nstreams = m->o.streams;
+	for (i = 0; i < m->o.streams; i++) {
+		ssize_t w;
+
+		fd = net_connect(m->o.dest.host, port, m->o.timeout_ms);
+		if (fd < 0)
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "cannot open data stream %u to %s port %u: %s",
+				    i, m->o.dest.host, port, strerror(-fd));
+		m->snd.st[i].fd = fd;
+		/* Bulk data: keep Nagle's coalescing off, big buffers. */
+		proto_put_stream_hello(hello, (uint16_t)i, m->token);
+		w = send(fd, hello, sizeof(hello), MSG_NOSIGNAL);
+		OPENSSL_cleanse(hello, sizeof(hello));
+		if (w != (ssize_t)sizeof(hello))
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "cannot greet on data stream %u: %s", i,
+				    w < 0 ? strerror(errno) : "short write");
+	}
+	return expect(m, PROTO_MSG_STREAMS_OK, "the target's data streams");
+}
+
+static void tick(void *arg)
+{
+	struct migration *m = arg;
+	struct progress_state ps = { .round = m->round, .final = m->final };
+	struct ldm_domain_info di;
+	struct mig_info mi;
+	uint64_t done_round = 0, left, wire, dt;
+	int64_t now = now_ms();
+	double pps;
+
+	if (mig_get(m->g, m->o.domain, &mi))
+		return;
+	done_round = mig_stats_pages(&mi.totals) - m->round_base;
+	if (done_round > m->round_pages)
+		done_round = m->round_pages;
+	left = m->round_pages - done_round;
+	if (!m->final && !ldm_domain_get(m->g, m->o.domain, &di))
+		left += di.dirty;
+	ps.pages_left = left;
+	ps.percent = conv_percent(m->pages_done + done_round, left);
+	wire = m->snd.wire_bytes;
+	dt = m->last_tick_ms ? (uint64_t)(now - m->last_tick_ms) : 0;
+	ps.mbps = dt ? (double)(wire - m->last_wire) / 1e3 / (double)dt : 0;
+	m->last_wire = wire;
+	m->last_tick_ms = now;
+	pps = conv_rate(done_round, now_ns() - m->t_start);
+	ps.eta_ms = conv_final_ms(left, pps);
+	progress_update(&m->pr, &ps);
+}
+
+/* One round: harvest, send, then wait for the target to apply it all. */
+static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
+{
+	struct proto_round_done rd = { 0 };
+	struct proto_round_ack ack;
+	struct round_result res;
+	struct mig_info mi;
+	uint64_t t0 = now_ns();
+	struct pbuf b;
+	int ret;
+
+	if (m->final && !m->suspended) {
+		ret = domain_suspend_hook(m);
+		if (ret)
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "cannot stop the emulator (pid %ld): %s",
+				    (long)m->o.pause_pid, strerror(-ret));
+	}
+	if (!mig_get(m->g, m->o.domain, &mi))
+		m->round_base = mig_stats_pages(&mi.totals);
+	ret = mig_round(m->g, m->o.domain, &m->round, &m->round_pages);
+	if (ret)
+		return report_result(m->cmd->name, m->o.domain, ret,
+				     ldm_genl_ext_ack(m->g));
+	progress_event(&m->pr, "round", "round", (uint64_t)m->round,
+		       "pages", m->round_pages, "final", (uint64_t)m->final,
+		       NULL);
+	ret = sender_round(&m->snd, m->round, tick, m, &res);
+	if (ret == -ECANCELED)
+		return fail(m, LDMCTL_EXIT_CANCELLED,
+			    "cancelled in round %u; the source domain is intact",
+			    m->round);
+	if (ret == -ECONNABORTED) {
+		m->ctl_up = false;
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "the target aborted in round %u: %s (%s); the source domain is intact",
+			    m->round, m->snd.why, proto_code_name(m->snd.abort_code));
+	}
+	if (ret == -EIO) {
+		mig_get(m->g, m->o.domain, &mi);
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "the module failed the sending session: %s; the source domain is intact",
+			    mi.errmsg[0] ? mi.errmsg : "unknown error");
+	}
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "round %u failed: %s; the source domain is intact",
+			    m->round, m->snd.why);
+
+	rd.round = m->round;
+	rd.final = m->final;
+	rd.batches = res.batches;
+	rd.pages = res.records;
+	rd.bytes = res.bytes;
+	pbuf_init(&b);
+	ret = send_msg(m, &b, proto_put_round_done(&b, &rd));
+	pbuf_free(&b);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL, "lost the target after round %u: %s",
+			    m->round, m->ctl.why);
+	ret = expect(m, PROTO_MSG_ROUND_ACK, "the target's acknowledgement");
+	if (ret)
+		return ret;
+	if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
+	    ack.round != m->round || ack.batches != res.batches)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "the target acknowledged round %u with %llu batches, %llu were sent",
+			    ack.round, (unsigned long long)ack.batches,
+			    (unsigned long long)res.batches);
+	m->batches_total += res.batches;
+	m->rounds_done++;
+	m->pages_done += m->round_pages;
+	*pages = m->round_pages;
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+/* --verify: the target's checksums against ours, page by page. */
+static int verify(struct migration *m)
+{
+	size_t psz = m->info.page_size, n = m->info.size / psz;
+	struct proto_verify v = { .ok = 1, .first_bad = UINT64_MAX };
+	struct proto_sums *s;
+	uint64_t *mine, next = 0;
+	struct pbuf b;
+	uint32_t i;
+	int ret;
+
+	ret = pagesum_domain(m->o.domain, m->info.size, psz, &mine);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL, "--verify: cannot read '%s': %s",
+			    m->o.domain, strerror(-ret));
+	s = malloc(sizeof(*s));
+	if (!s) {
+		free(mine);
+		return fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+	}
+	while (next < n) {
+		ret = expect(m, PROTO_MSG_SUMS, "the target's checksums");
+		if (ret)
+			goto out;
+		if (proto_get_sums(m->ctl.payload, m->ctl.len, s) ||
+		    s->first != next || s->first + s->count > n) {
+			ret = fail(m, LDMCTL_EXIT_FAIL,
+				   "malformed checksums from the target");
+			goto out;
+		}
+		for (i = 0; i < s->count; i++) {
+			if (v.ok && s->sums[i] != mine[next + i]) {
+				v.ok = 0;
+				v.first_bad = next + i;
+			}
+		}
+		next += s->count;
+	}
+	pbuf_init(&b);
+	ret = send_msg(m, &b, proto_put_verify(&b, &v));
+	pbuf_free(&b);
+	if (ret) {
+		ret = fail(m, LDMCTL_EXIT_FAIL, "lost the target during --verify: %s",
+			   m->ctl.why);
+		goto out;
+	}
+	if (!v.ok)
+		ret = fail(m, LDMCTL_EXIT_FAIL,
+			   "--verify: page %llu differs between source and target; the target discards its copy",
+			   (unsigned long long)v.first_bad);
+out:
+	free(s);
+	free(mine);
+	return ret;
+}
+
+static int commit(struct migration *m)
+{
+	struct proto_commit c = {
+		.rounds = m->rounds_done,
+		.batches = m->batches_total,
+		.verify = m->o.verify,
+	};
+	struct pbuf b;
+	int ret;
+
+	pbuf_init(&b);
+	ret = send_msg(m, &b, proto_put_commit(&b, &c));
+	pbuf_free(&b);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL, "lost the target before commit: %s",
+			    m->ctl.why);
+	if (m->o.verify) {
+		ret = verify(m);
+		if (ret)
+			return ret;
+	}
+	ctl_next(&m->ctl);
+	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+	while (ret == -EINTR)	/* too late to cancel: the target decides */
+		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+	if (ret < 0) {
+		/*
+		 * The target may have committed and its answer been lost: the
+		 * domain must not run in two places, so say so and stop.
+		 */
+		return fail(m, LDMCTL_EXIT_UNKNOWN,
+			    "outcome unknown: lost the target after asking it to commit (%s); check '%s' on %s before resuming the source",
+			    m->ctl.why, m->target, m->o.dest.host);
+	}
+	if (m->ctl.type == PROTO_MSG_ABORT) {
+		struct proto_abort ab;
+
+		if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
+			snprintf(ab.reason, sizeof(ab.reason), "malformed ABORT");
+		m->ctl_up = false;
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "the target refused to commit: %s; the source domain is intact",
+			    ab.reason);
+	}
+	if (m->ctl.type != PROTO_MSG_COMMITTED ||
+	    proto_get_empty(m->ctl.payload, m->ctl.len))
+		return fail(m, LDMCTL_EXIT_UNKNOWN,
+			    "outcome unknown: the target answered the commit with %s",
+			    proto_msg_name(m->ctl.type));
+	return 0;
+}
+
+static int migrate_run(struct migration *m)
+{
+	struct conv_params cp = {
+		.downtime_ms = m->o.downtime_ms,
+		.max_rounds = m->o.max_rounds,
+	};
+	struct mig_params mp = { .workers = m->o.workers };
+	struct proto_welcome w;
+	struct mig_summary sum = { 0 };
+	struct mig_info mi;
+	struct proto_ready rdy;
+	enum conv_decision d;
+	pid_t holder;
+	int ret;
+
+	m->lock_fd = oplock_acquire(m->o.domain, &holder);
+	if (m->lock_fd == -EBUSY)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "a migration of this domain is already running (pid %ld)",
+			    (long)holder);
+	if (m->lock_fd < 0)
+		return fail(m, exit_code_for(m->lock_fd),
+			    "cannot lock %s: %s", LDM_RUN_MIGRATE_DIR,
+			    strerror(-m->lock_fd));
+	ret = ldmctl_connect(m->cmd, &m->g);
+	if (ret)
+		return ret;
+	ret = ldm_domain_get(m->g, m->o.domain, &m->info);
+	if (ret)
+		return report_result(m->cmd->name, m->o.domain, ret,
+				     ldm_genl_ext_ack(m->g));
+	if (!mig_get(m->g, m->o.domain, &mi) && mi.state != LDM_MIG_STATE_NONE)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "the domain already has a migration session");
+
+	m->t_start = now_ns();
+	ret = connect_target(m);
+	if (ret)
+		return ret;
+	ret = greet(m, &w);
+	if (ret)
+		return ret;
+	if (m->o.dry_run) {
+		progress_clear(&m->pr);
+		if (!m->o.json)
+			printf("dry run: '%s' (%" PRIu64 " bytes, %" PRIu64
+			       " pages resident) can migrate to %s; nothing was changed\n",
+			       m->o.domain, m->info.size, m->info.resident,
+			       m->dest_str);
+		progress_event(&m->pr, "dry_run_ok", NULL);
+		oplock_status(m->lock_fd, "dry run passed");
+		return LDMCTL_EXIT_OK;
+	}
+	ret = derive_keys(m);
+	if (ret)
+		return ret;
+	ret = expect(m, PROTO_MSG_READY, "the target domain");
+	if (ret)
+		return ret;
+	if (proto_get_ready(m->ctl.payload, m->ctl.len, &rdy))
+		return fail(m, LDMCTL_EXIT_FAIL, "malformed READY from the target");
+	ret = open_streams(m, rdy.data_port);
+	if (ret)
+		return ret;
+
+	mp.key = m->key;
+	mp.salt = m->salt;
+	ret = mig_start(m->g, m->o.domain, true, &mp);
+	OPENSSL_cleanse(m->key, sizeof(m->key));	/* the module has it */
+	if (ret)
+		return report_result(m->cmd->name, m->o.domain, ret,
+				     ldm_genl_ext_ack(m->g));
+	m->session = true;
+	ret = mig_get(m->g, m->o.domain, &mi);
+	if (!ret)
+		ret = uring_map(m->o.domain, mi.ring_bytes, &m->ring);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL, "cannot map the batch ring: %s",
+			    strerror(-ret));
+	m->snd.ring = &m->ring;
+	m->snd.ctl = &m->ctl;
+	m->snd.bandwidth = m->o.bandwidth;
+	m->snd.timeout_ms = m->o.timeout_ms;
+	m->snd.cancel = &cancelled;
+	oplock_status(m->lock_fd, "running: sending to %s", m->dest_str);
+
+	for (;;) {
+		struct conv_round cr;
+		struct ldm_domain_info di;
+		uint64_t pages, ns;
+
+		ret = run_round(m, &pages, &ns);
+		if (ret)
+			return ret;
+		if (m->final)
+			break;
+		cr.round = m->round;
+		cr.pages = pages;
+		cr.ns = ns;
+		cr.dirty = ldm_domain_get(m->g, m->o.domain, &di) ? UINT64_MAX :
+			   di.dirty;
+		d = conv_decide(&cp, &cr);
+		progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,
+			       "pages", pages, "ms", ns / 1000000,
+			       "dirty", cr.dirty, NULL);
+		if (d != CONV_CONTINUE) {
+			m->final = true;
+			m->why_final = conv_decision_name(d);
+		}
+	}
+	progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,
+		       "final", (uint64_t)1, NULL);
+	if (cancelled)
+		return fail(m, LDMCTL_EXIT_CANCELLED,
+			    "cancelled before commit; the source domain is intact");
+	ret = commit(m);
+	if (ret)
+		return ret;
+
+	/* Committed: the domain is the target's now. */
+	memset(&mi, 0, sizeof(mi));
+	mig_get(m->g, m->o.domain, &mi);
+	sum.domain = m->o.domain;
+	sum.dest = m->dest_str;
+	sum.total_ns = now_ns() - m->t_start;
+	sum.suspend_ns = m->suspended && m->paused ?
+			 (int64_t)(now_ns() - m->t_suspend) : -1;
+	sum.suspend_emulator_only = m->paused;
+	sum.rounds = m->rounds_done;
+	sum.why_final = m->why_final;
+	sum.pages_zero = mi.totals.v[LDM_A_STAT_PAGES_ZERO];
+	sum.pages_skipped = mi.totals.v[LDM_A_STAT_PAGES_SKIPPED];
+	sum.pages_lzjb = mi.totals.v[LDM_A_STAT_PAGES_LZJB];
+	sum.pages_raw = mi.totals.v[LDM_A_STAT_PAGES_RAW];
+	sum.bytes_in = mi.totals.v[LDM_A_STAT_BYTES_IN];
+	sum.bytes_out = mi.totals.v[LDM_A_STAT_BYTES_OUT];
+	sum.batches = mi.totals.v[LDM_A_STAT_BATCHES];
+	sum.wire_bytes = m->snd.wire_bytes + m->ctl.bytes_in + m->ctl.bytes_out;
+	sum.streams = m->o.streams;
+	sum.verified = m->o.verify;
+	/* The session ends; the paused emulator stays stopped (moved). */
+	m->paused = false;
+	mig_stop(m->g, m->o.domain);
+	m->session = false;
+	oplock_status(m->lock_fd, "migrated to %s", m->dest_str);
+	progress_summary(&m->pr, &sum);
+	if (m->o.pause_pid)
+		progress_note(&m->pr,
+			      "the source emulator (pid %ld) stays stopped: '%s' now runs on %s",
+			      (long)m->o.pause_pid, m->o.domain, m->o.dest.host);
+	return LDMCTL_EXIT_OK;
+}
+
+static int parse_u32(const struct subcommand *cmd, const char *opt,
+		     const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || x < lo || x > hi)
+		return usage_error(cmd, "%s must be a number from %u to %u", opt,
+				   lo, hi);
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static int migrate(const struct subcommand *cmd, int argc, char **argv,
+		   const struct ldmctl_opts *opts)
+{
+	enum {
+		OPT_FIPS = 256, OPT_WORKERS, OPT_STREAMS, OPT_DOWNTIME,
+		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
+		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID,
+	};
+	static const struct option longopts[] = {
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "password-file", required_argument,	NULL, 'p' },
+		{ "fips",	no_argument,		NULL, OPT_FIPS },
+		{ "workers",	required_argument,	NULL, OPT_WORKERS },
+		{ "streams",	required_argument,	NULL, OPT_STREAMS },
+		{ "downtime-limit", required_argument,	NULL, OPT_DOWNTIME },
+		{ "max-rounds",	required_argument,	NULL, OPT_MAX_ROUNDS },
+		{ "bandwidth",	required_argument,	NULL, OPT_BANDWIDTH },
+		{ "verify",	no_argument,		NULL, OPT_VERIFY },
+		{ "cert",	required_argument,	NULL, OPT_CERT },
+		{ "key",	required_argument,	NULL, OPT_KEY },
+		{ "trust-dir",	required_argument,	NULL, OPT_TRUST_DIR },
+		{ "port",	required_argument,	NULL, OPT_PORT },
+		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
+		{ "pause-pid",	required_argument,	NULL, OPT_PAUSE_PID },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct migration *m;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char quoted[QUOTE_MAX], why_fips[TLS_WHY_MAX];
+	const char *why;
+	uint32_t v;
+	int c, ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return report_result(cmd->name, NULL, -ENOMEM, NULL);
+	m->cmd = cmd;
+	m->lock_fd = -1;
+	m->ring.fd = -1;
+	m->o.json = opts->json;
+	m->o.streams = 2;
+	m->o.max_rounds = DEFAULT_MAX_ROUNDS;
+	m->o.downtime_ms = DEFAULT_DOWNTIME_MS;
+	m->o.timeout_ms = DEFAULT_TIMEOUT_S * 1000;
+	m->o.port = LDM_DEFAULT_PORT;
+	m->o.cert = LDM_DEFAULT_CERT;
+	m->o.key = LDM_DEFAULT_KEY;
+	m->o.trust_dir = LDM_DEFAULT_TRUST_DIR;
+	m->why_final = "converged";
+
+	subcommand_getopt_init();
+	ret = -1;
+	while (ret < 0 &&
+	       (c = getopt_long(argc, argv, ":np:jh", longopts, NULL)) != -1) {
+		uint64_t bytes;
+
+		switch (c) {
+		case 'n':
+			m->o.dry_run = true;
+			break;
+		case 'p':
+			m->o.pwfile = optarg;
+			break;
+		case OPT_FIPS:
+			m->o.fips = true;
+			break;
+		case OPT_WORKERS:
+			if (parse_u32(cmd, "--workers", optarg, 1, 1024, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.workers = v;
+			break;
+		case OPT_STREAMS:
+			if (parse_u32(cmd, "--streams", optarg, 1,
+				      PROTO_STREAMS_MAX, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.streams = v;
+			break;
+		case OPT_DOWNTIME:
+			if (parse_u32(cmd, "--downtime-limit", optarg, 1,
+				      3600000, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.downtime_ms = v;
+			break;
+		case OPT_MAX_ROUNDS:
+			if (parse_u32(cmd, "--max-rounds", optarg, 1,
+				      PROTO_ROUNDS_MAX - 1, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.max_rounds = v;
+			break;
+		case OPT_BANDWIDTH:
+			if (size_parse(optarg, &bytes, &why)) {
+				ret = usage_error(cmd, "invalid --bandwidth '%s': %s",
+						  quote_arg(optarg, quoted), why);
+				break;
+			}
+			m->o.bandwidth = bytes;
+			break;
+		case OPT_VERIFY:
+			m->o.verify = true;
+			break;
+		case OPT_CERT:
+			m->o.cert = optarg;
+			break;
+		case OPT_KEY:
+			m->o.key = optarg;
+			break;
+		case OPT_TRUST_DIR:
+			m->o.trust_dir = optarg;
+			break;
+		case OPT_PORT:
+			if (port_parse(optarg, &m->o.port))
+				ret = usage_error(cmd, "--port must be a number from 1 to 65535");
+			break;
+		case OPT_TIMEOUT:
+			if (parse_u32(cmd, "--timeout", optarg, 1, 3600, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.timeout_ms = (int)v * 1000;
+			break;
+		case OPT_PAUSE_PID:
+			if (parse_u32(cmd, "--pause-pid", optarg, 2, INT32_MAX,
+				      &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.pause_pid = (pid_t)v;
+			break;
+		case 'j':
+			m->o.json = true;
+			break;
+		case 'h':
+			subcommand_help(cmd, stdout);
+			ret = LDMCTL_EXIT_OK;
+			break;
+		default:
+			ret = option_error(cmd, argv, c, longopts);
+			break;
+		}
+	}
+	if (ret >= 0)
+		goto out;
+	if (argc - optind < 2) {
+		ret = usage_error(cmd, optind == argc ? "missing domain name" :
+				  "missing destination [user@]HOST[:TARGET]");
+		goto out;
+	}
+	if (argc - optind > 2) {
+		ret = usage_error(cmd, "unexpected argument '%s'",
+				  quote_arg(argv[optind + 2], quoted));
+		goto out;
+	}
+	m->o.domain = argv[optind];
+	m->o.dest_arg = argv[optind + 1];
+	if (name_validate(m->o.domain, &why)) {
+		report(cmd->name, m->o.domain, "%s", why);
+		ret = LDMCTL_EXIT_USAGE;
+		goto out;
+	}
+	if (dest_parse(m->o.dest_arg, &m->o.dest, &why)) {
+		ret = usage_error(cmd, "invalid destination '%s': %s",
+				  quote_arg(m->o.dest_arg, quoted), why);
+		goto out;
+	}
+	m->target = m->o.dest.target[0] ? m->o.dest.target : m->o.domain;
+	snprintf(m->dest_str, sizeof(m->dest_str), "%s:%s", m->o.dest.host,
+		 m->target);
+	progress_init(&m->pr, m->o.json);
+
+	/* Refusals that need nothing but this host come first. */
+	if (m->o.pwfile) {
+		char *text;
+
+		why = NULL;
+		ret = pwfile_read(m->o.pwfile, &text, &why);
+		if (!ret) {
+			ret = pw_first_line(text, m->password, &why);
+			pwfile_free(text);
+		}
+		if (ret) {
+			report(cmd->name, m->o.pwfile, "password file %s",
+			       why ? why : strerror(-ret));
+			ret = LDMCTL_EXIT_REFUSED;
+			goto out;
+		}
+	}
+	if (m->o.fips) {
+		if (tls_fips_enable(why_fips)) {
+			report(cmd->name, NULL, "--fips: %s", why_fips);
+			ret = LDMCTL_EXIT_FAIL;
+			goto out;
+		}
+		if (!tls_kernel_fips()) {
+			report(cmd->name, NULL,
+			       "--fips: the kernel is not in FIPS mode (/proc/sys/crypto/fips_enabled is not 1), so the module's gcm(aes) is not FIPS-validated");
+			ret = LDMCTL_EXIT_FAIL;
+			goto out;
+		}
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = migrate_run(m);
+	if (ret && m->ctl_up)
+		send_abort(m, ret == LDMCTL_EXIT_CANCELLED ? PROTO_E_CANCELLED :
+			   PROTO_E_SOURCE, "the source gave up (see its messages)");
+	teardown(m);
+out:
+	if (m->g)
+		ldm_genl_close(m->g);
+	if (m->ctx)
+		SSL_CTX_free(m->ctx);
+	oplock_release(m->lock_fd);
+	wipe_secrets(m);
+	free(m);
+	return ret;
+}
+
+const struct subcommand cmd_migrate = {
+	.name = "migrate",
+	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
+		    "              [--downtime-limit MS] [--max-rounds N] [--bandwidth RATE]\n"
+		    "              [--verify] [--pause-pid PID] [--port PORT] [--timeout S]\n"
+		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
+	.summary = "live-migrate a domain to another host",
+	.help =
+	"Move DOMAIN's memory to HOST, where 'ldmctl serve' creates TARGET\n"
+	"(default: the same name), while the domain keeps running: pre-copy\n"
+	"rounds until the rest fits the downtime limit, a final round, and a\n"
+	"commit. The control connection is TLS 1.3 with mutual certificate\n"
+	"authentication against the trust directory; the batches, sealed by the\n"
+	"module with a key derived from that TLS session, travel on plain TCP\n"
+	"streams. Any failure before the commit leaves DOMAIN as it was and the\n"
+	"target without TARGET.\n"
+	"\n"
+	"  -n, --dry-run          connect, authenticate and check the target can\n"
+	"                         take the domain; change nothing\n"
+	"  -p, --password-file F  authenticate with the password in F (mode 0600)\n"
+	"                         instead of a certificate; the target still shows one\n"
+	"      --fips             OpenSSL's FIPS provider only; both ends must agree\n"
+	"      --workers N        page-copy workers of the module (default: all CPUs)\n"
+	"      --streams N        data streams, 1 to 16 (default 2)\n"
+	"      --downtime-limit MS  final round's time budget (default 300)\n"
+	"      --max-rounds N     pre-copy rounds at most (default 10)\n"
+	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
+	"      --verify           compare per-page checksums of both domains at commit\n"
+	"      --pause-pid PID    SIGSTOP this emulator for the final round (the module\n"
+	"                         cannot suspend a domain yet); SIGCONT on failure\n"
+	"      --port PORT        the target's port (default 8101)\n"
+	"      --timeout S        give up after S seconds without progress (default 30)\n"
+	"      --cert F           this host's certificate (default " LDM_DEFAULT_CERT ")\n"
+	"      --key F            its private key (default " LDM_DEFAULT_KEY ")\n"
+	"      --trust-dir D      trusted certificates (default " LDM_DEFAULT_TRUST_DIR ")\n"
+	"  -j, --json             JSON events on stdout, one per line\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Exit status: 0 migrated, 1 failed (the source is intact), 2 usage,\n"
+	"5 refused (authentication or the target's checks), 6 cancelled,\n"
+	"7 outcome unknown (lost the target during the commit).\n",
+	.run = migrate,
+};

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The source's data pump: batches go from the sending ring, where the
+ * module sealed them, straight onto the data streams with send() from the
+ * mapped slot (no copy, no second encryption), in ring order spread over
+ * the streams, and each slot is released once its batch is on the wire.
+ */
+#ifndef LDMCTL_SEND_H
+#define LDMCTL_SEND_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/ldm.h>
+
+#include "ctl.h"
+#include "mig.h"
+#include "proto.h"
+
+struct send_stream {
+	int fd;
+	bool busy;		/* a batch is being sent */
+	uint64_t seq;		/* its ring sequence number */
+	uint32_t off, len;
+};
+
+struct sender {
+	struct uring *ring;
+	struct ctl *ctl;		/* watched for the target's ABORT */
+	struct send_stream st[PROTO_STREAMS_MAX];
+	uint32_t nstreams;
+	uint64_t next;			/* next ring slot to hand out */
+	uint64_t cons;			/* slots released */
+	uint8_t sent[LDM_RING_SLOTS_MAX];	/* per slot: all on the wire */
+	uint64_t bandwidth;		/* bytes/s, 0: unlimited */
+	double bucket;			/* bytes allowed now */
+	uint64_t bucket_ns;
+	uint64_t wire_bytes;		/* total on the data streams */
+	int timeout_ms;			/* no progress for this long: fail */
+	volatile sig_atomic_t *cancel;
+	uint32_t abort_code;		/* the target's, on -ECONNABORTED */
+	char why[600];
+};
+
+struct round_result {
+	uint64_t batches;		/* the round-end batch included */
+	uint64_t records;
+	uint64_t bytes;			/* on the wire */
+};
+
+/*
+ * sender_round() - send every batch of round @round, up to and including
+ * its round-end batch. @tick is called about 4 times a second.
+ * Return: 0; -ECANCELED (cancel flag); -ECONNABORTED (the target sent
+ * ABORT: why, abort_code); -EIO (the session failed in the module);
+ * -ETIMEDOUT (no progress for timeout_ms); -EPROTO or -errno of a stream
+ * or of the control connection (why).
+ */
+int sender_round(struct sender *s, uint32_t round,
+		 void (*tick)(void *arg), void *arg, struct round_result *res);
+
+/*
+ * sender_check_ctl() - read what the target sent, without blocking: an
+ * ABORT becomes -ECONNABORTED, anything else unexpected -EPROTO.
+ */
+int sender_check_ctl(struct sender *s);
+
+#endif /* LDMCTL_SEND_H */
