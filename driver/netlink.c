@@ -98,6 +98,24 @@ static int ldm_nl_get_name(struct genl_info *info, char name[LDM_NAME_MAX])
 	return 0;
 }
 
+/* The domain a request names, with a reference, or an ERR_PTR. */
+static struct ldm_domain *ldm_nl_lookup(struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	char name[LDM_NAME_MAX];
+	int err;
+
+	err = ldm_nl_get_name(info, name);
+	if (err)
+		return ERR_PTR(err);
+	dom = ldm_domain_get(name);
+	if (!dom) {
+		NL_SET_ERR_MSG(info->extack, "no such domain");
+		return ERR_PTR(-ENOENT);
+	}
+	return dom;
+}
+
 static int ldm_nl_fill_domain(struct sk_buff *skb, struct ldm_domain *dom,
 			      u32 portid, u32 seq, int flags)
 {
@@ -178,19 +196,12 @@ static int ldm_nl_domain_del(struct sk_buff *skb, struct genl_info *info)
 static int ldm_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
 	struct sk_buff *msg;
 	int err;
 
-	err = ldm_nl_get_name(info, name);
-	if (err)
-		return err;
-
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		return -ENOENT;
-	}
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg) {
@@ -212,22 +223,16 @@ static int ldm_nl_domain_set_state(struct sk_buff *skb,
 				   struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
 	int err;
 
-	err = ldm_nl_get_name(info, name);
-	if (err)
-		return err;
 	if (!info->attrs[LDM_A_DOMAIN_STATE]) {
 		NL_SET_ERR_MSG(info->extack, "missing domain state");
 		NL_SET_ERR_ATTR_MISS(info->extack, NULL, LDM_A_DOMAIN_STATE);
 		return -EINVAL;
 	}
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		return -ENOENT;
-	}
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	err = ldm_domain_set_state(dom,
 				   nla_get_u32(info->attrs[LDM_A_DOMAIN_STATE]),
 				   info->extack);
@@ -330,23 +335,17 @@ static int ldm_nl_session_start(struct sk_buff *skb, struct genl_info *info,
 {
 	struct ldm_session_params p;
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
 	int err;
 
-	err = ldm_nl_get_name(info, name);
-	if (!err)
-		err = ldm_nl_session_params(info, sending, &p);
-	if (err)
-		goto out_wipe;
-
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		err = -ENOENT;
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom)) {
+		err = PTR_ERR(dom);
 		goto out_wipe;
 	}
-	err = ldm_session_start(dom, sending, &p, genl_info_net(info),
-				info->snd_portid, info->extack);
+	err = ldm_nl_session_params(info, sending, &p);
+	if (!err)
+		err = ldm_session_start(dom, sending, &p, genl_info_net(info),
+					info->snd_portid, info->extack);
 	ldm_domain_put(dom);
 
 out_wipe:
@@ -370,21 +369,15 @@ static int ldm_nl_receive_start(struct sk_buff *skb, struct genl_info *info)
 static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
 	struct sk_buff *msg;
 	void *hdr;
 	u64 pages;
 	u32 round;
 	int err;
 
-	err = ldm_nl_get_name(info, name);
-	if (err)
-		return err;
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		return -ENOENT;
-	}
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	err = ldm_snapshot_round(dom, &round, &pages, info->extack);
 	ldm_domain_put(dom);
 	if (err)
@@ -407,17 +400,11 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 static int ldm_nl_migrate_stop(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
-	int err;
+	int err = 0;
 
-	err = ldm_nl_get_name(info, name);
-	if (err)
-		return err;
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		return -ENOENT;
-	}
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	if (!ldm_session_active(dom)) {
 		NL_SET_ERR_MSG(info->extack, "domain has no migration session");
 		err = -ENOENT;
@@ -511,19 +498,13 @@ static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
 static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	char name[LDM_NAME_MAX];
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 
-	err = ldm_nl_get_name(info, name);
-	if (err)
-		return err;
-	dom = ldm_domain_get(name);
-	if (!dom) {
-		NL_SET_ERR_MSG(info->extack, "no such domain");
-		return -ENOENT;
-	}
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg) {
 		err = -ENOMEM;
