@@ -11,6 +11,8 @@
 #   make style      checkpatch --strict on driver/ and include/
 #   make sparse     sparse (C=2) over the module
 #   make bench      benchmarks, side by side with their baselines
+#   make bench-codec   the LZJB codec against a byte-at-a-time LZJB and LZ4
+#   make fuzz       the codec's libFuzzer targets (FUZZ_SECONDS each)
 
 KVER	?= $(shell lab/kver)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -21,7 +23,7 @@ KSRC	:= $(BUILD)/ksrc
 export KVER KDIR BUILD KSRC
 
 .PHONY: all module ldmctl selftests benches ksrc deps check unit lab demo \
-	style sparse bench clean
+	style sparse bench codec-check bench-codec fuzz clean
 
 all: module ldmctl selftests benches
 
@@ -53,9 +55,22 @@ lab: all
 demo: all
 	lab/run --timeout 900 -- lab/demo.sh
 
-# The sending pipeline in the lab: workers 1..N against the baseline mode.
-bench: all
+# The codec natively, then the sending pipeline in the lab: workers 1..N
+# against the baseline mode, each measured beside its baseline.
+bench: all bench-codec
 	lab/run --timeout 1800 -- bench/snapbench
+
+# The LZJB codec natively: TAP unit tests, ASan+UBSan, a short fuzz run.
+codec-check:
+	$(MAKE) -C tools/codec check
+
+# driver/lzjb.c against a byte-at-a-time LZJB and LZ4 (BENCH_ARGS="-k ...").
+bench-codec:
+	$(MAKE) -C tools/codec bench
+
+# The codec's libFuzzer targets, FUZZ_SECONDS (default 600) each.
+fuzz:
+	$(MAKE) -C tools/codec fuzz
 
 style: ksrc
 	lab/style.sh $(KSRC)
@@ -73,4 +88,5 @@ clean:
 	$(MAKE) -C tools/ldmctl clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C bench clean
+	$(MAKE) -C tools/codec clean
 	rm -rf $(BUILD)

@@ -248,11 +248,12 @@ static __always_inline void lzjb_item(struct lzjb_state *s, u16 *table,
  * @s_len: bytes at @src
  * @d_len: room at @dst; nothing is written past it
  *
- * The stream depends on the data only, never on @d_len: a stream that fits
- * in @d_len comes out the same in any larger buffer. A caller that sends
- * pages raw when compression saves too little passes that limit as @d_len,
- * and an incompressible page is given up as soon as the stream overflows it
- * (after a cheap pass: see LZJB_DRY_GROUPS).
+ * @src and @dst must not overlap. The stream depends on the data only,
+ * never on @d_len: a stream that fits in @d_len comes out the same in any
+ * larger buffer. A caller that sends pages raw when compression saves too
+ * little passes that limit as @d_len, and an incompressible page is given
+ * up as soon as the stream overflows it (after a cheap pass: see
+ * LZJB_DRY_GROUPS).
  *
  * Return: the length of the stream, or @s_len when it does not fit in
  * @d_len (the caller then keeps the data uncompressed; a stream exactly
@@ -422,7 +423,7 @@ static inline void lzjb_copy_match(u8 *op, size_t off, unsigned int len)
 	unsigned int i;
 
 	if (off >= 8) {
-		/* most matches are short: two words, no loop */
+		/* most matches are 3..16 bytes: two words, no branch */
 		lzjb_copy8(op, ref);
 		lzjb_copy8(op + 8, ref + 8);
 		for (i = 16; i < len; i += 8)
@@ -474,7 +475,8 @@ static inline void lzjb_copy_match(u8 *op, size_t off, unsigned int len)
  *
  * Whatever @src holds, nothing is read outside @src .. @src + @s_len, nothing
  * is written outside @dst .. @dst + @d_len, and a match may only refer to
- * bytes already produced. @dst may hold anything on error.
+ * bytes already produced. @src and @dst must not overlap; @dst may hold
+ * anything on error.
  *
  * Return: 0 when the stream produced exactly @d_len bytes and ended exactly
  * there; -EINVAL when it is malformed (offset 0, offset before the start of

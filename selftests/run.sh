@@ -27,7 +27,7 @@ programs=(
 	selftests/ldm_dirty_test
 	selftests/ldm_migrate_test
 )
-for s in selftests/ldm_netns.sh selftests/ldm_sparc.sh; do
+for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_sparc.sh; do
 	[ -e "$s" ] && programs+=("$s")
 done
 programs+=(selftests/ldm_module.sh)

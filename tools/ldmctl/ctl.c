@@ -51,6 +51,14 @@ static int ssl_failure(struct ctl *c, int ret)
 		snprintf(c->why, sizeof(c->why), "the peer closed the connection");
 		return -EPIPE;
 	}
+	/* OpenSSL 3: an EOF without close_notify (the peer died) is an error. */
+	if (err == SSL_ERROR_SSL &&
+	    ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		ERR_clear_error();
+		snprintf(c->why, sizeof(c->why),
+			 "the peer closed the connection without a goodbye (did it die?)");
+		return -EPIPE;
+	}
 	if (alert) {
 		snprintf(c->why, sizeof(c->why), "TLS alert from the peer: \"%s\"",
 			 alert);

@@ -63,6 +63,10 @@ const char *ldm_domain_state_name(uint32_t state)
 	switch (state) {
 	case LDM_DOMAIN_STATE_ACTIVE:
 		return "active";
+	case LDM_DOMAIN_STATE_SUSPENDED:
+		return "suspended";
+	case LDM_DOMAIN_STATE_MIGRATED:
+		return "migrated";
 	default:
 		return "unknown";
 	}
@@ -88,6 +92,20 @@ int ldm_domain_new(struct ldm_genl *g, const char *name, uint64_t size)
 	if (!msg)
 		return -ENOMEM;
 	if (nla_put_u64(msg, LDM_A_DOMAIN_SIZE, size) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ldm_genl_request(g, msg, NULL, NULL);
+}
+
+int ldm_domain_set_state(struct ldm_genl *g, const char *name,
+			 uint32_t state)
+{
+	struct nl_msg *msg = name_msg(g, LDM_CMD_DOMAIN_SET_STATE, name);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, LDM_A_DOMAIN_STATE, state) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}

@@ -28,6 +28,9 @@ struct ldm_domain_info {
 /* Each returns 0 or -errno; the reason is then in ldm_genl_ext_ack(). */
 int ldm_domain_new(struct ldm_genl *g, const char *name, uint64_t size);
 int ldm_domain_del(struct ldm_genl *g, const char *name);
+/* LDM_CMD_DOMAIN_SET_STATE: suspend, resume, or mark migrated. */
+int ldm_domain_set_state(struct ldm_genl *g, const char *name,
+			 uint32_t state);
 int ldm_domain_get(struct ldm_genl *g, const char *name,
 		   struct ldm_domain_info *info);
 
@@ -46,7 +49,10 @@ int ldm_domain_dump(struct ldm_genl *g, struct ldm_domain_info **list,
  */
 int ldm_domain_info_parse(struct nl_msg *msg, struct ldm_domain_info *info);
 
-/* "active", or "unknown" for a state this ldmctl does not know. */
+/*
+ * "active", "suspended", "migrated", or "unknown" for a state this ldmctl
+ * does not know.
+ */
 const char *ldm_domain_state_name(uint32_t state);
 
 #endif /* LDMCTL_DOMAIN_H */

@@ -87,12 +87,12 @@ static inline uint8_t *uring_slot(const struct uring *r, uint64_t seq)
 	       (size_t)(seq & (r->nslots - 1)) * r->slot_bytes;
 }
 
-static inline uint64_t uring_load(const uint64_t *p)
+static inline uint64_t uring_load(const __u64 *p)
 {
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-static inline void uring_store(uint64_t *p, uint64_t v)
+static inline void uring_store(__u64 *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }

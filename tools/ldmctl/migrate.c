@@ -89,6 +89,7 @@ struct migration {
 	bool paused;			/* the emulator got SIGSTOP */
 	uint64_t t_start, t_suspend;
 	bool suspended;
+	bool outcome_unknown;
 	uint32_t rounds_done;
 	uint64_t batches_total;
 	const char *why_final;
@@ -135,40 +136,64 @@ static int fail(struct migration *m, int code, const char *fmt, ...)
 }
 
 /*
- * The suspension hook. DESIGN.md: while a domain is suspended, every
- * write blocks in page_mkwrite until it resumes. The module has no such
- * state yet, so nothing here blocks the guest's writes in the kernel;
- * when the module grows LDM_CMD_DOMAIN_SUSPEND, this is where ldmctl
- * calls it. What exists is the emulator-level stop (what QMP "stop" is to
- * QEMU): with --pause-pid, the guest process is sent SIGSTOP, so its own
- * writes stop for the final round.
+ * Suspension (DESIGN.md): the domain is suspended in the module
+ * (LDM_CMD_DOMAIN_SET_STATE), so every write that faults from then on
+ * waits in page_mkwrite; the final round's harvest re-arms every page, so
+ * from its end no write reaches guest RAM. With --pause-pid the emulator
+ * process is also stopped (SIGSTOP), as QMP "stop" stops QEMU, so that it
+ * does not sit blocked in a fault. The suspension time is measured from
+ * here to the commit.
  */
 static int domain_suspend_hook(struct migration *m)
 {
-	m->t_suspend = now_ns();
-	m->suspended = true;
+	int err;
+
 	if (m->o.pause_pid) {
 		if (kill(m->o.pause_pid, SIGSTOP))
 			return -errno;
 		m->paused = true;
-		progress_note(&m->pr, "final round: emulator (pid %ld) stopped",
-			      (long)m->o.pause_pid);
-	} else {
-		progress_note(&m->pr,
-			      "final round: the module cannot suspend '%s' yet (no kernel write blocking): writes during it may be lost to the target; stop the guest or use --pause-pid",
-			      m->o.domain);
 	}
+	err = ldm_domain_set_state(m->g, m->o.domain, LDM_DOMAIN_STATE_SUSPENDED);
+	if (err) {
+		progress_note(&m->pr, "cannot suspend: %s",
+			      ldm_genl_ext_ack(m->g) ? ldm_genl_ext_ack(m->g) :
+			      strerror(-err));
+		return err;
+	}
+	m->t_suspend = now_ns();
+	m->suspended = true;
+	progress_event(&m->pr, "suspended", NULL);
 	return 0;
 }
 
-/* Undo the suspension: the source runs on (any failure before commit). */
+/*
+ * Undo the suspension: the source runs on (any failure before the
+ * commit). Not when the outcome is unknown: then the domain may be
+ * running on the target, and it must never run in two places.
+ */
 static void domain_resume_hook(struct migration *m)
 {
-	if (m->paused && kill(m->o.pause_pid, SIGCONT) == 0)
-		progress_note(&m->pr, "emulator (pid %ld) resumed on the source",
+	if (m->suspended && !m->outcome_unknown) {
+		int err = ldm_domain_set_state(m->g, m->o.domain,
+					       LDM_DOMAIN_STATE_ACTIVE);
+
+		if (err)
+			progress_note(&m->pr, "cannot resume '%s': %s",
+				      m->o.domain, ldm_genl_ext_ack(m->g) ?
+				      ldm_genl_ext_ack(m->g) : strerror(-err));
+		else
+			progress_note(&m->pr, "'%s' resumed on the source",
+				      m->o.domain);
+		m->suspended = false;
+	}
+	if (m->paused && !m->outcome_unknown &&
+	    kill(m->o.pause_pid, SIGCONT) == 0)
+		progress_note(&m->pr, "emulator (pid %ld) resumed",
 			      (long)m->o.pause_pid);
+	if (m->outcome_unknown && m->suspended)
+		progress_note(&m->pr, "'%s' stays suspended on the source until you know where it runs (ldmctl list)",
+			      m->o.domain);
 	m->paused = false;
-	m->suspended = false;
 }
 
 static void wipe_secrets(struct migration *m)
@@ -657,6 +682,7 @@ static int commit(struct migration *m)
 		 * The target may have committed and its answer been lost: the
 		 * domain must not run in two places, so say so and stop.
 		 */
+		m->outcome_unknown = true;
 		return fail(m, LDMCTL_EXIT_UNKNOWN,
 			    "outcome unknown: lost the target after asking it to commit (%s); check '%s' on %s before resuming the source",
 			    m->ctl.why, m->target, m->o.dest.host);
@@ -672,10 +698,12 @@ static int commit(struct migration *m)
 			    ab.reason);
 	}
 	if (m->ctl.type != PROTO_MSG_COMMITTED ||
-	    proto_get_empty(m->ctl.payload, m->ctl.len))
+	    proto_get_empty(m->ctl.payload, m->ctl.len)) {
+		m->outcome_unknown = true;
 		return fail(m, LDMCTL_EXIT_UNKNOWN,
 			    "outcome unknown: the target answered the commit with %s",
 			    proto_msg_name(m->ctl.type));
+	}
 	return 0;
 }
 
@@ -768,7 +796,7 @@ static int migrate_run(struct migration *m)
 	for (;;) {
 		struct conv_round cr;
 		struct ldm_domain_info di;
-		uint64_t pages, ns;
+		uint64_t pages = 0, ns = 0;
 
 		ret = run_round(m, &pages, &ns);
 		if (ret)
@@ -804,9 +832,8 @@ static int migrate_run(struct migration *m)
 	sum.domain = m->o.domain;
 	sum.dest = m->dest_str;
 	sum.total_ns = now_ns() - m->t_start;
-	sum.suspend_ns = m->suspended && m->paused ?
-			 (int64_t)(now_ns() - m->t_suspend) : -1;
-	sum.suspend_emulator_only = m->paused;
+	sum.suspend_ns = m->suspended ? (int64_t)(now_ns() - m->t_suspend) : -1;
+	sum.suspend_emulator_only = false;
 	sum.rounds = m->rounds_done;
 	sum.why_final = m->why_final;
 	sum.pages_zero = mi.totals.v[LDM_A_STAT_PAGES_ZERO];
@@ -819,16 +846,24 @@ static int migrate_run(struct migration *m)
 	sum.wire_bytes = m->snd.wire_bytes + m->ctl.bytes_in + m->ctl.bytes_out;
 	sum.streams = m->o.streams;
 	sum.verified = m->o.verify;
-	/* The session ends; the paused emulator stays stopped (moved). */
+	/*
+	 * The session ends, and the source marks the domain migrated: its
+	 * writes block for good, it can only be destroyed. A paused emulator
+	 * stays stopped: the domain runs on the target now.
+	 */
 	m->paused = false;
 	mig_stop(m->g, m->o.domain);
 	m->session = false;
+	ret = ldm_domain_set_state(m->g, m->o.domain, LDM_DOMAIN_STATE_MIGRATED);
+	if (ret)
+		progress_note(&m->pr, "cannot mark '%s' migrated: %s", m->o.domain,
+			      ldm_genl_ext_ack(m->g) ? ldm_genl_ext_ack(m->g) :
+			      strerror(-ret));
+	m->suspended = false;
 	oplock_status(m->lock_fd, "migrated to %s", m->dest_str);
 	progress_summary(&m->pr, &sum);
-	if (m->o.pause_pid)
-		progress_note(&m->pr,
-			      "the source emulator (pid %ld) stays stopped: '%s' now runs on %s",
-			      (long)m->o.pause_pid, m->o.domain, m->o.dest.host);
+	progress_note(&m->pr, "'%s' is marked migrated here%s: destroy it when its emulator is gone",
+		      m->o.domain, m->o.pause_pid ? " and its emulator stays stopped" : "");
 	return LDMCTL_EXIT_OK;
 }
 
@@ -1093,8 +1128,8 @@ const struct subcommand cmd_migrate = {
 	"      --max-rounds N     pre-copy rounds at most (default 10)\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
-	"      --pause-pid PID    SIGSTOP this emulator for the final round (the module\n"
-	"                         cannot suspend a domain yet); SIGCONT on failure\n"
+	"      --pause-pid PID    also SIGSTOP this emulator for the final round\n"
+	"                         (SIGCONT if the migration fails)\n"
 	"      --port PORT        the target's port (default 8101)\n"
 	"      --timeout S        give up after S seconds without progress (default 30)\n"
 	"      --cert F           this host's certificate (default " LDM_DEFAULT_CERT ")\n"

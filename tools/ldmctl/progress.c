@@ -163,7 +163,7 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	printf("  rounds:       %" PRIu32 " (%" PRIu32 " pre-copy, then the final round: %s)\n",
 	       s->rounds, s->rounds ? s->rounds - 1 : 0, s->why_final);
 	if (s->suspend_ns < 0)
-		printf("  suspension:   none (the module cannot block writes yet; no --pause-pid)\n");
+		printf("  suspension:   none\n");
 	else
 		printf("  suspension:   %.1f ms%s\n", (double)s->suspend_ns / 1e6,
 		       s->suspend_emulator_only ?

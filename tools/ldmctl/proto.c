@@ -101,11 +101,6 @@ static void put(struct pbuf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-static void put_u8(struct pbuf *b, uint8_t v)
-{
-	put(b, &v, 1);
-}
-
 static void put_u16(struct pbuf *b, uint16_t v)
 {
 	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };

@@ -117,6 +117,8 @@ int sender_round(struct sender *s, uint32_t round,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	/* The last message (an acknowledgement) was dealt with. */
+	ctl_next(s->ctl);
 	if (s->bandwidth && !s->bucket_ns) {
 		s->bucket_ns = now_ns();
 		s->bucket = BUCKET_BURST;

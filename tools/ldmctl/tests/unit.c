@@ -1364,9 +1364,14 @@ static void test_help_command(void)
 	CHECK_INT(r.code, 0);
 	CHECK_STR(r.err, "");
 	CHECK(!strncmp(r.out, "usage: ldmctl [-j] COMMAND", 26));
-	CHECK(strstr(r.out, "\n  add-domain     create a domain") != NULL);
-	CHECK(strstr(r.out, "\n  remove-domain  ") != NULL);
-	CHECK(strstr(r.out, "\n  list           ") != NULL);
+	/* Names are padded to the longest, cancel-operation. */
+	CHECK(strstr(r.out, "\n  add-domain        create a domain") != NULL);
+	CHECK(strstr(r.out, "\n  remove-domain     ") != NULL);
+	CHECK(strstr(r.out, "\n  list              ") != NULL);
+	CHECK(strstr(r.out, "\n  migrate           ") != NULL);
+	CHECK(strstr(r.out, "\n  serve             ") != NULL);
+	CHECK(strstr(r.out, "\n  cancel-operation  ") != NULL);
+	CHECK(strstr(r.out, "\n  trust             ") != NULL);
 	CHECK(strstr(r.out, "--version") != NULL);
 	run_free(&r);
 

@@ -1,0 +1,377 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ldm_migrate.sh: TAP tests of 'ldmctl migrate' and 'ldmctl serve' between
+# the lab's two "hosts" (network namespaces ldm-src and ldm-dst, lab/netns.sh):
+#
+#   make && lab/run --timeout 900 -- selftests/ldm_migrate.sh
+#
+# Certificates are made here, at run time, with the openssl command (a CA,
+# a certificate per host, and bad ones: self-signed, expired, signed by an
+# impostor of the CA) under $LAB_OUT or /tmp; no key is ever committed.
+# Checks: idle and busy migrations (selftests/ldm_guest dirtying the
+# source) end with the target byte-identical to the source, as the test
+# sees it through its own hash and the guest's own verification; every
+# refusal (untrusted certificate either way, expired, wrongly signed, wrong
+# password, password file open to others, target name taken, --fips
+# without the provider) changes nothing; every failure (the target's
+# migration process killed mid-round, a cancel, the link cut) leaves the
+# source active and intact and the target without the domain.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+echo "TAP version 13"
+if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
+	exit 0
+fi
+. lab/netns.sh
+
+L=$PWD/tools/ldmctl/ldmctl
+G=$PWD/selftests/ldm_guest
+for p in "$L" "$G"; do
+	if [ ! -x "$p" ]; then
+		echo "1..0 # SKIP $p is not built (run make)"
+		exit 0
+	fi
+done
+
+W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_migrate.XXXXXX")
+PKI=$W/pki
+SRC=$LDM_SRC_NS
+DST=$LDM_DST_NS
+DA=$LDM_DST_ADDR
+PORT=8101
+PWPORT=8102
+
+n=0
+fails=0
+tap() { # STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+check() { # DESCRIPTION CMD...: ok if CMD succeeds
+	local d=$1
+	shift
+	"$@"
+	tap $? "$d"
+}
+say() { echo "# $*"; }
+
+# ---- certificates ----
+
+ossl() { openssl "$@" 2>>"$W/openssl.log"; }
+newkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
+
+# mkcert NAME CN SAN ISSUER: a key and a certificate signed by ISSUER
+# (a CA name, or "self").
+mkcert() {
+	local name=$1 cn=$2 san=$3 issuer=$4
+	newkey "$PKI/$name.key" || return 1
+	printf 'subjectAltName=%s\n' "$san" > "$PKI/$name.ext"
+	if [ "$issuer" = self ]; then
+		ossl req -x509 -new -key "$PKI/$name.key" -subj "/CN=$cn" \
+			-days 2 -addext "subjectAltName=$san" -out "$PKI/$name.crt"
+	else
+		ossl req -new -key "$PKI/$name.key" -subj "/CN=$cn" -out "$PKI/$name.csr" &&
+		ossl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$issuer.crt" \
+			-CAkey "$PKI/$issuer.key" -CAcreateserial -days 2 \
+			-extfile "$PKI/$name.ext" -out "$PKI/$name.crt"
+	fi
+}
+
+# An expired certificate needs explicit dates: 'openssl ca' takes them.
+mkexpired() {
+	local d=$PKI/ca.d
+	mkdir -p "$d/new" && : > "$d/index.txt" && echo 01 > "$d/serial"
+	cat > "$d/ca.cnf" <<-EOF
+	[ca]
+	default_ca = c
+	[c]
+	database = $d/index.txt
+	new_certs_dir = $d/new
+	serial = $d/serial
+	default_md = sha256
+	policy = p
+	copy_extensions = copy
+	[p]
+	commonName = supplied
+	EOF
+	newkey "$PKI/expired.key" &&
+	ossl req -new -key "$PKI/expired.key" -subj "/CN=ldm-src-expired" \
+		-addext "subjectAltName=IP:$LDM_SRC_ADDR" -out "$PKI/expired.csr" &&
+	ossl ca -batch -config "$d/ca.cnf" -cert "$PKI/ca.crt" -keyfile "$PKI/ca.key" \
+		-startdate 20200101000000Z -enddate 20200102000000Z \
+		-in "$PKI/expired.csr" -out "$PKI/expired.crt"
+}
+
+make_pki() {
+	mkdir -p "$PKI" &&
+	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
+	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
+	mkcert dst ldm-dst "IP:$DA" ca &&
+	mkcert rogue ldm-rogue "IP:$LDM_SRC_ADDR" self &&
+	# An impostor CA: the same name as the real one, another key.
+	mkcert fakeca ldm-test-ca "DNS:ldm-test-ca" self &&
+	mkcert forged ldm-src-forged "IP:$LDM_SRC_ADDR" fakeca &&
+	mkexpired &&
+	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null &&
+	"$L" trust add --trust-dir "$PKI/rogue-trust" "$PKI/rogue.crt" >/dev/null &&
+	printf 'migrator:s3cret-pass\n' > "$PKI/check" && chmod 600 "$PKI/check" &&
+	printf 's3cret-pass\n' > "$PKI/pw" && chmod 600 "$PKI/pw" &&
+	printf 'wrong-pass\n' > "$PKI/badpw" && chmod 600 "$PKI/badpw" &&
+	printf 's3cret-pass\n' > "$PKI/openpw" && chmod 644 "$PKI/openpw"
+}
+
+# ---- helpers ----
+
+# migrate [ARGS...]: ldmctl migrate on the source host with its certificate.
+migrate() {
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
+		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
+		--timeout 8 "$@"
+}
+
+serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
+	local name=$1 port=$2
+	shift 2
+	ip netns exec "$DST" "$L" serve --listen "$DA:$port" \
+		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
+		--trust-dir "$PKI/trust" --timeout 8 "$@" \
+		2>> "$W/$name.log" &
+	echo $! > "$W/$name.pid"
+	for _ in $(seq 50); do
+		grep -q listening "$W/$name.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+exists() { "$L" list "$1" >/dev/null 2>&1; }
+state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
+sum() { "$G" sum "$1"; }
+
+# gone NAME: the target domain disappears within 15 s.
+gone() {
+	for _ in $(seq 150); do
+		exists "$1" || return 0
+		sleep 0.1
+	done
+	say "domain $1 still exists"
+	return 1
+}
+
+# intact NAME SUM: the source domain is active and holds what it held.
+intact() {
+	local s st
+	st=$(state "$1")
+	s=$(sum "$1")
+	[ "$st" = active ] && [ "$s" = "$2" ] && return 0
+	say "$1: state '$st', sum $s, want active and $2"
+	return 1
+}
+
+# same SRC DST: byte-identical by the test's own hash, and DST holds only
+# pages the guest wrote.
+same() {
+	local a b
+	a=$(sum "$1")
+	b=$(sum "$2")
+	if [ "$a" != "$b" ]; then
+		say "$1 $a != $2 $b"
+		return 1
+	fi
+	"$G" verify "$2" >/dev/null
+}
+
+# expect_fail CODE PATTERN OUTFILE: the last command's status and message.
+expect_fail() {
+	local rc=$1 want=$2 pat=$3 out=$4
+	if [ "$rc" = "$want" ] && grep -q -- "$pat" "$out"; then
+		return 0
+	fi
+	say "exit $rc (want $want); output:"
+	sed 's/^/#   /' "$out"
+	return 1
+}
+
+newdom() { # NAME SIZE: a filled source domain
+	"$L" add-domain "$1" --mem "$2" && "$G" fill "$1" >/dev/null
+}
+
+cleanup() {
+	local f
+	for f in "$W"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	wait 2>/dev/null
+	netns_teardown
+	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+		"$L" remove-domain "$d" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+
+echo "1..27"
+check "set up the two hosts" netns_setup
+check "make a CA, host, self-signed, impostor and expired certificates" make_pki
+check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
+check "serve on $DA:$PWPORT (certificates or passwords)" \
+	serve_start pwserve "$PWPORT" -p "$PKI/check"
+
+# ---- migrations ----
+
+newdom idle 32M
+out=$W/dry.out
+migrate -n idle "$DA:idle-t" > "$out" 2>&1
+rc=$?
+check "dry run passes and creates nothing" \
+	test "$rc" = 0 -a "$(grep -c '^  ok' "$out")" -ge 4 -a "$(state idle)" = active
+! exists idle-t
+tap $? "dry run: no target domain"
+
+t0=$(date +%s.%N)
+migrate --verify idle "$DA:idle-t" > "$W/idle.out" 2>&1
+rc=$?
+t1=$(date +%s.%N)
+say "idle 32M migration: $(awk "BEGIN { print $t1 - $t0 }") s"
+sed -n 's/^/#   /p' "$W/idle.out"
+tap "$rc" "migrate an idle 32M domain with --verify"
+check "idle: target byte-identical, guest pages valid" same idle idle-t
+check "idle: source marked migrated" test "$(state idle)" = migrated
+
+busy() { # NAME RATE: migrate while the guest dirties RATE pages/s
+	local name=$1 rate=$2 gp rc
+	newdom "$name" 32M
+	"$G" dirty "$name" "$rate" 0 > "$W/$name.guest" &
+	gp=$!
+	sleep 1
+	migrate -j --max-rounds 6 "$name" "$DA:$name-t" > "$W/$name.out" 2>&1
+	rc=$?
+	# The guest now blocks in page_mkwrite (the domain is migrated).
+	kill -9 "$gp" 2>/dev/null
+	wait "$gp" 2>/dev/null
+	grep '"event":"done"' "$W/$name.out" | sed 's/^/#   /'
+	grep -c '"event":"round"' "$W/$name.out" | sed 's/^/#   rounds: /'
+	return "$rc"
+}
+check "migrate a 32M domain dirtied at 300 pages/s" busy busy300 300
+check "busy 300/s: target byte-identical to the suspended source" same busy300 busy300-t
+check "migrate a 32M domain dirtied at 3000 pages/s" busy busy3000 3000
+check "busy 3000/s: target byte-identical to the suspended source" same busy3000 busy3000-t
+
+# ---- refusals: nothing changes ----
+
+newdom ref 8M
+refsum=$(sum ref)
+
+refused() { # DESCRIPTION PATTERN SERVE-LOG-PATTERN MIGRATE-ARGS...
+	local d=$1 pat=$2 spat=$3 rc
+	shift 3
+	"$@" > "$W/ref.out" 2>&1
+	rc=$?
+	expect_fail "$rc" 5 "$pat" "$W/ref.out" &&
+	{ [ -z "$spat" ] || grep -q -- "$spat" "$W/serve.log" "$W/pwserve.log" ||
+	  { say "no '$spat' in the serve logs"; false; }; } &&
+	! exists ref-t && intact ref "$refsum"
+	tap $? "$d"
+}
+
+refused "a source with an untrusted (self-signed) certificate is refused by the target" \
+	"the target 192.0.2.2 refused the source" "refused the source's certificate: self-signed certificate (certificate /CN=ldm-rogue)" \
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/rogue.crt" --key "$PKI/rogue.key" \
+	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+refused "a target with an untrusted certificate is refused by the source" \
+	"the source refused the target 192.0.2.2's certificate" "" \
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" --key "$PKI/src.key" \
+	--trust-dir "$PKI/rogue-trust" --timeout 8 ref "$DA:ref-t"
+refused "an expired source certificate is refused" \
+	"refused the source" "refused the source's certificate: certificate has expired" \
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/expired.crt" --key "$PKI/expired.key" \
+	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+refused "a source certificate signed by an impostor CA is refused" \
+	"refused the source" "refused the source's certificate: unable to get local issuer certificate (certificate /CN=ldm-src-forged)" \
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/forged.crt" --key "$PKI/forged.key" \
+	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+refused "a wrong password is refused" "wrong password" "" \
+	ip netns exec "$SRC" "$L" migrate -p "$PKI/badpw" --port "$PWPORT" \
+	--trust-dir "$PKI/trust" --timeout 8 ref "migrator@$DA:ref-t"
+ip netns exec "$SRC" "$L" migrate -n -p "$PKI/pw" --port "$PWPORT" \
+	--trust-dir "$PKI/trust" --timeout 8 ref "migrator@$DA:ref-t" > "$W/pw.out" 2>&1
+tap $? "the right password passes a dry run (the target still shows its certificate)"
+refused "a password file readable by others is refused before connecting" \
+	"accessible by group or others" "" \
+	ip netns exec "$SRC" "$L" migrate -p "$PKI/openpw" --port "$PWPORT" \
+	--trust-dir "$PKI/trust" ref "migrator@$DA:ref-t"
+"$L" add-domain taken --mem 8M
+refused "a target name that is taken is refused" "already exists" "" \
+	migrate ref "$DA:taken"
+migrate --fips ref "$DA:ref-t" > "$W/fips.out" 2>&1
+rc=$?
+expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists ref-t
+tap $? "--fips without OpenSSL's FIPS provider fails at once, saying so"
+sed -n '1s/^/#   /p' "$W/fips.out"
+
+# ---- failures: the source runs on, intact; the target keeps nothing ----
+
+# start_slow NAME: a migration slowed to 1 MB/s, in the background.
+start_slow() {
+	newdom "$1" 32M
+	eval "sum_$1=\$(sum $1)"
+	migrate -j --bandwidth 1M "$1" "$DA:$1-t" > "$W/$1.out" 2>&1 &
+	echo $! > "$W/$1.mpid"
+	# Wait until data flows (the target's marker exists, a round started).
+	for _ in $(seq 100); do
+		[ -f "/run/ldm/incoming/$1-t" ] && grep -q '"event":"round"' "$W/$1.out" &&
+			{ sleep 1; return 0; }
+		sleep 0.1
+	done
+	say "the migration of $1 did not start"
+	return 1
+}
+finish() { # NAME: wait for the background migrate; its exit status
+	local p rc
+	p=$(cat "$W/$1.mpid")
+	wait "$p"
+	rc=$?
+	rm -f "$W/$1.mpid"
+	return "$rc"
+}
+after_failure() { # NAME WANT-EXIT PATTERN
+	local rc
+	finish "$1"
+	rc=$?
+	expect_fail "$rc" "$2" "$3" "$W/$1.out" && gone "$1-t" &&
+		intact "$1" "$(eval echo "\$sum_$1")"
+}
+
+start_slow killed
+kill -9 "$(cat "/run/ldm/incoming/killed-t")"
+after_failure killed 1 "the source domain is intact"
+tap $? "the target's migration process killed mid-round: source intact, target domain discarded"
+
+start_slow cancelled
+"$L" cancel-operation migration cancelled > "$W/cancel.out" 2>&1
+rc=$?
+after_failure cancelled 6 "cancelled"
+tap $? "cancel-operation mid-round: source intact, target domain discarded"
+check "cancel-operation says it cancelled" \
+	test "$rc" = 0 -a "$(grep -c 'cancelled the migration' "$W/cancel.out")" = 1
+
+start_slow cut
+netns_link down
+after_failure cut 1 "intact"
+tap $? "the link cut mid-round: source intact, target domain discarded"
+netns_link up
+
+"$L" cancel-operation migration nothing > "$W/c2.out" 2>&1
+expect_fail $? 1 "no migration" "$W/c2.out"
+tap $? "cancel-operation with nothing to cancel says so"
+
+sed 's/^/# serve: /' "$W/serve.log"
+[ "$fails" = 0 ]

@@ -1,0 +1,1067 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ldmctl serve [--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]
+ *              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]
+ *
+ * The target side of live migration: a daemon that accepts migrations
+ * into new domains. Each control connection is served by a child process
+ * of its own, which owns the receiving session (the module ends a session
+ * with its netlink socket). Before it creates a domain the child leaves a
+ * marker under /run/ldm/incoming/; the parent discards the domain of any
+ * child that dies without removing its marker (killed, crashed), and so
+ * does a serve that starts and finds markers of dead processes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "addr.h"
+#include "config.h"
+#include "ctl.h"
+#include "domain.h"
+#include "ldmctl.h"
+#include "mig.h"
+#include "name.h"
+#include "net.h"
+#include "oplock.h"
+#include "pagesum.h"
+#include "proto.h"
+#include "pwfile.h"
+#include "recv.h"
+#include "tls.h"
+
+#define DEFAULT_TIMEOUT_S	30
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct serve_opts {
+	char host[ADDR_HOST_MAX + 1];
+	uint16_t port;
+	const char *cert, *key, *trust_dir, *pwfile;
+	bool fips;
+	uint32_t workers;
+	int timeout_ms;
+};
+
+/* One incoming migration, in its child process. */
+struct incoming {
+	const struct serve_opts *o;
+	char peer[64];
+	char *pwtext;			/* the check file, if -p */
+	struct ldm_genl *g;
+	struct ctl ctl;
+	bool ctl_up;
+	struct proto_hello hello;
+	uint64_t page_size;
+	bool marked, created, session;
+	struct uring ring;
+	struct receiver rx;
+	int data_fd;
+	uint8_t key[LDM_KEY_BYTES], token[PROTO_TOKEN_BYTES];
+	uint32_t salt;
+	uint64_t expected[PROTO_ROUNDS_MAX];	/* from ROUND_DONE */
+	uint32_t rounds_acked;
+	bool final_acked;
+	uint64_t t_start;
+};
+
+static void logf_(const char *peer, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logf_(const char *peer, const char *fmt, ...)
+{
+	char when[32];
+	time_t t = time(NULL);
+	va_list ap;
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+	fprintf(stderr, "ldmctl: serve: %s%s%s", when, peer ? " " : "",
+		peer ? peer : "");
+	fputs(": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void send_abort(struct incoming *in, uint32_t code, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
+
+static void send_abort(struct incoming *in, uint32_t code, const char *fmt,
+		       ...)
+{
+	struct proto_abort ab = { .code = code };
+	struct pbuf b;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ab.reason, sizeof(ab.reason), fmt, ap);
+	va_end(ap);
+	logf_(in->peer, "aborting: %s", ab.reason);
+	if (!in->ctl_up)
+		return;
+	pbuf_init(&b);
+	if (!proto_put_abort(&b, &ab))
+		ctl_send(&in->ctl, &b, 2000);
+	pbuf_free(&b);
+}
+
+/* The half-made domain goes: session, ring, domain, marker. */
+static void discard(struct incoming *in)
+{
+	const char *name = in->hello.target;
+	int i, err = 0;
+
+	if (in->ring.map)
+		uring_unmap(&in->ring);
+	if (in->session) {
+		mig_stop(in->g, name);
+		in->session = false;
+	}
+	if (in->created) {
+		for (i = 0; i < 50; i++) {
+			err = ldm_domain_del(in->g, name);
+			if (err != -EBUSY)
+				break;
+			usleep(100000);
+		}
+		if (err)
+			logf_(in->peer, "cannot discard domain '%s': %s", name,
+			      ldm_genl_ext_ack(in->g) ? ldm_genl_ext_ack(in->g) :
+			      strerror(-err));
+		else
+			logf_(in->peer, "discarded the half-made domain '%s'",
+			      name);
+		in->created = false;
+	}
+	if (in->marked && !err) {
+		incoming_unmark(name);
+		in->marked = false;
+	}
+}
+
+static uint64_t mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+static uint64_t max_domain(void)
+{
+	FILE *f = fopen("/sys/module/ldm/parameters/max_domain_mib", "r");
+	unsigned long long mib = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &mib) != 1)
+		mib = 0;
+	fclose(f);
+	return (uint64_t)mib << 20;
+}
+
+static void check(struct proto_welcome *w, uint32_t code, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+
+static void check(struct proto_welcome *w, uint32_t code, const char *fmt,
+		  ...)
+{
+	va_list ap;
+
+	if (w->nchecks == PROTO_CHECKS_MAX)
+		return;
+	w->checks[w->nchecks].code = code;
+	va_start(ap, fmt);
+	vsnprintf(w->checks[w->nchecks].text, PROTO_STR_TEXT_MAX + 1, fmt, ap);
+	va_end(ap);
+	w->nchecks++;
+	if (code && !w->verdict)
+		w->verdict = code;
+}
+
+/* Everything the source asked, checked; nothing changed. */
+static void judge(struct incoming *in, struct proto_welcome *w)
+{
+	const struct proto_hello *h = &in->hello;
+	struct ldm_domain_info di;
+	const char *why;
+	uint64_t need = h->resident * h->page_size;
+	int err;
+
+	w->uapi_version = LDM_UAPI_VERSION;
+	w->page_size = (uint32_t)in->page_size;
+	w->fips = in->o->fips;
+	snprintf(w->tool_version, sizeof(w->tool_version), "%s", LDMCTL_VERSION);
+	w->mem_available = mem_available();
+	w->max_domain = max_domain();
+
+	check(w, PROTO_OK, "authenticated the source %s", in->peer);
+	if (h->uapi_version != LDM_UAPI_VERSION)
+		check(w, PROTO_E_VERSION,
+		      "ldm UAPI versions differ: source %u, target %u",
+		      h->uapi_version, LDM_UAPI_VERSION);
+	else
+		check(w, PROTO_OK, "versions: protocol %d, ldm UAPI %d, ldmctl %s (source %s)",
+		      PROTO_VERSION, LDM_UAPI_VERSION, LDMCTL_VERSION,
+		      h->tool_version);
+	if (!!(h->flags & PROTO_HELLO_F_FIPS) != in->o->fips)
+		check(w, PROTO_E_FIPS,
+		      "FIPS mode mismatch: the source is%s in FIPS mode, the target is%s",
+		      h->flags & PROTO_HELLO_F_FIPS ? "" : " not",
+		      in->o->fips ? "" : " not");
+	if (h->page_size != in->page_size)
+		check(w, PROTO_E_PAGE_SIZE, "page sizes differ: source %u, target %" PRIu64,
+		      h->page_size, in->page_size);
+	else
+		check(w, PROTO_OK, "page size %u", h->page_size);
+	if (name_validate(h->target, &why)) {
+		check(w, PROTO_E_NAME, "target name '%s': %s", h->target, why);
+	} else {
+		err = ldm_domain_get(in->g, h->target, &di);
+		if (!err)
+			check(w, PROTO_E_NAME,
+			      "domain '%s' already exists on the target", h->target);
+		else if (err != -ENOENT)
+			check(w, PROTO_E_TARGET, "cannot look up '%s': %s",
+			      h->target, strerror(-err));
+		else
+			check(w, PROTO_OK, "domain name '%s' is free", h->target);
+	}
+	if (!h->size || h->size % in->page_size)
+		check(w, PROTO_E_REQUEST, "bad domain size %" PRIu64, h->size);
+	else if (w->max_domain && h->size > w->max_domain)
+		check(w, PROTO_E_MEMORY,
+		      "domain size %" PRIu64 " MiB exceeds the target's max_domain_mib (%" PRIu64 ")",
+		      h->size >> 20, w->max_domain >> 20);
+	else if (need > w->mem_available)
+		check(w, PROTO_E_MEMORY,
+		      "the domain's %" PRIu64 " MiB in use exceed the target's available memory (%" PRIu64 " MiB)",
+		      need >> 20, w->mem_available >> 20);
+	else
+		check(w, PROTO_OK, "memory: %" PRIu64 " MiB in use fit the %" PRIu64 " MiB available",
+		      need >> 20, w->mem_available >> 20);
+	if (h->batch_bytes < LDM_BATCH_MIN || h->batch_bytes > LDM_BATCH_MAX)
+		check(w, PROTO_E_REQUEST, "batch size %u out of range",
+		      h->batch_bytes);
+}
+
+static int send_msg(struct incoming *in, struct pbuf *b, int ret)
+{
+	if (!ret)
+		ret = ctl_send(&in->ctl, b, in->o->timeout_ms);
+	pbuf_reset(b);
+	return ret;
+}
+
+/* The target domain, its receiving session and ring, the data port. */
+static int prepare(struct incoming *in, uint16_t *port)
+{
+	const struct proto_hello *h = &in->hello;
+	struct mig_params mp = { .workers = in->o->workers,
+				 .batch_bytes = h->batch_bytes };
+	struct mig_info mi;
+	uint8_t salt[4];
+	int err;
+
+	err = incoming_mark(h->target);
+	if (err) {
+		send_abort(in, PROTO_E_NAME,
+			   "domain '%s' is being created by another migration",
+			   h->target);
+		return err;
+	}
+	in->marked = true;
+	err = ldm_domain_new(in->g, h->target, h->size);
+	if (err) {
+		send_abort(in, err == -EEXIST ? PROTO_E_NAME : PROTO_E_TARGET,
+			   "cannot create domain '%s': %s", h->target,
+			   ldm_genl_ext_ack(in->g) ? ldm_genl_ext_ack(in->g) :
+			   strerror(-err));
+		return err;
+	}
+	in->created = true;
+	if (tls_export(in->ctl.ssl, TLS_LABEL_BATCH_KEY, in->key,
+		       sizeof(in->key)) ||
+	    tls_export(in->ctl.ssl, TLS_LABEL_BATCH_SALT, salt, sizeof(salt)) ||
+	    tls_export(in->ctl.ssl, TLS_LABEL_STREAM_TOKEN, in->token,
+		       sizeof(in->token))) {
+		send_abort(in, PROTO_E_TARGET, "cannot derive the batch key");
+		return -EIO;
+	}
+	memcpy(&in->salt, salt, sizeof(salt));
+	OPENSSL_cleanse(salt, sizeof(salt));
+	mp.key = in->key;
+	mp.salt = in->salt;
+	err = mig_start(in->g, h->target, false, &mp);
+	OPENSSL_cleanse(in->key, sizeof(in->key));
+	OPENSSL_cleanse(&in->salt, sizeof(in->salt));
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "cannot start receiving: %s",
+			   ldm_genl_ext_ack(in->g) ? ldm_genl_ext_ack(in->g) :
+			   strerror(-err));
+		return err;
+	}
+	in->session = true;
+	err = mig_get(in->g, h->target, &mi);
+	if (!err)
+		err = uring_map(h->target, mi.ring_bytes, &in->ring);
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "cannot map the ring: %s",
+			   strerror(-err));
+		return err;
+	}
+	receiver_init(&in->rx, &in->ring, h->batch_bytes);
+	/* Streams come to the address the control connection reached. */
+	{
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char addr[64];
+
+		getsockname(in->ctl.fd, (struct sockaddr *)&ss, &len);
+		net_addr_string(&ss, addr, sizeof(addr));
+		in->data_fd = net_listen(addr, 0);
+	}
+	if (in->data_fd < 0) {
+		send_abort(in, PROTO_E_TARGET, "cannot listen for data streams: %s",
+			   strerror(-in->data_fd));
+		return in->data_fd;
+	}
+	*port = (uint16_t)net_local_port(in->data_fd);
+	return 0;
+}
+
+/* Accept the streams; a connection without this session's token is dropped. */
+static int accept_streams(struct incoming *in)
+{
+	int64_t deadline = now_ms() + in->o->timeout_ms;
+	uint32_t n = 0;
+
+	while (n < in->hello.streams) {
+		uint8_t hello[PROTO_STREAM_HELLO_BYTES];
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct pollfd p = { .fd = in->data_fd, .events = POLLIN };
+		size_t got = 0;
+		uint16_t idx;
+		char addr[64];
+		int fd, err;
+
+		if (stopping || now_ms() > deadline ||
+		    poll(&p, 1, (int)(deadline - now_ms())) <= 0) {
+			send_abort(in, PROTO_E_DATA,
+				   "only %u of %u data streams arrived", n,
+				   in->hello.streams);
+			return -ETIMEDOUT;
+		}
+		fd = accept4(in->data_fd, (struct sockaddr *)&ss, &len,
+			     SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		net_addr_string(&ss, addr, sizeof(addr));
+		net_tune(fd, in->o->timeout_ms);
+		while (got < sizeof(hello)) {
+			struct pollfd q = { .fd = fd, .events = POLLIN };
+			ssize_t r;
+
+			if (poll(&q, 1, 5000) <= 0)
+				break;
+			r = recv(fd, hello + got, sizeof(hello) - got, 0);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		err = got == sizeof(hello) ?
+		      proto_check_stream_hello(hello, in->token,
+					       (uint16_t)in->hello.streams, &idx) :
+		      -EPROTO;
+		if (!err && in->rx.st[idx].fd >= 0)
+			err = -EEXIST;
+		if (err) {
+			logf_(in->peer, "refused a data stream from %s: %s", addr,
+			      err == -EPERM ? "wrong session token" :
+			      err == -EEXIST ? "stream index used twice" :
+			      "malformed stream greeting");
+			close(fd);
+			continue;
+		}
+		in->rx.st[idx].fd = fd;
+		n++;
+	}
+	in->rx.nstreams = in->hello.streams;
+	close(in->data_fd);
+	in->data_fd = -1;
+	OPENSSL_cleanse(in->token, sizeof(in->token));
+	return 0;
+}
+
+/* Round @round is whole when every batch is in and the module took them. */
+static int round_complete(struct incoming *in, uint32_t round, bool *done)
+{
+	struct proto_round_ack ack = { .round = round };
+	const struct mig_stats *rs;
+	struct mig_info mi;
+	struct pbuf b;
+	int err;
+
+	*done = false;
+	if (in->rx.got[round] < in->expected[round] || !receiver_drained(&in->rx))
+		return 0;
+	if (in->rx.got[round] > in->expected[round]) {
+		send_abort(in, PROTO_E_DATA,
+			   "round %u: %" PRIu64 " batches arrived, %" PRIu64 " announced",
+			   round, in->rx.got[round], in->expected[round]);
+		return -EBADMSG;
+	}
+	err = mig_get(in->g, in->hello.target, &mi);
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "cannot read the session: %s",
+			   strerror(-err));
+		return err;
+	}
+	if (mi.state != LDM_MIG_STATE_RECEIVING) {
+		send_abort(in, PROTO_E_DATA, "the target's module refused a batch: %s",
+			   mi.errmsg[0] ? mi.errmsg : "session ended");
+		return -EIO;
+	}
+	rs = mig_round_stats(&mi, round);
+	/* The round-end batch, authenticated, says how many there were. */
+	if (!rs || rs->v[LDM_A_STAT_BATCHES] != in->expected[round] ||
+	    rs->v[LDM_A_STAT_ROUND_BATCHES] != in->expected[round]) {
+		send_abort(in, PROTO_E_DATA,
+			   "round %u: the module applied %" PRIu64 " batches of %" PRIu64
+			   " announced by the round end, the source sent %" PRIu64,
+			   round, rs ? rs->v[LDM_A_STAT_BATCHES] : 0,
+			   rs ? rs->v[LDM_A_STAT_ROUND_BATCHES] : 0,
+			   in->expected[round]);
+		return -EBADMSG;
+	}
+	ack.batches = rs->v[LDM_A_STAT_BATCHES];
+	ack.pages = rs->v[LDM_A_STAT_PAGES_ZERO] + rs->v[LDM_A_STAT_PAGES_LZJB] +
+		    rs->v[LDM_A_STAT_PAGES_RAW];
+	pbuf_init(&b);
+	err = send_msg(in, &b, proto_put_round_ack(&b, &ack));
+	pbuf_free(&b);
+	if (err)
+		return err;
+	*done = true;
+	return 0;
+}
+
+/* Rounds until the final one is acknowledged. */
+static int receive_rounds(struct incoming *in)
+{
+	int64_t pending = -1;	/* the round announced, not yet acked */
+	struct proto_round_done rd;
+	struct proto_abort ab;
+	bool ctl_ready, done;
+	int err;
+
+	ctl_next(&in->ctl);	/* HELLO was dealt with */
+	for (;;) {
+		if (stopping) {
+			send_abort(in, PROTO_E_TARGET, "the target is shutting down");
+			return -EINTR;
+		}
+		err = receiver_step(&in->rx, in->ctl.fd, 100, &ctl_ready);
+		if (err == -EIO) {
+			struct mig_info mi;
+
+			mig_get(in->g, in->hello.target, &mi);
+			send_abort(in, PROTO_E_DATA,
+				   "the target's module refused a batch: %s",
+				   mi.errmsg[0] ? mi.errmsg : "session failed");
+			return err;
+		}
+		if (err) {
+			send_abort(in, PROTO_E_DATA, "%s", in->rx.why);
+			return err;
+		}
+		if (ctl_ready || ctl_pending(&in->ctl)) {
+			err = ctl_pump(&in->ctl);
+			if (err < 0) {
+				logf_(in->peer, "lost the source: %s", in->ctl.why);
+				in->ctl_up = false;
+				return err;
+			}
+			in->rx.last_data_ms = now_ms();
+		}
+		if (in->ctl.ready) {
+			switch (in->ctl.type) {
+			case PROTO_MSG_ROUND_DONE:
+				if (proto_get_round_done(in->ctl.payload,
+							 in->ctl.len, &rd) ||
+				    pending >= 0 || rd.round != in->rounds_acked) {
+					send_abort(in, PROTO_E_REQUEST,
+						   "unexpected or malformed ROUND_DONE");
+					return -EPROTO;
+				}
+				in->expected[rd.round] = rd.batches;
+				pending = rd.round;
+				if (rd.final)
+					in->final_acked = true;	/* once acked */
+				break;
+			case PROTO_MSG_ABORT:
+				if (proto_get_abort(in->ctl.payload, in->ctl.len,
+						    &ab))
+					snprintf(ab.reason, sizeof(ab.reason),
+						 "(malformed)");
+				logf_(in->peer, "the source aborted: %s (%s)",
+				      ab.reason, proto_code_name(ab.code));
+				in->ctl_up = false;
+				return -ECONNABORTED;
+			case PROTO_MSG_PING:
+				break;
+			default:
+				send_abort(in, PROTO_E_REQUEST,
+					   "unexpected %s during the rounds",
+					   proto_msg_name(in->ctl.type));
+				return -EPROTO;
+			}
+			ctl_next(&in->ctl);
+		}
+		if (pending >= 0) {
+			err = round_complete(in, (uint32_t)pending, &done);
+			if (err)
+				return err;
+			if (done) {
+				in->rounds_acked++;
+				pending = -1;
+				if (in->final_acked)
+					return 0;
+			}
+		}
+		if (now_ms() - in->rx.last_data_ms > in->o->timeout_ms) {
+			send_abort(in, PROTO_E_DATA, "no data from the source for %d s",
+				   in->o->timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+	}
+}
+
+static int expect(struct incoming *in, uint16_t type)
+{
+	struct proto_abort ab;
+	int err;
+
+	ctl_next(&in->ctl);
+	do {
+		err = ctl_recv(&in->ctl, in->o->timeout_ms);
+	} while (err == -EINTR && !stopping);
+	if (err < 0) {
+		logf_(in->peer, "lost the source while waiting for %s: %s",
+		      proto_msg_name(type), err == -EINTR ? "shutting down" :
+		      in->ctl.why);
+		return err;
+	}
+	if (in->ctl.type == PROTO_MSG_ABORT) {
+		if (proto_get_abort(in->ctl.payload, in->ctl.len, &ab))
+			snprintf(ab.reason, sizeof(ab.reason), "(malformed)");
+		logf_(in->peer, "the source aborted: %s (%s)", ab.reason,
+		      proto_code_name(ab.code));
+		in->ctl_up = false;
+		return -ECONNABORTED;
+	}
+	if (in->ctl.type != type) {
+		send_abort(in, PROTO_E_REQUEST, "expected %s, got %s",
+			   proto_msg_name(type), proto_msg_name(in->ctl.type));
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int send_sums(struct incoming *in)
+{
+	uint64_t *sums, n = in->hello.size / in->page_size, i;
+	struct proto_sums *s;
+	struct pbuf b;
+	int err;
+
+	err = pagesum_domain(in->hello.target, in->hello.size, in->page_size,
+			     &sums);
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "--verify: cannot read '%s': %s",
+			   in->hello.target, strerror(-err));
+		return err;
+	}
+	s = malloc(sizeof(*s));
+	pbuf_init(&b);
+	for (i = 0; s && !err && i < n; i += s->count) {
+		s->first = i;
+		s->count = n - i > PROTO_SUMS_MAX ? PROTO_SUMS_MAX :
+			   (uint32_t)(n - i);
+		memcpy(s->sums, sums + i, s->count * sizeof(*sums));
+		err = send_msg(in, &b, proto_put_sums(&b, s));
+	}
+	pbuf_free(&b);
+	free(s);
+	free(sums);
+	return s ? err : -ENOMEM;
+}
+
+static int commit(struct incoming *in)
+{
+	struct proto_commit c;
+	struct proto_verify v;
+	struct mig_info mi;
+	struct pbuf b;
+	int err;
+
+	err = expect(in, PROTO_MSG_COMMIT);
+	if (err)
+		return err;
+	if (proto_get_commit(in->ctl.payload, in->ctl.len, &c) ||
+	    c.rounds != in->rounds_acked) {
+		send_abort(in, PROTO_E_REQUEST, "COMMIT after %u rounds, %u were acknowledged",
+			   c.rounds, in->rounds_acked);
+		return -EPROTO;
+	}
+	err = mig_get(in->g, in->hello.target, &mi);
+	if (err || mi.state != LDM_MIG_STATE_RECEIVING ||
+	    mi.totals.v[LDM_A_STAT_BATCHES] != c.batches) {
+		send_abort(in, PROTO_E_DATA,
+			   "the module applied %" PRIu64 " batches, the source sent %" PRIu64,
+			   mi.totals.v[LDM_A_STAT_BATCHES], c.batches);
+		return -EBADMSG;
+	}
+	/* All in: the session ends (the key goes with it). */
+	uring_unmap(&in->ring);
+	mig_stop(in->g, in->hello.target);
+	in->session = false;
+	if (c.verify) {
+		err = send_sums(in);
+		if (err)
+			return err;
+		err = expect(in, PROTO_MSG_VERIFY);
+		if (err)
+			return err;
+		if (proto_get_verify(in->ctl.payload, in->ctl.len, &v) || !v.ok) {
+			logf_(in->peer, "--verify failed: page %" PRIu64 " differs",
+			      v.first_bad);
+			return -EBADMSG;
+		}
+	}
+	/* Committed: from here on the domain is ours to keep. */
+	incoming_unmark(in->hello.target);
+	in->marked = false;
+	in->created = false;
+	pbuf_init(&b);
+	err = send_msg(in, &b, proto_put_empty(&b, PROTO_MSG_COMMITTED));
+	pbuf_free(&b);
+	logf_(in->peer, "committed domain '%s' (from '%s', %u rounds, %" PRIu64
+	      " batches, %.2f s)%s", in->hello.target, in->hello.source,
+	      c.rounds, c.batches, (double)(now_ns() - in->t_start) / 1e9,
+	      c.verify ? ", verified" : "");
+	if (err)
+		logf_(in->peer, "the source may not know: %s", in->ctl.why);
+	return 0;
+}
+
+static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
+		  const char *peer, char *pwtext)
+{
+	struct incoming *in = calloc(1, sizeof(*in));
+	char why[TLS_WHY_MAX], subj[256];
+	enum tls_refusal refused;
+	struct proto_welcome w = { 0 };
+	struct proto_ready rdy;
+	bool client_cert;
+	struct pbuf b;
+	SSL *ssl;
+	int err, status = LDMCTL_EXIT_FAIL;
+
+	if (!in)
+		return LDMCTL_EXIT_FAIL;
+	in->o = o;
+	in->data_fd = -1;
+	in->ring.fd = -1;
+	in->pwtext = pwtext;
+	in->t_start = now_ns();
+	snprintf(in->peer, sizeof(in->peer), "%s", peer);
+	pbuf_init(&b);
+
+	ssl = tls_handshake(ctx, fd, NULL, o->timeout_ms, why, &refused);
+	if (!ssl) {
+		logf_(peer, "%s: %s",
+		      refused == TLS_WE_REFUSED ?
+		      "the target refused the source's certificate" :
+		      refused == TLS_PEER_REFUSED ?
+		      "the source refused the target" : "no TLS session", why);
+		close(fd);
+		goto out;
+	}
+	ctl_init(&in->ctl, ssl, fd);
+	in->ctl_up = true;
+	client_cert = SSL_get0_peer_certificate(ssl) != NULL;
+	tls_peer_subject(ssl, subj, sizeof(subj));
+	err = expect(in, PROTO_MSG_HELLO);
+	if (err)
+		goto out;
+	if (proto_get_hello(in->ctl.payload, in->ctl.len, &in->hello)) {
+		send_abort(in, PROTO_E_REQUEST, "malformed HELLO");
+		goto out;
+	}
+	/* Password mode: a source without a certificate needs the password. */
+	if (!client_cert && !(in->pwtext &&
+			      pw_check(in->pwtext, in->hello.user,
+				       in->hello.password))) {
+		OPENSSL_cleanse(in->hello.password, sizeof(in->hello.password));
+		sleep(1);	/* slow down guessing */
+		send_abort(in, PROTO_E_AUTH, "wrong password%s%s",
+			   in->hello.user[0] ? " for user " : "", in->hello.user);
+		status = LDMCTL_EXIT_REFUSED;
+		goto out;
+	}
+	OPENSSL_cleanse(in->hello.password, sizeof(in->hello.password));
+	logf_(peer, "%s authenticated by %s: '%s' -> '%s'%s", subj,
+	      client_cert ? "certificate" : "password", in->hello.source,
+	      in->hello.target,
+	      in->hello.flags & PROTO_HELLO_F_DRY_RUN ? " (dry run)" : "");
+
+	if (ldm_genl_open(&in->g, LDM_GENL_NAME, LDM_GENL_VERSION)) {
+		send_abort(in, PROTO_E_TARGET, "the ldm module is not loaded on the target");
+		goto out;
+	}
+	in->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	judge(in, &w);
+	if (w.verdict == PROTO_OK && !(in->hello.flags & PROTO_HELLO_F_DRY_RUN)) {
+		err = prepare(in, &rdy.data_port);
+		if (err)
+			goto out;
+	}
+	err = send_msg(in, &b, proto_put_welcome(&b, &w));
+	if (err || w.verdict != PROTO_OK ||
+	    (in->hello.flags & PROTO_HELLO_F_DRY_RUN)) {
+		if (w.verdict != PROTO_OK)
+			logf_(peer, "refused: %s", proto_code_name(w.verdict));
+		status = w.verdict ? LDMCTL_EXIT_REFUSED : err ? 1 : 0;
+		goto out;
+	}
+	err = send_msg(in, &b, proto_put_ready(&b, &rdy));
+	if (!err)
+		err = accept_streams(in);
+	if (!err)
+		err = send_msg(in, &b, proto_put_empty(&b, PROTO_MSG_STREAMS_OK));
+	if (!err)
+		err = receive_rounds(in);
+	if (!err)
+		err = commit(in);
+	if (!err)
+		status = LDMCTL_EXIT_OK;
+out:
+	pbuf_free(&b);
+	if (status != LDMCTL_EXIT_OK && in->created)
+		discard(in);
+	else if (in->marked)
+		discard(in);
+	if (in->ring.map)
+		uring_unmap(&in->ring);
+	if (in->data_fd >= 0)
+		close(in->data_fd);
+	for (uint32_t i = 0; i < PROTO_STREAMS_MAX; i++)
+		if (in->rx.st[i].fd > 0)
+			close(in->rx.st[i].fd);
+	if (in->ctl_up || in->ctl.ssl)
+		ctl_close(&in->ctl);
+	ldm_genl_close(in->g);
+	OPENSSL_cleanse(in, sizeof(*in));
+	free(in);
+	return status;
+}
+
+/* A half-made domain of a dead process: discard it. */
+static void discard_orphan(const char *name, void *arg)
+{
+	struct ldm_genl *g = NULL;
+	int err;
+
+	(void)arg;
+	if (ldm_genl_open(&g, LDM_GENL_NAME, LDM_GENL_VERSION))
+		return;
+	/* Its session died with its owner's socket; the stop is for safety. */
+	mig_stop(g, name);
+	err = ldm_domain_del(g, name);
+	if (!err || err == -ENOENT) {
+		logf_(NULL, "discarded '%s', left half-made by a migration that died",
+		      name);
+		incoming_unmark(name);
+	} else {
+		logf_(NULL, "cannot discard '%s' left by a dead migration: %s",
+		      name, ldm_genl_ext_ack(g) ? ldm_genl_ext_ack(g) :
+		      strerror(-err));
+	}
+	ldm_genl_close(g);
+}
+
+/* The children serving migrations, to be told when serve stops. */
+#define MAX_CHILDREN	64
+static pid_t children[MAX_CHILDREN];
+
+static void reap(void)
+{
+	int status, i;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < MAX_CHILDREN; i++)
+			if (children[i] == pid)
+				children[i] = 0;
+		incoming_orphans(pid, discard_orphan, NULL);
+	}
+}
+
+static bool child_add(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < MAX_CHILDREN; i++) {
+		if (!children[i]) {
+			children[i] = pid;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
+		      SSL_CTX *ctx, char *pwtext)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+	int lfd;
+
+	lfd = net_listen(o->host, o->port);
+	if (lfd < 0) {
+		report(cmd->name, NULL, "cannot listen on %s port %u: %s",
+		       o->host[0] ? o->host : "*", o->port, strerror(-lfd));
+		return exit_code_for(lfd);
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	incoming_orphans(0, discard_orphan, NULL);
+	logf_(NULL, "listening on %s:%u (trust %s%s%s)", o->host[0] ? o->host : "*",
+	      o->port, o->trust_dir, pwtext ? ", passwords accepted" : "",
+	      o->fips ? ", FIPS mode" : "");
+
+	while (!stopping) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char peer[64];
+		pid_t pid;
+		int fd;
+
+		reap();
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		net_addr_string(&ss, peer, sizeof(peer));
+		net_tune(fd, o->timeout_ms);
+		if (!child_add(0)) {
+			logf_(peer, "refused: %d migrations already running",
+			      MAX_CHILDREN);
+			close(fd);
+			continue;
+		}
+		pid = fork();
+		if (pid < 0) {
+			logf_(peer, "cannot fork: %s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (!pid) {
+			close(lfd);
+			signal(SIGINT, SIG_IGN);	/* the parent forwards TERM */
+			_exit(handle(o, ctx, fd, peer, pwtext));
+		}
+		child_add(pid);
+		close(fd);
+	}
+	close(lfd);
+	/* Ask the children to give up, wait, and clean what they leave. */
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i])
+			kill(children[i], SIGTERM);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	incoming_orphans(0, discard_orphan, NULL);
+	logf_(NULL, "stopped");
+	return LDMCTL_EXIT_OK;
+}
+
+static int serve(const struct subcommand *cmd, int argc, char **argv,
+		 const struct ldmctl_opts *opts)
+{
+	enum {
+		OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST_DIR, OPT_FIPS,
+		OPT_WORKERS, OPT_TIMEOUT,
+	};
+	static const struct option longopts[] = {
+		{ "listen",	required_argument,	NULL, OPT_LISTEN },
+		{ "cert",	required_argument,	NULL, OPT_CERT },
+		{ "key",	required_argument,	NULL, OPT_KEY },
+		{ "trust-dir",	required_argument,	NULL, OPT_TRUST_DIR },
+		{ "password-file", required_argument,	NULL, 'p' },
+		{ "fips",	no_argument,		NULL, OPT_FIPS },
+		{ "workers",	required_argument,	NULL, OPT_WORKERS },
+		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	struct serve_opts o = {
+		.port = LDM_DEFAULT_PORT,
+		.cert = LDM_DEFAULT_CERT,
+		.key = LDM_DEFAULT_KEY,
+		.trust_dir = LDM_DEFAULT_TRUST_DIR,
+		.timeout_ms = DEFAULT_TIMEOUT_S * 1000,
+	};
+	struct tls_config tc = { .server = true };
+	char quoted[QUOTE_MAX], why[TLS_WHY_MAX], *pwtext = NULL;
+	const char *w;
+	unsigned long v;
+	char *end;
+	SSL_CTX *ctx;
+	int c, ret;
+
+	(void)opts;
+	subcommand_getopt_init();
+	while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_LISTEN:
+			if (listen_parse(optarg, o.host, &o.port, LDM_DEFAULT_PORT,
+					 &w))
+				return usage_error(cmd, "invalid --listen '%s': %s",
+						   quote_arg(optarg, quoted), w);
+			break;
+		case OPT_CERT:
+			o.cert = optarg;
+			break;
+		case OPT_KEY:
+			o.key = optarg;
+			break;
+		case OPT_TRUST_DIR:
+			o.trust_dir = optarg;
+			break;
+		case 'p':
+			o.pwfile = optarg;
+			break;
+		case OPT_FIPS:
+			o.fips = true;
+			break;
+		case OPT_WORKERS:
+		case OPT_TIMEOUT:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || !v ||
+			    v > 3600)
+				return usage_error(cmd, "--%s must be a number from 1 to 3600",
+						   c == OPT_WORKERS ? "workers" : "timeout");
+			if (c == OPT_WORKERS)
+				o.workers = (uint32_t)v;
+			else
+				o.timeout_ms = (int)v * 1000;
+			break;
+		case 'h':
+			subcommand_help(cmd, stdout);
+			return LDMCTL_EXIT_OK;
+		default:
+			return option_error(cmd, argv, c, longopts);
+		}
+	}
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'",
+				   quote_arg(argv[optind], quoted));
+	if (o.fips) {
+		if (tls_fips_enable(why)) {
+			report(cmd->name, NULL, "--fips: %s", why);
+			return LDMCTL_EXIT_FAIL;
+		}
+		if (!tls_kernel_fips()) {
+			report(cmd->name, NULL,
+			       "--fips: the kernel is not in FIPS mode (/proc/sys/crypto/fips_enabled is not 1)");
+			return LDMCTL_EXIT_FAIL;
+		}
+	}
+	if (o.pwfile) {
+		struct stat st;
+
+		w = NULL;
+		ret = pwfile_read(o.pwfile, &pwtext, &w);
+		if (!ret && (stat(o.pwfile, &st) ||
+			     (st.st_uid != 0 && st.st_uid != geteuid()))) {
+			w = "is not owned by root";
+			ret = -EPERM;
+		}
+		if (ret) {
+			report(cmd->name, o.pwfile, "password check file %s",
+			       w ? w : strerror(-ret));
+			pwfile_free(pwtext);
+			return LDMCTL_EXIT_REFUSED;
+		}
+	}
+	tc.cert = o.cert;
+	tc.key = o.key;
+	tc.trust_dir = o.trust_dir;
+	tc.cert_optional = o.pwfile != NULL;
+	ctx = tls_ctx_new(&tc, why);
+	if (!ctx) {
+		report(cmd->name, NULL, "%s", why);
+		pwfile_free(pwtext);
+		return LDMCTL_EXIT_FAIL;
+	}
+	ret = serve_loop(cmd, &o, ctx, pwtext);
+	SSL_CTX_free(ctx);
+	pwfile_free(pwtext);
+	return ret;
+}
+
+const struct subcommand cmd_serve = {
+	.name = "serve",
+	.synopsis = "[--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]\n"
+		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]",
+	.summary = "accept live migrations into new domains",
+	.help =
+	"Listen for 'ldmctl migrate' from other hosts and receive each migration\n"
+	"into a new domain. A source is accepted if its certificate is trusted\n"
+	"(trust directory) or, with -p, if it gives a password of CHECKFILE.\n"
+	"A domain whose migration fails before the commit is discarded. Runs\n"
+	"in the foreground and logs to stderr; SIGTERM stops it.\n"
+	"\n"
+	"  --listen ADDR[:PORT]     address and port (default every address, 8101)\n"
+	"  --cert F                 this host's certificate (default " LDM_DEFAULT_CERT ")\n"
+	"  --key F                  its private key (default " LDM_DEFAULT_KEY ")\n"
+	"  --trust-dir D            trusted certificates (default " LDM_DEFAULT_TRUST_DIR ")\n"
+	"  -p, --password-file F    also accept sources without a certificate that\n"
+	"                           give a password of F: lines PASSWORD or\n"
+	"                           USER:PASSWORD; F must be root's, mode 0600\n"
+	"  --fips                   OpenSSL's FIPS provider only; sources must agree\n"
+	"  --workers N              the module's receive workers (default: all CPUs)\n"
+	"  --timeout S              give up on a silent source after S s (default 30)\n"
+	"  -h, --help               show this help\n",
+	.run = serve,
+};

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Native unit tests of the migration commands' pure logic: the protocol
+ * codec (every message round-trips; every truncation, extension and bad
+ * field of untrusted input is refused), the stream greeting, the rate and
+ * convergence arithmetic, the trust directory's names and its add / list /
+ * remove with renumbering, destinations and listen addresses, password
+ * files, and page checksums. No network, no module.
+ *
+ * Output is TAP, like tests/unit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "addr.h"
+#include "converge.h"
+#include "pagesum.h"
+#include "proto.h"
+#include "pwfile.h"
+#include "trustdir.h"
+
+static bool test_failed;
+
+static void fail_at(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	test_failed = true;
+}
+
+#define CHECK(cond) do {						\
+	if (!(cond))							\
+		fail_at(__FILE__, __LINE__, "CHECK(%s)", #cond);	\
+} while (0)
+
+#define CHECK_INT(got, want) do {					\
+	long long g_ = (long long)(got), w_ = (long long)(want);	\
+	if (g_ != w_)							\
+		fail_at(__FILE__, __LINE__, "%s = %lld, want %lld",	\
+			#got, g_, w_);					\
+} while (0)
+
+#define CHECK_STR(got, want) do {					\
+	const char *g_ = (got), *w_ = (want);				\
+	if (strcmp(g_, w_))						\
+		fail_at(__FILE__, __LINE__, "%s = \"%s\", want \"%s\"",	\
+			#got, g_, w_);					\
+} while (0)
+
+/* ---- proto.c ---- */
+
+static struct proto_hello sample_hello(void)
+{
+	struct proto_hello h = {
+		.uapi_version = 1, .page_size = 4096,
+		.flags = PROTO_HELLO_F_VERIFY, .size = 64 << 20,
+		.resident = 1234, .streams = 4, .batch_bytes = 65536,
+	};
+
+	strcpy(h.tool_version, "0.1.0");
+	strcpy(h.source, "src");
+	strcpy(h.target, "dst");
+	strcpy(h.user, "migrator");
+	strcpy(h.password, "pw");
+	return h;
+}
+
+/* Encode, check the header, hand back the payload. */
+static const uint8_t *encoded(struct pbuf *b, uint16_t want_type, size_t *len)
+{
+	uint32_t plen;
+	uint16_t type;
+
+	CHECK(b->len >= PROTO_HDR_BYTES);
+	CHECK_INT(proto_parse_header(b->data, &plen, &type), 0);
+	CHECK_INT(type, want_type);
+	CHECK_INT(plen, b->len - PROTO_HDR_BYTES);
+	*len = plen;
+	return b->data + PROTO_HDR_BYTES;
+}
+
+static void test_proto_hello_round_trip(void)
+{
+	struct proto_hello h = sample_hello(), g;
+	const uint8_t *p;
+	struct pbuf b;
+	size_t len;
+
+	pbuf_init(&b);
+	CHECK_INT(proto_put_hello(&b, &h), 0);
+	p = encoded(&b, PROTO_MSG_HELLO, &len);
+	CHECK_INT(proto_get_hello(p, len, &g), 0);
+	CHECK(!memcmp(&h, &g, sizeof(h)));
+	pbuf_free(&b);
+}
+
+/* Every prefix of a valid payload, and one byte more, is refused. */
+static void test_proto_truncation_and_trailing(void)
+{
+	struct proto_hello h = sample_hello(), g;
+	struct proto_round_done rd = { 3, 1, 10, 20, 30 }, rg;
+	uint8_t *copy;
+	const uint8_t *p;
+	struct pbuf b;
+	size_t len, i;
+
+	pbuf_init(&b);
+	CHECK_INT(proto_put_hello(&b, &h), 0);
+	p = encoded(&b, PROTO_MSG_HELLO, &len);
+	for (i = 0; i < len; i++)
+		CHECK_INT(proto_get_hello(p, i, &g), -EBADMSG);
+	copy = malloc(len + 1);
+	memcpy(copy, p, len);
+	copy[len] = 0;
+	CHECK_INT(proto_get_hello(copy, len + 1, &g), -EBADMSG);
+	free(copy);
+	pbuf_reset(&b);
+	CHECK_INT(proto_put_round_done(&b, &rd), 0);
+	p = encoded(&b, PROTO_MSG_ROUND_DONE, &len);
+	CHECK_INT(proto_get_round_done(p, len, &rg), 0);
+	CHECK_INT(rg.round, 3);
+	CHECK_INT(rg.bytes, 30);
+	for (i = 0; i < len; i++)
+		CHECK_INT(proto_get_round_done(p, i, &rg), -EBADMSG);
+	pbuf_free(&b);
+}
+
+static void test_proto_bad_fields(void)
+{
+	struct proto_hello h = sample_hello(), g;
+	struct proto_welcome w = { .nchecks = 1 }, wg;
+	struct proto_abort ab = { .code = PROTO_E_AUTH }, abg;
+	uint8_t *p;
+	struct pbuf b;
+	size_t len, off;
+
+	pbuf_init(&b);
+	/* The encoder refuses what the decoder would. */
+	h.streams = 0;
+	CHECK_INT(proto_put_hello(&b, &h), -EINVAL);
+	h.streams = PROTO_STREAMS_MAX + 1;
+	CHECK_INT(proto_put_hello(&b, &h), -EINVAL);
+	h = sample_hello();
+	memset(h.password, 'x', PROTO_STR_PASSWORD_MAX);
+	h.password[PROTO_STR_PASSWORD_MAX] = '\0';
+	CHECK_INT(proto_put_hello(&b, &h), 0);
+	CHECK_INT(b.len, 0 + b.len);	/* a 256-byte password fits */
+	pbuf_reset(&b);
+	CHECK_INT(proto_put_abort(&b, &ab), 0);
+	p = b.data + PROTO_HDR_BYTES;
+	len = b.len - PROTO_HDR_BYTES;
+	CHECK_INT(proto_get_abort(p, len, &abg), 0);
+	CHECK_INT(abg.code, PROTO_E_AUTH);
+	/* An unknown code, a NUL inside a string: refused. */
+	p[3] = 99;
+	CHECK_INT(proto_get_abort(p, len, &abg), -EBADMSG);
+	p[3] = PROTO_E_AUTH;
+	pbuf_reset(&b);
+	strcpy(ab.reason, "ab");
+	CHECK_INT(proto_put_abort(&b, &ab), 0);
+	p = b.data + PROTO_HDR_BYTES;
+	len = b.len - PROTO_HDR_BYTES;
+	p[len - 1] = '\0';
+	CHECK_INT(proto_get_abort(p, len, &abg), -EBADMSG);
+	/* A string length past the payload. */
+	p[len - 1] = 'b';
+	p[5] = 200;
+	CHECK_INT(proto_get_abort(p, len, &abg), -EBADMSG);
+	/* Welcome: too many checks claimed. */
+	pbuf_reset(&b);
+	strcpy(w.checks[0].text, "ok");
+	CHECK_INT(proto_put_welcome(&b, &w), 0);
+	p = b.data + PROTO_HDR_BYTES;
+	len = b.len - PROTO_HDR_BYTES;
+	CHECK_INT(proto_get_welcome(p, len, &wg), 0);
+	off = 4 + 4 + 4 + 2 + strlen(w.tool_version) + 8 + 8 + 4;
+	p[off + 3] = PROTO_CHECKS_MAX + 1;
+	CHECK_INT(proto_get_welcome(p, len, &wg), -EBADMSG);
+	/* A hello with unknown flags. */
+	pbuf_reset(&b);
+	h = sample_hello();
+	CHECK_INT(proto_put_hello(&b, &h), 0);
+	p = b.data + PROTO_HDR_BYTES;
+	len = b.len - PROTO_HDR_BYTES;
+	p[11] |= 0x80;
+	CHECK_INT(proto_get_hello(p, len, &g), -EBADMSG);
+	pbuf_free(&b);
+}
+
+static void test_proto_header(void)
+{
+	uint8_t h[PROTO_HDR_BYTES] = { 0, 0, 0, 4, 0, PROTO_MSG_PING, 0,
+				       PROTO_VERSION };
+	uint32_t len;
+	uint16_t type;
+
+	CHECK_INT(proto_parse_header(h, &len, &type), 0);
+	h[7] = PROTO_VERSION + 1;
+	CHECK_INT(proto_parse_header(h, &len, &type), -EPROTO);
+	h[7] = PROTO_VERSION;
+	h[5] = 0;
+	CHECK_INT(proto_parse_header(h, &len, &type), -EPROTO);
+	h[5] = __PROTO_MSG_MAX;
+	CHECK_INT(proto_parse_header(h, &len, &type), -EPROTO);
+	h[5] = PROTO_MSG_PING;
+	h[1] = 0x10;	/* 1 MiB: over the limit */
+	CHECK_INT(proto_parse_header(h, &len, &type), -EPROTO);
+}
+
+static void test_proto_small_messages(void)
+{
+	struct proto_sums *s = calloc(1, sizeof(*s)), *sg = calloc(1, sizeof(*sg));
+	struct proto_commit c = { 3, 99, 1 }, cg;
+	struct proto_verify v = { 0, 42 }, vg;
+	struct proto_ready r = { 4242 }, rg;
+	const uint8_t *p;
+	struct pbuf b;
+	size_t len;
+	uint32_t i;
+
+	pbuf_init(&b);
+	CHECK_INT(proto_put_ready(&b, &r), 0);
+	p = encoded(&b, PROTO_MSG_READY, &len);
+	CHECK_INT(proto_get_ready(p, len, &rg), 0);
+	CHECK_INT(rg.data_port, 4242);
+	pbuf_reset(&b);
+	CHECK_INT(proto_put_commit(&b, &c), 0);
+	p = encoded(&b, PROTO_MSG_COMMIT, &len);
+	CHECK_INT(proto_get_commit(p, len, &cg), 0);
+	CHECK_INT(cg.batches, 99);
+	pbuf_reset(&b);
+	CHECK_INT(proto_put_verify(&b, &v), 0);
+	p = encoded(&b, PROTO_MSG_VERIFY, &len);
+	CHECK_INT(proto_get_verify(p, len, &vg), 0);
+	CHECK_INT(vg.first_bad, 42);
+	pbuf_reset(&b);
+	s->first = 100;
+	s->count = PROTO_SUMS_MAX;
+	for (i = 0; i < s->count; i++)
+		s->sums[i] = i * 0x0101010101010101ULL;
+	CHECK_INT(proto_put_sums(&b, s), 0);
+	p = encoded(&b, PROTO_MSG_SUMS, &len);
+	CHECK_INT(proto_get_sums(p, len, sg), 0);
+	CHECK(!memcmp(s, sg, sizeof(*s)));
+	CHECK_INT(proto_get_sums(p, len - 8, sg), -EBADMSG);
+	pbuf_reset(&b);
+	s->count = 0;
+	CHECK_INT(proto_put_sums(&b, s), -EINVAL);
+	CHECK_INT(proto_put_empty(&b, PROTO_MSG_COMMITTED), 0);
+	p = encoded(&b, PROTO_MSG_COMMITTED, &len);
+	CHECK_INT(proto_get_empty(p, len), 0);
+	CHECK_INT(proto_get_empty(p, 1), -EBADMSG);
+	CHECK_INT(proto_put_empty(&b, PROTO_MSG_HELLO), -EINVAL);
+	pbuf_free(&b);
+	free(s);
+	free(sg);
+}
+
+static void test_stream_hello(void)
+{
+	uint8_t tok[PROTO_TOKEN_BYTES], buf[PROTO_STREAM_HELLO_BYTES];
+	uint16_t idx;
+
+	memset(tok, 0xa5, sizeof(tok));
+	proto_put_stream_hello(buf, 3, tok);
+	CHECK_INT(proto_check_stream_hello(buf, tok, 4, &idx), 0);
+	CHECK_INT(idx, 3);
+	CHECK_INT(proto_check_stream_hello(buf, tok, 3, &idx), -EPROTO);
+	buf[20] ^= 1;
+	CHECK_INT(proto_check_stream_hello(buf, tok, 4, &idx), -EPERM);
+	buf[20] ^= 1;
+	buf[0] = 'X';
+	CHECK_INT(proto_check_stream_hello(buf, tok, 4, &idx), -EPROTO);
+}
+
+/* ---- converge.c ---- */
+
+static void test_converge(void)
+{
+	struct conv_params p = { .downtime_ms = 300, .max_rounds = 5 };
+	struct conv_round r = { .round = 0, .pages = 10000,
+				.ns = 1000000000ULL, .dirty = 2000 };
+	char buf[16];
+
+	CHECK(conv_rate(10000, 1000000000ULL) == 10000.0);
+	CHECK_INT(conv_rate(0, 5), 0);
+	CHECK_INT(conv_final_ms(3000, 10000.0), 300);
+	CHECK_INT(conv_final_ms(3001, 10000.0), 301);
+	CHECK_INT(conv_final_ms(0, 0), 0);
+	CHECK(conv_final_ms(1, 0) == UINT64_MAX);
+	/* 2000 pages at 10000/s: 200 ms fits 300 ms. */
+	CHECK_INT(conv_decide(&p, &r), CONV_FITS);
+	r.dirty = 5000;
+	CHECK_INT(conv_decide(&p, &r), CONV_CONTINUE);
+	/* Round 0 is never judged by its dirty rate. */
+	r.dirty = 20000;
+	CHECK_INT(conv_decide(&p, &r), CONV_CONTINUE);
+	r.round = 1;
+	CHECK_INT(conv_decide(&p, &r), CONV_DIRTY_WINS);
+	r.dirty = 5000;
+	r.round = 4;
+	CHECK_INT(conv_decide(&p, &r), CONV_MAX_ROUNDS);
+	/* Nothing dirty always fits, even at an unknown rate. */
+	r.pages = 0;
+	r.dirty = 0;
+	CHECK_INT(conv_decide(&p, &r), CONV_FITS);
+	CHECK_INT(conv_percent(0, 0), 100);
+	CHECK_INT(conv_percent(25, 75), 25);
+	CHECK_INT(conv_percent(99, 1), 99);
+	CHECK_STR(conv_format_eta(0, buf, sizeof(buf)), "0:00");
+	CHECK_STR(conv_format_eta(65000, buf, sizeof(buf)), "1:05");
+	CHECK_STR(conv_format_eta(1, buf, sizeof(buf)), "0:01");
+	CHECK_STR(conv_format_eta(3600000 + 61000, buf, sizeof(buf)), "1:01:01");
+	CHECK_STR(conv_format_eta(UINT64_MAX, buf, sizeof(buf)), "--:--");
+}
+
+/* ---- trustdir.c ---- */
+
+static X509 *make_cert(const char *cn)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *n;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, n);
+	X509_sign(x, k, EVP_sha256());
+	EVP_PKEY_free(k);
+	return x;
+}
+
+static void test_trust_names(void)
+{
+	unsigned long h;
+	unsigned int i;
+	char name[TRUST_NAME_MAX], want[TRUST_NAME_MAX];
+	X509 *x = make_cert("host");
+
+	CHECK(trust_name_parse("0a1b2c3d.0", &h, &i));
+	CHECK_INT(h, 0x0a1b2c3d);
+	CHECK_INT(i, 0);
+	CHECK(trust_name_parse("ffffffff.999", &h, &i));
+	CHECK_INT(i, 999);
+	CHECK(!trust_name_parse("ffffffff.1000", NULL, NULL));
+	CHECK(!trust_name_parse("0A1B2C3D.0", NULL, NULL));	/* upper case */
+	CHECK(!trust_name_parse("0a1b2c3.0", NULL, NULL));
+	CHECK(!trust_name_parse("0a1b2c3d.01", NULL, NULL));
+	CHECK(!trust_name_parse("0a1b2c3d.r0", NULL, NULL));	/* a CRL */
+	CHECK(!trust_name_parse("0a1b2c3d.", NULL, NULL));
+	CHECK(!trust_name_parse("0a1b2c3d.0~", NULL, NULL));
+	CHECK(!trust_name_parse("README", NULL, NULL));
+	/* The name is OpenSSL's own subject hash. */
+	CHECK_INT(trust_entry_name(x, 2, name), 0);
+	snprintf(want, sizeof(want), "%08lx.2", X509_subject_name_hash(x));
+	CHECK_STR(name, want);
+	CHECK_INT(trust_entry_name(x, TRUST_INDEX_MAX, name), -EINVAL);
+	CHECK(trust_fingerprint_match("ab:cd:ef:01", "AB:CD:EF:01:23"));
+	CHECK(trust_fingerprint_match("abcdef01", "AB:CD:EF:01:23"));
+	CHECK(!trust_fingerprint_match("abcdef0", "AB:CD:EF:01:23"));
+	CHECK(!trust_fingerprint_match("abcdef02", "AB:CD:EF:01:23"));
+	CHECK(!trust_fingerprint_match("zz", "AB"));
+	X509_free(x);
+}
+
+static void test_trust_dir(void)
+{
+	char dir[] = "/tmp/ldmctl-unit-trust.XXXXXX", path[256];
+	X509 *a = make_cert("same"), *b = make_cert("same"),
+	     *c = make_cert("same");
+	char name[TRUST_NAME_MAX], h[16];
+	struct trust_entry *list;
+	const char *why;
+	size_t n;
+	bool added;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(h, sizeof(h), "%08lx", X509_subject_name_hash(a));
+	CHECK_INT(trust_add(dir, a, name, &added, &why), 0);
+	CHECK(added);
+	CHECK_INT(trust_add(dir, a, name, &added, &why), 0);
+	CHECK(!added);				/* idempotent */
+	CHECK_INT(trust_add(dir, b, name, &added, &why), 0);
+	CHECK_INT(trust_add(dir, c, name, &added, &why), 0);
+	CHECK(!strcmp(name + 8, ".2") && !strncmp(name, h, 8));
+	CHECK_INT(trust_list(dir, &list, &n, &why), 0);
+	CHECK_INT(n, 3);
+	CHECK(n == 3 && !strcmp(list[0].subject, "CN=same"));
+	free(list);
+	/* Removing .0 moves .2 into the gap: OpenSSL stops at a gap. */
+	snprintf(name, sizeof(name), "%s.0", h);
+	CHECK_INT(trust_remove(dir, name, &why), 0);
+	snprintf(path, sizeof(path), "%s/%s.0", dir, h);
+	CHECK_INT(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/%s.2", dir, h);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_INT(trust_remove(dir, name, &why), 0);
+	CHECK_INT(trust_remove(dir, name, &why), 0);
+	CHECK_INT(trust_remove(dir, name, &why), -ENOENT);
+	CHECK_INT(trust_remove(dir, "../etc", &why), -EINVAL);
+	CHECK_INT(trust_list(dir, &list, &n, &why), 0);
+	CHECK_INT(n, 0);
+	free(list);
+	rmdir(dir);
+	X509_free(a);
+	X509_free(b);
+	X509_free(c);
+}
+
+/* ---- addr.c ---- */
+
+static void test_dest_parse(void)
+{
+	struct mig_dest d;
+	const char *why;
+	uint16_t port;
+	char host[ADDR_HOST_MAX + 1];
+
+	CHECK_INT(dest_parse("192.0.2.2", &d, &why), 0);
+	CHECK_STR(d.host, "192.0.2.2");
+	CHECK_STR(d.target, "");
+	CHECK_INT(dest_parse("root@host-b.example:dom1", &d, &why), 0);
+	CHECK_STR(d.user, "root");
+	CHECK_STR(d.host, "host-b.example");
+	CHECK_STR(d.target, "dom1");
+	CHECK_INT(dest_parse("[2001:db8::1]:x", &d, &why), 0);
+	CHECK_STR(d.host, "2001:db8::1");
+	CHECK_STR(d.target, "x");
+	CHECK_INT(dest_parse("@h", &d, &why), -EINVAL);
+	CHECK_INT(dest_parse("h:", &d, &why), -EINVAL);
+	CHECK_INT(dest_parse("h:../x", &d, &why), -EINVAL);
+	CHECK_INT(dest_parse("a b", &d, &why), -EINVAL);
+	CHECK_INT(dest_parse("[::1", &d, &why), -EINVAL);
+	CHECK_INT(dest_parse("2001:db8::1", &d, &why), -EINVAL);
+	CHECK_INT(listen_parse("192.0.2.2:9000", host, &port, 8101, &why), 0);
+	CHECK_STR(host, "192.0.2.2");
+	CHECK_INT(port, 9000);
+	CHECK_INT(listen_parse(":7", host, &port, 8101, &why), 0);
+	CHECK_STR(host, "");
+	CHECK_INT(port, 7);
+	CHECK_INT(listen_parse("[::]", host, &port, 8101, &why), 0);
+	CHECK_STR(host, "::");
+	CHECK_INT(port, 8101);
+	CHECK_INT(listen_parse("h:0", host, &port, 8101, &why), -EINVAL);
+	CHECK_INT(listen_parse("h:65536", host, &port, 8101, &why), -EINVAL);
+	CHECK_INT(listen_parse("h:1x", host, &port, 8101, &why), -EINVAL);
+}
+
+/* ---- pwfile.c ---- */
+
+static void test_passwords(void)
+{
+	char dir[] = "/tmp/ldmctl-unit-pw.XXXXXX", path[128], pw[PW_MAX + 1];
+	const char *text = "# comment:x\nalice:wonder land\nanyone-pass\n";
+	const char *why;
+	char *buf;
+	int fd;
+
+	CHECK(pw_check(text, "alice", "wonder land"));
+	CHECK(!pw_check(text, "bob", "wonder land"));
+	CHECK(!pw_check(text, "", "wonder land"));
+	CHECK(pw_check(text, "bob", "anyone-pass"));
+	CHECK(pw_check(text, "", "anyone-pass"));
+	CHECK(!pw_check(text, "alice", "wonder"));
+	CHECK(!pw_check(text, "alice", ""));
+	CHECK(!pw_check(text, "#", "x"));
+	CHECK_INT(pw_first_line("s3cret\r\nmore", pw, &why), 0);
+	CHECK_STR(pw, "s3cret");
+	CHECK_INT(pw_first_line("\nx", pw, &why), -EINVAL);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	CHECK(write(fd, "p\n", 2) == 2);
+	close(fd);
+	chmod(path, 0644);
+	CHECK_INT(pwfile_read(path, &buf, &why), -EPERM);
+	chmod(path, 0640);
+	CHECK_INT(pwfile_read(path, &buf, &why), -EPERM);
+	chmod(path, 0600);
+	CHECK_INT(pwfile_read(path, &buf, &why), 0);
+	CHECK_STR(buf, "p\n");
+	pwfile_free(buf);
+	CHECK_INT(pwfile_read(dir, &buf, &why), -EINVAL);	/* a directory */
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- pagesum.c ---- */
+
+static void test_pagesum(void)
+{
+	uint8_t a[4096], b[4096];
+	size_t i;
+
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	CHECK(pagesum(a, sizeof(a)) == pagesum(b, sizeof(b)));
+	/* Any one byte changed changes the sum. */
+	for (i = 0; i < sizeof(b); i += 509) {
+		b[i] = 1;
+		CHECK(pagesum(a, sizeof(a)) != pagesum(b, sizeof(b)));
+		b[i] = 0;
+	}
+	/* Swapped words too. */
+	a[0] = 1;
+	b[8] = 1;
+	CHECK(pagesum(a, sizeof(a)) != pagesum(b, sizeof(b)));
+}
+
+#define T(fn)	{ &(#fn)[sizeof("test_") - 1], fn }
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	T(test_proto_hello_round_trip),
+	T(test_proto_truncation_and_trailing),
+	T(test_proto_bad_fields),
+	T(test_proto_header),
+	T(test_proto_small_messages),
+	T(test_stream_hello),
+	T(test_converge),
+	T(test_trust_names),
+	T(test_trust_dir),
+	T(test_dest_parse),
+	T(test_passwords),
+	T(test_pagesum),
+};
+
+int main(void)
+{
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	size_t i, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		test_failed = false;
+		tests[i].fn();
+		printf("%sok %zu %s\n", test_failed ? "not " : "", i + 1,
+		       tests[i].name);
+		failed += test_failed;
+	}
+	printf("# %zu passed, %zu failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}
