@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: ldm_dom new NAME BYTES | del NAME | "
-			"get NAME | list\n");
+			"get NAME | list | state NAME N\n");
 		return 2;
 	}
 	err = ldm_nl_open_ldm(&nl);
@@ -57,6 +57,15 @@ int main(int argc, char **argv)
 			       info.name, info.size, info.page_size,
 			       info.resident, info.dirty, info.state,
 			       info.open, info.mapped, info.minor);
+	} else if (!strcmp(argv[1], "state") && argc == 4) {
+		struct ldm_msg m;
+
+		ldm_msg_init(&m, nl.family, 0, LDM_CMD_DOMAIN_SET_STATE,
+			     LDM_GENL_VERSION);
+		ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, argv[2]);
+		ldm_msg_put_u32(&m, LDM_A_DOMAIN_STATE,
+				strtoul(argv[3], NULL, 0));
+		err = ldm_nl_request(&nl, &m, NULL, NULL);
 	} else if (!strcmp(argv[1], "list") && argc == 2) {
 		all = calloc(4096, sizeof(*all));
 		if (!all)

@@ -217,7 +217,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..27"
+echo "1..29"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -372,6 +372,17 @@ netns_link up
 "$L" cancel-operation migration nothing > "$W/c2.out" 2>&1
 expect_fail $? 1 "no migration" "$W/c2.out"
 tap $? "cancel-operation with nothing to cancel says so"
+
+# An operator's way out of a suspension ldmctl could not settle.
+"$L" add-domain held --mem 1M && selftests/ldm_dom state held 2 &&
+	[ "$(state held)" = suspended ] && "$L" resume-domain held &&
+	[ "$(state held)" = active ]
+tap $? "resume-domain lets a suspended domain run again"
+selftests/ldm_dom state held 2 && selftests/ldm_dom state held 3 &&
+	! "$L" resume-domain held > "$W/resume.out" 2>&1 &&
+	grep -q "domain was migrated away; destroy it" "$W/resume.out" &&
+	"$L" remove-domain held
+tap $? "resume-domain refuses a migrated domain, which can only be destroyed"
 
 sed 's/^/# serve: /' "$W/serve.log"
 [ "$fails" = 0 ]

@@ -11,10 +11,12 @@
 #include <linux/ldm.h>
 
 #include "ldmctl.h"
+#include "name.h"
 
 const struct subcommand *const subcommands[] = {
 	&cmd_add_domain,
 	&cmd_remove_domain,
+	&cmd_resume_domain,
 	&cmd_list,
 	&cmd_migrate,
 	&cmd_serve,
@@ -132,4 +134,43 @@ int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g)
 		return exit_code_for(err);
 	}
 	return 0;
+}
+
+bool name_arg(const struct subcommand *cmd, int argc, char **argv,
+	      const char **name, int *exit_code)
+{
+	static const struct option longopts[] = {
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 },
+	};
+	char quoted[QUOTE_MAX];
+	const char *why;
+	int c;
+
+	subcommand_getopt_init();
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			subcommand_help(cmd, stdout);
+			*exit_code = LDMCTL_EXIT_OK;
+		} else {
+			*exit_code = option_error(cmd, argv, c, longopts);
+		}
+		return true;
+	}
+	if (optind == argc) {
+		*exit_code = usage_error(cmd, "missing domain name");
+		return true;
+	}
+	if (argc - optind > 1) {
+		*exit_code = usage_error(cmd, "unexpected argument '%s'",
+					 quote_arg(argv[optind + 1], quoted));
+		return true;
+	}
+	*name = argv[optind];
+	if (name_validate(*name, &why)) {
+		report(cmd->name, *name, "%s", why);
+		*exit_code = LDMCTL_EXIT_USAGE;
+		return true;
+	}
+	return false;
 }

@@ -42,6 +42,7 @@ struct subcommand {
 
 extern const struct subcommand cmd_add_domain;
 extern const struct subcommand cmd_remove_domain;
+extern const struct subcommand cmd_resume_domain;
 extern const struct subcommand cmd_list;
 extern const struct subcommand cmd_migrate;
 extern const struct subcommand cmd_serve;
@@ -81,6 +82,15 @@ int usage_error(const struct subcommand *cmd, const char *fmt, ...)
  * just given to getopt_long().
  * Return: LDMCTL_EXIT_USAGE.
  */
+/*
+ * name_arg() - parse "[-h] NAME" for commands that take one domain name.
+ * Returns true when the caller is done and should return *exit_code (help
+ * was shown, or the arguments were wrong, with a message); false with a
+ * valid name in *name.
+ */
+bool name_arg(const struct subcommand *cmd, int argc, char **argv,
+	      const char **name, int *exit_code);
+
 int option_error(const struct subcommand *cmd, char **argv, int c,
 		 const struct option *longopts);
 

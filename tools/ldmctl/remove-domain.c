@@ -2,42 +2,17 @@
 /* ldmctl remove-domain NAME */
 #include "domain.h"
 #include "ldmctl.h"
-#include "name.h"
 
 static int remove_domain(const struct subcommand *cmd, int argc, char **argv,
 			 const struct ldmctl_opts *opts)
 {
-	static const struct option longopts[] = {
-		{ "help",	no_argument,		NULL, 'h' },
-		{ NULL,		0,			NULL, 0 },
-	};
-	char quoted[QUOTE_MAX];
-	const char *name, *why;
 	struct ldm_genl *g;
-	int c, ret;
+	const char *name;
+	int ret;
 
 	(void)opts;
-	subcommand_getopt_init();
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			subcommand_help(cmd, stdout);
-			return LDMCTL_EXIT_OK;
-		default:
-			return option_error(cmd, argv, c, longopts);
-		}
-	}
-	if (optind == argc)
-		return usage_error(cmd, "missing domain name");
-	if (argc - optind > 1)
-		return usage_error(cmd, "unexpected argument '%s'",
-				   quote_arg(argv[optind + 1], quoted));
-	name = argv[optind];
-	if (name_validate(name, &why)) {
-		report(cmd->name, name, "%s", why);
-		return LDMCTL_EXIT_USAGE;
-	}
-
+	if (name_arg(cmd, argc, argv, &name, &ret))
+		return ret;
 	ret = ldmctl_connect(cmd, &g);
 	if (ret)
 		return ret;
