@@ -3,6 +3,8 @@
 #
 # What `make check` runs, after `make all`:
 #   1. unit       make -C tools/ldmctl check        (native, TAP)
+#      codec      make -C tools/codec check         (native LZJB tests,
+#                 ASan+UBSan, bounded libFuzzer runs; TAP)
 #   2. selftests  lab/run -- selftests/run.sh       (in the lab VM, TAP),
 #                 plus one test: no kernel problem in the VM's dmesg
 #   3. style      make style  (checkpatch --strict)  one test
@@ -44,6 +46,8 @@ tap_one() {
 # 1. Native unit tests.
 run_step unit make -C tools/ldmctl check
 results+=("$logs/unit.log:$st")
+run_step codec make -C tools/codec check
+results+=("$logs/codec.log:$st")
 
 # 2. Selftests in the lab VM.
 if [ -x selftests/run.sh ]; then
