@@ -6,8 +6,13 @@
 # Inside the lab VM, with ldm.ko loaded: create a domain, boot a SPARC
 # guest (QEMU SS-5, OpenBIOS) whose RAM is the domain's device node, show
 # 'ldmctl list' while it boots and runs, type a Forth line on its console,
-# then stop the guest and remove the domain. Everything is cleaned up, even
-# on failure or Ctrl-C.
+# then live-migrate the running guest's RAM to a second "host" (a network
+# namespace) with ldmctl serve / migrate, and show the migration's stats.
+# Everything is cleaned up, even on failure or Ctrl-C.
+#
+# The guest's device state does not move yet (QEMU's own migration with
+# x-ignore-shared comes with 'migrate --qmp'), so the guest is paused for
+# the final round and not resumed on the target.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -16,6 +21,8 @@ if [ "${LAB:-}" != 1 ]; then
 	exit 2
 fi
 . lab/sparc.sh
+. lab/netns.sh
+. lab/pki.sh
 
 ldmctl=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
 name=demo
@@ -32,8 +39,11 @@ run() { # show a command, then run it
 cleanup() {
 	st=$?
 	trap - EXIT INT TERM
+	[ -f "$dir/serve.pid" ] && kill "$(cat "$dir/serve.pid")" 2>/dev/null
 	sparc_stop "$dir" 2>/dev/null || true
 	"$ldmctl" remove-domain "$name" >/dev/null 2>&1 || true
+	"$ldmctl" remove-domain "$name-b" >/dev/null 2>&1 || true
+	netns_teardown >/dev/null 2>&1 || true
 	rm -rf "$dir"
 	[ "$st" = 0 ] || echo "demo: failed (exit $st)" >&2
 	exit "$st"
@@ -95,10 +105,46 @@ say "The domain now: pages the guest touched are resident, and dirty"
 run "$ldmctl" list
 run "$ldmctl" list -j
 
-say "Stop the guest (QMP 'quit') and remove the domain"
+say "Two hosts: network namespaces $LDM_SRC_NS ($LDM_SRC_ADDR) and $LDM_DST_NS ($LDM_DST_ADDR)"
+netns_setup
+run ip -n "$LDM_DST_NS" -brief address show
+
+say "Certificates for both hosts, signed by a CA both trust (made now, thrown away after)"
+PKI=$dir/pki
+mkcert ca ldm-demo-ca DNS:ldm-demo-ca self
+mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca
+mkcert dst ldm-dst "IP:$LDM_DST_ADDR" ca
+run "$ldmctl" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt"
+
+say "The target host listens for migrations"
+echo "\$ ip netns exec $LDM_DST_NS ldmctl serve --listen $LDM_DST_ADDR:7070 --cert dst.crt --key dst.key --trust-dir trust &"
+ip netns exec "$LDM_DST_NS" "$ldmctl" serve --listen "$LDM_DST_ADDR:7070" \
+	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+	2> "$dir/serve.log" &
+echo $! > "$dir/serve.pid"
+i=0
+until grep -q listening "$dir/serve.log" 2>/dev/null; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || { cat "$dir/serve.log" >&2; exit 1; }
+	sleep 0.1
+done
+
+say "Live-migrate the running guest's RAM to the target, then check it page by page"
+echo "(pre-copy rounds while the guest runs; QEMU is paused for the final round)"
+echo "\$ ip netns exec $LDM_SRC_NS ldmctl migrate --verify --pause-pid QEMU $name $LDM_DST_ADDR:$name-b"
+ip netns exec "$LDM_SRC_NS" "$ldmctl" migrate --cert "$PKI/src.crt" \
+	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port 7070 --verify \
+	--pause-pid "$(cat "$dir/qemu.pid")" "$name" "$LDM_DST_ADDR:$name-b"
+
+say "Both hosts now: the source is marked migrated, the target holds the RAM"
+run "$ldmctl" list
+
+say "Stop the paused guest and remove both domains"
+kill -CONT "$(cat "$dir/qemu.pid")" 2>/dev/null || true
 sparc_stop "$dir"
 echo "QEMU stopped."
 run "$ldmctl" remove-domain "$name"
+run "$ldmctl" remove-domain "$name-b"
 run "$ldmctl" list
 echo
 echo "Demo done."

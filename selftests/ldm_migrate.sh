@@ -26,6 +26,7 @@ if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
 	exit 0
 fi
 . lab/netns.sh
+. lab/pki.sh
 
 L=$PWD/tools/ldmctl/ldmctl
 G=$PWD/selftests/ldm_guest
@@ -64,26 +65,6 @@ check() { # DESCRIPTION CMD...: ok if CMD succeeds
 say() { echo "# $*"; }
 
 # ---- certificates ----
-
-ossl() { openssl "$@" 2>>"$W/openssl.log"; }
-newkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
-
-# mkcert NAME CN SAN ISSUER: a key and a certificate signed by ISSUER
-# (a CA name, or "self").
-mkcert() {
-	local name=$1 cn=$2 san=$3 issuer=$4
-	newkey "$PKI/$name.key" || return 1
-	printf 'subjectAltName=%s\n' "$san" > "$PKI/$name.ext"
-	if [ "$issuer" = self ]; then
-		ossl req -x509 -new -key "$PKI/$name.key" -subj "/CN=$cn" \
-			-days 2 -addext "subjectAltName=$san" -out "$PKI/$name.crt"
-	else
-		ossl req -new -key "$PKI/$name.key" -subj "/CN=$cn" -out "$PKI/$name.csr" &&
-		ossl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$issuer.crt" \
-			-CAkey "$PKI/$issuer.key" -CAcreateserial -days 2 \
-			-extfile "$PKI/$name.ext" -out "$PKI/$name.crt"
-	fi
-}
 
 # An expired certificate needs explicit dates: 'openssl ca' takes them.
 mkexpired() {
