@@ -843,6 +843,68 @@ TEST_F_TIMEOUT(requests, reader_dies_mid_migration, 60)
 	EXPECT_EQ(0, ldm_domain_del(&self->nl, self->name));
 }
 
+/* Userland's ring index is checked: a bad one fails the session. */
+TEST_F_TIMEOUT(requests, bad_ring_indexes_fail_the_session, 60)
+{
+	int fd = ldm_open(self->name, O_RDWR);
+	struct session_info si;
+	struct ring r = {};
+	uint8_t *p;
+
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x5a, page_size());	/* one page to send */
+	munmap(p, page_size());
+	close(fd);
+
+	/* Sending: a consumer index past what was produced. */
+	ASSERT_EQ(0, session_start(&self->nl, self->name, LDM_CMD_MIGRATE_START,
+				   1, 0));
+	ASSERT_EQ(0, ring_map(&self->nl, self->name, &r));
+	__atomic_store_n(&r.hdr->cons, 1000, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
+			      NULL, NULL));
+	EXPECT_EQ(-EIO, ring_wait(&r, POLLIN));
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, si.state);
+	EXPECT_EQ(EPROTO, si.error);
+	EXPECT_STREQ("ring consumer index out of range", si.errmsg);
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, r.hdr->state);
+	EXPECT_EQ(EPROTO, r.hdr->error);
+	ring_unmap(&r);
+	ASSERT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_STOP,
+			      NULL, NULL));
+}
+
+TEST_F(requests, bad_receive_index_fails_the_session)
+{
+	struct ldm_domain_info info;
+	struct session_info si;
+	struct ldm_msg m;
+	struct ring r = {};
+
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, 1);
+	ASSERT_EQ(0, ldm_nl_request(&self->nl, &m, NULL, NULL));
+	ASSERT_EQ(0, ring_map(&self->nl, self->name, &r));
+	/* More slots "filled" than the ring has. */
+	__atomic_store_n(&r.hdr->prod, r.hdr->nslots + 5, __ATOMIC_RELEASE);
+	EXPECT_EQ(-1, ioctl(r.fd, LDM_IOC_RING_KICK));
+	EXPECT_EQ(EPROTO, errno);
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, si.state);
+	EXPECT_STREQ("ring producer index out of range", si.errmsg);
+	/* The domain got nothing. */
+	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->name, &info));
+	EXPECT_EQ(0, info.resident);
+	ring_unmap(&r);
+}
+
 /* Suspension: writes block in the kernel until the domain resumes. */
 FIXTURE(suspend)
 {
