@@ -287,6 +287,25 @@ static void fill_page(uint8_t *p, size_t psz, unsigned int i, unsigned int gen)
 	}
 }
 
+/*
+ * Guest pages may be larger than the host's: a SPARC guest's 8 KiB page is
+ * two host pages. Fill host page @i as its part of a guest page of @unit
+ * bytes (0: the host page size).
+ */
+static void fill_unit(uint8_t *p, size_t psz, size_t unit, unsigned int i,
+		      unsigned int gen)
+{
+	uint8_t buf[16384];
+	size_t per = unit > psz ? unit / psz : 1;
+
+	if (per == 1 || unit > sizeof(buf)) {
+		fill_page(p, psz, i, gen);
+		return;
+	}
+	fill_page(buf, unit, i / per, gen);
+	memcpy(p, buf + (i % per) * psz, psz);
+}
+
 static int page_is_zero(const uint8_t *p, size_t psz)
 {
 	return !p[0] && !memcmp(p, p + 1, psz - 1);
@@ -306,11 +325,14 @@ FIXTURE_VARIANT(migrate)
 {
 	uint32_t workers;	/* 0: all online CPUs */
 	uint32_t flags;
+	size_t unit;		/* guest page size of the data; 0: host's */
 };
 
 FIXTURE_VARIANT_ADD(migrate, one_worker) { .workers = 1 };
 FIXTURE_VARIANT_ADD(migrate, two_workers) { .workers = 2 };
 FIXTURE_VARIANT_ADD(migrate, all_cpus) { .workers = 0 };
+FIXTURE_VARIANT_ADD(migrate, all_cpus_8k_guest_pages) { .workers = 0,
+							.unit = 8192 };
 FIXTURE_VARIANT_ADD(migrate, baseline) { .workers = 1,
 					 .flags = LDM_MIG_F_BASELINE };
 
@@ -333,7 +355,8 @@ FIXTURE_SETUP(migrate)
 	/* Every fourth page is never touched: it must stay absent on B. */
 	for (i = 0; i < DOM_PAGES; i++)
 		if (i % 4 != 3)
-			fill_page(self->a + i * self->psz, self->psz, i, 0);
+			fill_unit(self->a + i * self->psz, self->psz,
+				  variant->unit, i, 0);
 }
 
 FIXTURE_TEARDOWN(migrate)
@@ -451,7 +474,8 @@ TEST_F_TIMEOUT(migrate, rounds_follow_writes, 120)
 					forward, &self->rx));
 		/* Rewrite a changing subset, including pages now zero. */
 		for (i = gen; i < DOM_PAGES; i += 5)
-			fill_page(self->a + i * self->psz, self->psz, i, gen);
+			fill_unit(self->a + i * self->psz, self->psz,
+				  variant->unit, i, gen);
 	}
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
 				&self->rx));
@@ -495,7 +519,8 @@ TEST_F_TIMEOUT(migrate, out_of_order_applies, 120)
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect, c));
 	/* A second round after rewriting pages, also collected. */
 	for (i = 0; i < DOM_PAGES; i += 3)
-		fill_page(self->a + i * self->psz, self->psz, i, 7);
+		fill_unit(self->a + i * self->psz, self->psz, variant->unit,
+			  i, 7);
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect, c));
 	ASSERT_LT(2, c->n);
 	for (i = c->n; i-- > 0;) {
@@ -1063,7 +1088,8 @@ TEST_F_TIMEOUT(migrate, final_round_suspended, 120)
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
 				&self->rx));
 	for (i = 0; i < DOM_PAGES; i += 7)
-		fill_page(self->a + i * self->psz, self->psz, i, 9);
+		fill_unit(self->a + i * self->psz, self->psz, variant->unit,
+			  i, 9);
 	ASSERT_EQ(0, set_state(&self->nl, self->src, 1,
 			       LDM_DOMAIN_STATE_SUSPENDED));
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
