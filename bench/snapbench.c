@@ -11,6 +11,9 @@
  *   ldm + copy-out      all workers, but userland memcpy()s every batch
  *                       out of the ring first, as a read()-style
  *                       interface would make it do
+ *   ldm, LZ4 / none     all workers, the round compressed with the
+ *                       kernel's LZ4, or not at all (zero pages still
+ *                       detected): the choices an adaptive codec has
  *   baseline            LDM_MIG_F_BASELINE: one worker, every page copied
  *                       to a bounce buffer first, no zero detection
  *
@@ -70,12 +73,16 @@ static double cpu_busy(void)
 	return busy / sysconf(_SC_CLK_TCK);
 }
 
-static int name_cmd(struct ldm_nl *nl, const char *name, int cmd)
+/* A command naming the domain, with a codec attribute if non-zero. */
+static int name_cmd(struct ldm_nl *nl, const char *name, int cmd,
+		    uint32_t codec)
 {
 	struct ldm_msg m;
 
 	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	if (codec)
+		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
 	return ldm_nl_request(nl, &m, NULL, NULL);
 }
 
@@ -92,7 +99,7 @@ static int ring_bytes_cb(const struct nlmsghdr *nlh, void *arg)
 /* One timed round 0. Returns 0 and fills @r, or -errno. */
 static int run_once(struct ldm_nl *nl, const char *name, size_t resident,
 		    unsigned int workers, unsigned int flags, int copy_out,
-		    void *scratch, struct result *r)
+		    uint32_t codec, void *scratch, struct result *r)
 {
 	static const unsigned char key[LDM_KEY_BYTES] = { 42 };
 	struct ldm_ring_hdr *hdr;
@@ -131,7 +138,7 @@ static int run_once(struct ldm_nl *nl, const char *name, size_t resident,
 
 	c0 = cpu_busy();
 	t0 = now();
-	err = name_cmd(nl, name, LDM_CMD_MIGRATE_ROUND);
+	err = name_cmd(nl, name, LDM_CMD_MIGRATE_ROUND, codec);
 	while (!err && !done) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
@@ -158,7 +165,7 @@ static int run_once(struct ldm_nl *nl, const char *name, size_t resident,
 	r->mbps = resident / (now() - t0) / 1e6;
 	r->cpu_s = cpu_busy() - c0;
 
-	name_cmd(nl, name, LDM_CMD_MIGRATE_STOP);
+	name_cmd(nl, name, LDM_CMD_MIGRATE_STOP, 0);
 	munmap(map, ring_bytes);
 	close(fd);
 	return err;
@@ -219,20 +226,22 @@ int main(int argc, char **argv)
 	memcpy(mem, c.data, mib << 20);
 
 	/*
-	 * Configurations: 1..ncpu workers, all workers with copy-out, then
-	 * the baseline. The repetitions are interleaved, so drift on the
-	 * shared host touches every configuration alike.
+	 * Configurations: 1..ncpu workers, then all workers with copy-out,
+	 * with LZ4 and with no compression, then the baseline. The
+	 * repetitions are interleaved, so drift on the shared host touches
+	 * every configuration alike.
 	 */
-	nrows = ncpu + 2 > 20 ? 20 : ncpu + 2;
+	nrows = ncpu + 4 > 20 ? 20 : ncpu + 4;
 	for (i = 0; i < reps; i++) {
 		for (k = 0; k < nrows; k++) {
-			unsigned int base_row = k == nrows - 1;
+			int base_row = k == nrows - 1;
 			unsigned int w = base_row ? 1 : k < ncpu ? k + 1 : ncpu;
+			uint32_t codec = k == ncpu + 1 ? LDM_CODEC_LZ4 :
+					 k == ncpu + 2 ? LDM_CODEC_NONE : 0;
 
 			if (run_once(&nl, "snapbench", mib << 20, w,
 				     base_row ? LDM_MIG_F_BASELINE : 0,
-				     k == ncpu && !base_row, scratch,
-				     &runs[k][i]))
+				     k == ncpu, codec, scratch, &runs[k][i]))
 				return 1;
 		}
 	}
@@ -241,7 +250,10 @@ int main(int argc, char **argv)
 		rows[k] = runs[k][reps / 2];
 		labels[k] = k == nrows - 1 ?
 			    "baseline (1 worker, 2 copies, no zero skip)" :
-			    k == ncpu ? "ldm, all workers, + copy-out" : "ldm";
+			    k == ncpu ? "ldm, all workers, + copy-out" :
+			    k == ncpu + 1 ? "ldm, all workers, LZ4" :
+			    k == ncpu + 2 ? "ldm, all workers, no compression" :
+			    "ldm";
 	}
 	base = &rows[nrows - 1];
 

@@ -32,6 +32,12 @@ static const struct nla_policy ldm_domain_name_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 };
 
+static const struct nla_policy ldm_round_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+	[LDM_A_MIG_CODEC] = NLA_POLICY_RANGE(NLA_U32, LDM_CODEC_LZJB,
+					     LDM_CODEC_NONE),
+};
+
 static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_DOMAIN_STATE] = NLA_POLICY_RANGE(NLA_U32,
@@ -378,7 +384,9 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	err = ldm_snapshot_round(dom, &round, &pages, info->extack);
+	err = ldm_snapshot_round(dom, ldm_nl_u32(info, LDM_A_MIG_CODEC,
+						 LDM_CODEC_LZJB),
+				 &round, &pages, info->extack);
 	ldm_domain_put(dom);
 	if (err)
 		return err;
@@ -426,6 +434,8 @@ static int ldm_nl_put_stats(struct sk_buff *msg, int type,
 	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_SKIPPED, st->pages_skipped,
 			      LDM_A_STAT_PAD) ||
 	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_LZJB, st->pages_lzjb,
+			      LDM_A_STAT_PAD) ||
+	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_LZ4, st->pages_lz4,
 			      LDM_A_STAT_PAD) ||
 	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_RAW, st->pages_raw,
 			      LDM_A_STAT_PAD) ||
@@ -567,7 +577,7 @@ static const struct genl_ops ldm_genl_ops[] = {
 	{
 		.cmd = LDM_CMD_MIGRATE_ROUND,
 		.doit = ldm_nl_migrate_round,
-		.policy = ldm_domain_name_policy,
+		.policy = ldm_round_policy,
 		.maxattr = LDM_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

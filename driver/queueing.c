@@ -12,6 +12,7 @@
  */
 
 #include <linux/cpumask.h>
+#include <linux/crypto.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -31,6 +32,7 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add)
 	sum->pages_zero += add->pages_zero;
 	sum->pages_skipped += add->pages_skipped;
 	sum->pages_lzjb += add->pages_lzjb;
+	sum->pages_lz4 += add->pages_lz4;
 	sum->pages_raw += add->pages_raw;
 	sum->pages_stale += add->pages_stale;
 	sum->bytes_in += add->bytes_in;
@@ -69,6 +71,10 @@ struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
 		w[i].id = i;
 		w[i].cpu = cpu;
 		w[i].creq = ldm_crypt_req_alloc(&s->crypt);
+		/* Optional: a round or record asking for LZ4 checks for it. */
+		w[i].lz4 = crypto_alloc_comp("lz4", 0, 0);
+		if (IS_ERR(w[i].lz4))
+			w[i].lz4 = NULL;
 		if (buf_bytes)
 			w[i].buf = kvmalloc(buf_bytes, GFP_KERNEL);
 		if (!w[i].creq || (buf_bytes && !w[i].buf)) {
@@ -89,6 +95,7 @@ void ldm_workers_destroy(struct ldm_worker *w, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
+		crypto_free_comp(w[i].lz4);
 		ldm_crypt_req_free(w[i].creq);
 		kvfree(w[i].buf);
 	}

@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+struct crypto_comp;
 struct ldm_crypt_req;
 struct ldm_session;
 
@@ -16,6 +17,7 @@ struct ldm_session;
  * @pages_zero: zero pages sent as zero records (or applied, receiving)
  * @pages_skipped: zero pages not sent (round 0)
  * @pages_lzjb: pages sent (applied) LZJB-compressed
+ * @pages_lz4: pages sent (applied) LZ4-compressed
  * @pages_raw: pages sent (applied) as they are
  * @pages_stale: receiving: records older than what the page holds
  * @bytes_in: guest RAM bytes read (written, receiving)
@@ -29,6 +31,7 @@ struct ldm_stats {
 	u64 pages_zero;
 	u64 pages_skipped;
 	u64 pages_lzjb;
+	u64 pages_lz4;
 	u64 pages_raw;
 	u64 pages_stale;
 	u64 bytes_in;
@@ -48,6 +51,8 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add);
  * @id: worker number
  * @cpu: the CPU it runs on
  * @creq: its AEAD request
+ * @lz4: its LZ4 compressor (the crypto API's "lz4", with its own work
+ *	memory), or NULL where the kernel has none
  * @buf: private buffer: a batch's plaintext (receiving) or a bounce page
  *	(baseline sending)
  * @total: its counters over the session; only it writes them
@@ -65,6 +70,7 @@ struct ldm_worker {
 	unsigned int id;
 	int cpu;
 	struct ldm_crypt_req *creq;
+	struct crypto_comp *lz4;
 	void *buf;
 	struct ldm_stats total;
 	struct ldm_stats round;

@@ -27,6 +27,7 @@
  * Any failure fails the session with a message naming what was wrong.
  */
 
+#include <linux/crypto.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -59,6 +60,20 @@ static int ldm_receive_replay(struct ldm_session *s, u64 seq)
 		err = -EEXIST;
 	}
 	spin_unlock(&s->lock);
+	return err;
+}
+
+static int ldm_receive_lz4(struct ldm_worker *w, const void *src, u32 len,
+			   void *dst)
+{
+	unsigned int dlen = PAGE_SIZE;
+	int err;
+
+	if (!w->lz4)
+		return -EOPNOTSUPP;
+	err = crypto_comp_decompress(w->lz4, src, len, dst, &dlen);
+	if (!err && dlen != PAGE_SIZE)
+		err = -EINVAL;
 	return err;
 }
 
@@ -109,6 +124,10 @@ static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 		memcpy(dst, data, PAGE_SIZE);
 		w->total.pages_raw++;
 		break;
+	case LDM_REC_LZ4:
+		err = ldm_receive_lz4(w, data, len, dst);
+		w->total.pages_lz4++;
+		break;
 	default:
 		err = lzjb_decompress(data, dst, len, PAGE_SIZE);
 		w->total.pages_lzjb++;
@@ -157,6 +176,7 @@ static int ldm_receive_records(struct ldm_worker *w, const u8 *p, u32 bytes,
 				return -EBADMSG;
 			break;
 		case LDM_REC_LZJB:
+		case LDM_REC_LZ4:
 			if (!len || len >= PAGE_SIZE)
 				return -EBADMSG;
 			break;
@@ -171,6 +191,8 @@ static int ldm_receive_records(struct ldm_worker *w, const u8 *p, u32 bytes,
 			err = ldm_receive_apply(w, rec, rec + 1);
 			if (err == -ENOMEM)
 				*why = "out of memory for the domain's pages";
+			if (err == -EOPNOTSUPP)
+				*why = "LZ4 is not available in this kernel";
 			if (err)
 				return err;
 		}

@@ -66,6 +66,7 @@ struct ldm_session_params {
  * @nrounds: entries of @rounds in use
  * @round: sending: rounds started so far
  * @round_busy: sending: a round is being produced
+ * @codec: sending: &enum ldm_codec of the current round
  * @round_bits: sending: the pages of the current round
  * @round_pages: sending: how many
  * @round_start: sending: when it started
@@ -99,6 +100,7 @@ struct ldm_session {
 
 	u32 round;
 	bool round_busy;
+	u32 codec;
 	unsigned long *round_bits;
 	u64 round_pages;
 	ktime_t round_start;

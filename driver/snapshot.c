@@ -8,7 +8,8 @@
  * page, reads it once, straight from guest RAM into a ring slot:
  *
  *   zero page?  -> zero record (round 0: nothing; the target starts zeroed)
- *   LZJB fits in raw_threshold bytes? -> LZJB record, else raw record
+ *   compressed (the round's codec: LZJB, LZ4 or none) fits in
+ *   raw_threshold bytes? -> compressed record, else raw record
  *
  * A full slot is sealed in place (AES-256-GCM) and published. The last
  * worker to finish a round appends a sealed round-end batch carrying the
@@ -25,6 +26,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/crypto.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/netlink.h>
@@ -117,6 +119,38 @@ static void ldm_snapshot_commit(struct ldm_worker *w, u32 len)
 	w->nrec++;
 }
 
+/*
+ * Compress a page with the round's codec into @dst, at most raw_threshold
+ * bytes. Return: the compressed length and its record kind, or PAGE_SIZE
+ * when it does not fit (or the round sends pages as they are).
+ */
+static size_t ldm_snapshot_compress(struct ldm_worker *w, const void *src,
+				    void *dst, u8 *kind)
+{
+	unsigned int dlen = w->s->params.raw_threshold;
+	size_t clen;
+
+	switch (w->s->codec) {
+	case LDM_CODEC_LZ4:
+		/* Checked when the round started: every worker has one. */
+		if (crypto_comp_compress(w->lz4, src, PAGE_SIZE, dst, &dlen) ||
+		    dlen >= PAGE_SIZE)
+			return PAGE_SIZE;
+		*kind = LDM_REC_LZ4;
+		w->round.pages_lz4++;
+		return dlen;
+	case LDM_CODEC_NONE:
+		return PAGE_SIZE;
+	default:
+		clen = lzjb_compress(src, dst, PAGE_SIZE, dlen);
+		if (clen >= PAGE_SIZE)
+			return PAGE_SIZE;
+		*kind = LDM_REC_LZJB;
+		w->round.pages_lzjb++;
+		return clen;
+	}
+}
+
 static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 {
 	struct ldm_session *s = w->s;
@@ -124,6 +158,7 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 	struct page *page;
 	size_t clen;
 	void *src, *data;
+	u8 kind;
 	int err;
 
 	page = ldm_mem_lookup(&s->dom->mem, index);
@@ -153,11 +188,10 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 	}
 
 	/* The raw record fits too, so compress straight into the slot. */
-	data = ldm_snapshot_record(w, index, LDM_REC_LZJB, 0);
-	clen = lzjb_compress(src, data, PAGE_SIZE, s->params.raw_threshold);
+	data = ldm_snapshot_record(w, index, LDM_REC_RAW, 0);
+	clen = ldm_snapshot_compress(w, src, data, &kind);
 	if (clen < PAGE_SIZE) {
-		ldm_snapshot_record(w, index, LDM_REC_LZJB, clen);
-		w->round.pages_lzjb++;
+		ldm_snapshot_record(w, index, kind, clen);
 	} else {
 		clen = PAGE_SIZE;
 		memcpy(data, src, PAGE_SIZE);
@@ -190,7 +224,7 @@ static void ldm_snapshot_round_end(struct ldm_worker *w)
 		end = w->slot + sizeof(struct ldm_batch_hdr);
 		end->batches = cpu_to_le64(sum.batches + 1);
 		end->pages = cpu_to_le64(sum.pages_zero + sum.pages_lzjb +
-					 sum.pages_raw);
+					 sum.pages_lz4 + sum.pages_raw);
 		w->used = sizeof(*end);
 		err = ldm_snapshot_seal(w, LDM_BATCH_F_ROUND_END);
 		w->total.batches += w->round.batches;
@@ -259,6 +293,7 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
 /**
  * ldm_snapshot_round() - harvest and start the next round of a session
  * @dom: the domain, with a sending session
+ * @codec: &enum ldm_codec for this round
  * @round: out: the round number started
  * @pages: out: pages in it
  * @extack: where to say why it failed
@@ -268,14 +303,16 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
  * workers are queued; the batches follow in the ring.
  *
  * Return: 0, -ENOENT without a sending session, -EBUSY while the previous
- * round runs, -ERANGE past %LDM_MAX_ROUNDS, or the session's error.
+ * round runs, -ERANGE past %LDM_MAX_ROUNDS, -EOPNOTSUPP for LZ4 without
+ * LZ4, or the session's error.
  */
-int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
-		       struct netlink_ext_ack *extack)
+int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 *round,
+		       u64 *pages, struct netlink_ext_ack *extack)
 {
 	struct ldm_session *s;
 	struct page *page;
 	unsigned long index;
+	unsigned int i;
 	int err = 0;
 
 	mutex_lock(&dom->session_lock);
@@ -293,6 +330,13 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
 		NL_SET_ERR_MSG(extack, "too many rounds");
 		err = -ERANGE;
 	}
+	for (i = 0; !err && codec == LDM_CODEC_LZ4 && i < s->params.workers;
+	     i++) {
+		if (!s->workers[i].lz4) {
+			NL_SET_ERR_MSG(extack, "LZ4 is not available in this kernel");
+			err = -EOPNOTSUPP;
+		}
+	}
 	if (err)
 		goto out_unlock;
 
@@ -306,6 +350,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 *round, u64 *pages,
 			__set_bit(index, s->round_bits);
 	}
 
+	s->codec = codec;
 	*round = s->round++;
 	*pages = bitmap_weight(s->round_bits, dom->npages);
 	s->round_pages = *pages;

@@ -215,15 +215,21 @@ typedef int (*batch_fn)(void *batch, size_t len, void *arg);
  * Run one round on the sender and hand each batch to @fn, in ring order,
  * until the round-end batch of that round. Returns 0 or -errno.
  */
-static int pump_round(struct ldm_nl *nl, const char *src, struct ring *tx,
-		      batch_fn fn, void *arg)
+static int pump_codec(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      uint32_t codec, batch_fn fn, void *arg)
 {
 	uint32_t round = ~0u;
 	struct ldm_batch_hdr *h;
+	struct ldm_msg m;
 	uint64_t cons;
 	int err, done = 0;
 
-	err = name_cmd(nl, src, LDM_CMD_MIGRATE_ROUND, round_cb, &round);
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
+	if (codec)
+		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
+	err = ldm_nl_request(nl, &m, round_cb, &round);
 	if (err)
 		return err;
 	while (!done) {
@@ -246,6 +252,13 @@ static int pump_round(struct ldm_nl *nl, const char *src, struct ring *tx,
 			ioctl(tx->fd, LDM_IOC_RING_KICK);
 	}
 	return 0;
+}
+
+/* A round with the default codec. */
+static int pump_round(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      batch_fn fn, void *arg)
+{
+	return pump_codec(nl, src, tx, 0, fn, arg);
 }
 
 static int forward(void *batch, size_t len, void *arg)
@@ -482,6 +495,47 @@ TEST_F_TIMEOUT(migrate, rounds_follow_writes, 120)
 	ASSERT_EQ(0, ring_drain(&self->rx));
 	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
 						 diff);
+}
+
+/* Each round may use another codec; B follows A whatever they are. */
+TEST_F_TIMEOUT(migrate, codecs_per_round, 120)
+{
+	static const uint32_t codecs[] = { LDM_CODEC_LZ4, LDM_CODEC_NONE,
+					   LDM_CODEC_LZJB };
+	uint64_t lz4 = 0, lzjb = 0;
+	struct session_info si;
+	unsigned int i, r;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	for (r = 0; r < 3; r++) {
+		ASSERT_EQ(0, pump_codec(&self->nl, self->src, &self->tx,
+					codecs[r], forward, &self->rx));
+		ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+		if (r == 0) {
+			/* LZ4 only: every compressible page went LZ4. */
+			lz4 = si.stat[LDM_A_STAT_PAGES_LZ4];
+			EXPECT_LT(0, lz4);
+			EXPECT_EQ(0, si.stat[LDM_A_STAT_PAGES_LZJB]);
+		} else if (r == 1) {
+			/* None: no page compressed, all raw. */
+			EXPECT_EQ(lz4, si.stat[LDM_A_STAT_PAGES_LZ4]);
+			EXPECT_EQ(0, si.stat[LDM_A_STAT_PAGES_LZJB]);
+		} else {
+			lzjb = si.stat[LDM_A_STAT_PAGES_LZJB];
+			EXPECT_LT(0, lzjb);
+		}
+		for (i = r; i < DOM_PAGES; i += 3)
+			fill_unit(self->a + i * self->psz, self->psz,
+				  variant->unit, i, 20 + r);
+	}
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	EXPECT_EQ(-ERANGE, pump_codec(&self->nl, self->src, &self->tx, 9,
+				      forward, &self->rx));
 }
 
 /* Collect a whole round, then deliver it backwards. */

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
-/* ldmctl list [-j] [NAME...] */
+/* ldmctl list [-j] [-o status] [NAME...] */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "domain.h"
 #include "json.h"
 #include "ldmctl.h"
 #include "name.h"
+#include "oplock.h"
 #include "size.h"
+#include "status.h"
 #include "table.h"
 
 /*
@@ -121,26 +124,68 @@ static int get_named(const struct subcommand *cmd, struct ldm_genl *g,
 	return status;
 }
 
+/*
+ * -o status: each domain's session and its migrate lock. A domain gone
+ * in between, or a session the module cannot report, shows no session.
+ */
+static struct status_row *status_rows(struct ldm_genl *g,
+				      const struct ldm_domain_info *list,
+				      size_t count)
+{
+	struct status_row *rows = calloc(count ? count : 1, sizeof(*rows));
+	struct mig_info *mi = malloc(sizeof(*mi));
+	char line[STATUS_MSG_MAX + STATUS_PEER_MAX];
+	size_t i;
+
+	if (!rows || !mi) {
+		free(rows);
+		free(mi);
+		return NULL;
+	}
+	for (i = 0; i < count; i++) {
+		const char *name = list[i].name;
+		bool have_mi = !mig_get(g, name, mi);
+		bool have_line = !oplock_read_status(name, line, sizeof(line));
+		pid_t pid = 0;
+
+		if (oplock_holder(name, &pid))
+			pid = 0;
+		status_row_build(&rows[i], &list[i], have_mi ? mi : NULL,
+				 (long)pid, have_line ? line : NULL);
+	}
+	free(mi);
+	return rows;
+}
+
 static int list_domains(const struct subcommand *cmd, int argc, char **argv,
 			const struct ldmctl_opts *opts)
 {
 	static const struct option longopts[] = {
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "output",	required_argument,	NULL, 'o' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
 	struct ldm_domain_info *list = NULL;
-	bool json = opts->json;
+	struct status_row *rows = NULL;
+	bool json = opts->json, status = false;
+	char quoted[QUOTE_MAX];
 	struct ldm_genl *g;
 	size_t count = 0;
 	const char *why;
 	int c, i, ret;
 
 	subcommand_getopt_init();
-	while ((c = getopt_long(argc, argv, ":jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jo:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'o':
+			if (strcmp(optarg, "status"))
+				return usage_error(cmd, "unknown output format '%s' (only 'status')",
+						   quote_arg(optarg, quoted));
+			status = true;
 			break;
 		case 'h':
 			subcommand_help(cmd, stdout);
@@ -171,6 +216,14 @@ static int list_domains(const struct subcommand *cmd, int argc, char **argv,
 		else
 			ret = report_result(cmd->name, NULL, -ENOMEM, NULL);
 	}
+	if (status && (count || !ret)) {
+		rows = status_rows(g, list, count);
+		if (!rows) {
+			ldm_genl_close(g);
+			free(list);
+			return report_result(cmd->name, NULL, -ENOMEM, NULL);
+		}
+	}
 	ldm_genl_close(g);
 
 	/*
@@ -179,19 +232,26 @@ static int list_domains(const struct subcommand *cmd, int argc, char **argv,
 	 * like "no domains".
 	 */
 	if (count || !ret) {
-		int err = json ? list_print_json(stdout, list, count) :
-				 list_print_table(stdout, list, count);
+		int err;
+
+		if (status)
+			err = json ? status_print_json(stdout, rows, count) :
+				     status_print_table(stdout, rows, count);
+		else
+			err = json ? list_print_json(stdout, list, count) :
+				     list_print_table(stdout, list, count);
 
 		if (err < 0 && !ret)
 			ret = report_result(cmd->name, NULL, err, NULL);
 	}
+	free(rows);
 	free(list);
 	return ret;
 }
 
 const struct subcommand cmd_list = {
 	.name = "list",
-	.synopsis = "[-j] [NAME...]",
+	.synopsis = "[-j] [-o status] [NAME...]",
 	.summary = "show domains",
 	.help =
 	"Show every domain, or the ones named. For each: NAME, SIZE, RESIDENT\n"
@@ -200,9 +260,16 @@ const struct subcommand cmd_list = {
 	"(memory mappings). Sizes use binary suffixes; a decimal point\n"
 	"means the value is rounded.\n"
 	"\n"
-	"  NAME        show only this domain (may be repeated)\n"
-	"  -j, --json  print a JSON array instead, one object per domain,\n"
-	"              with exact numbers (see ldmctl(8), OUTPUT)\n"
-	"  -h, --help  show this help\n",
+	"\n"
+	"With -o status, what each domain is doing instead: NAME, STATE, the\n"
+	"OPERATION of a migration running on it here (migrate-out, receive-in),\n"
+	"its PEER, ROUND, PROGRESS (percent), MB/s on the wire, pages LEFT to\n"
+	"send, ETA, and the ERROR of a failed or cancelled migration.\n"
+	"\n"
+	"  NAME               show only this domain (may be repeated)\n"
+	"  -j, --json         print a JSON array instead, one object per domain,\n"
+	"                     with exact numbers (see ldmctl(8), OUTPUT)\n"
+	"  -o, --output status  show the migration status (see above)\n"
+	"  -h, --help         show this help\n",
 	.run = list_domains,
 };

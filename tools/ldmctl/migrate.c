@@ -11,7 +11,9 @@
  * target discards its half-made domain.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@
 #include "progress.h"
 #include "proto.h"
 #include "pwfile.h"
+#include "qmp.h"
 #include "send.h"
 #include "size.h"
 #include "tls.h"
@@ -61,6 +64,7 @@ struct migrate_opts {
 	uint16_t port;
 	const char *cert, *key, *trust_dir;
 	pid_t pause_pid;
+	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
 	struct mig_dest dest;
@@ -87,6 +91,14 @@ struct migration {
 	struct uring ring;
 	struct sender snd;
 	bool paused;			/* the emulator got SIGSTOP */
+	struct qmp qmp;			/* --qmp */
+	bool qmp_up;
+	bool qmp_was_running;		/* QEMU ran when we came */
+	bool qmp_stopped;		/* we sent "stop" */
+	bool qmp_migrating;		/* QEMU's own migration started */
+	uint8_t *devstate;		/* QEMU's device state */
+	size_t devstate_len;
+	uint64_t devstate_ns;
 	uint64_t t_start, t_suspend;
 	bool suspended;
 	bool outcome_unknown;
@@ -148,6 +160,15 @@ static int domain_suspend_hook(struct migration *m)
 {
 	int err;
 
+	/* QEMU first: a vCPU blocked in a suspended page could not stop. */
+	if (m->qmp_up && m->qmp_was_running) {
+		err = qmp_exec(&m->qmp, "stop", NULL, -1, m->o.timeout_ms, NULL);
+		if (err) {
+			progress_note(&m->pr, "cannot stop QEMU: %s", m->qmp.why);
+			return err;
+		}
+		m->qmp_stopped = true;
+	}
 	if (m->o.pause_pid) {
 		if (kill(m->o.pause_pid, SIGSTOP))
 			return -errno;
@@ -190,6 +211,17 @@ static void domain_resume_hook(struct migration *m)
 	    kill(m->o.pause_pid, SIGCONT) == 0)
 		progress_note(&m->pr, "emulator (pid %ld) resumed",
 			      (long)m->o.pause_pid);
+	if (m->qmp_up && m->qmp_migrating &&
+	    qmp_exec(&m->qmp, "migrate_cancel", NULL, -1, 5000, NULL))
+		progress_note(&m->pr, "QEMU: %s", m->qmp.why);
+	m->qmp_migrating = false;
+	if (m->qmp_up && m->qmp_stopped && !m->outcome_unknown) {
+		if (qmp_exec(&m->qmp, "cont", NULL, -1, 5000, NULL))
+			progress_note(&m->pr, "cannot resume QEMU: %s", m->qmp.why);
+		else
+			progress_note(&m->pr, "QEMU resumed on the source");
+		m->qmp_stopped = false;
+	}
 	if (m->outcome_unknown && m->suspended)
 		progress_note(&m->pr, "'%s' stays suspended on the source until you know where it runs (ldmctl list)",
 			      m->o.domain);
@@ -239,6 +271,12 @@ static void teardown(struct migration *m)
 		m->ctl_up = false;
 	}
 	domain_resume_hook(m);
+	if (m->qmp_up) {
+		qmp_close(&m->qmp);
+		m->qmp_up = false;
+	}
+	free(m->devstate);
+	m->devstate = NULL;
 	wipe_secrets(m);
 }
 
@@ -366,7 +404,8 @@ static int greet(struct migration *m, struct proto_welcome *w)
 		.page_size = m->info.page_size,
 		.flags = (m->o.dry_run ? PROTO_HELLO_F_DRY_RUN : 0) |
 			 (m->o.fips ? PROTO_HELLO_F_FIPS : 0) |
-			 (m->o.verify ? PROTO_HELLO_F_VERIFY : 0),
+			 (m->o.verify ? PROTO_HELLO_F_VERIFY : 0) |
+			 (m->o.qmp ? PROTO_HELLO_F_DEVSTATE : 0),
 		.size = m->info.size,
 		.resident = m->info.resident,
 		.streams = m->o.streams,
@@ -532,6 +571,10 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 
 	if (m->final && !m->suspended) {
 		ret = domain_suspend_hook(m);
+		if (ret && m->o.qmp && !m->qmp_stopped)
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "cannot stop QEMU (%s): %s; the source domain is intact",
+				    m->o.qmp, m->qmp.why);
 		if (ret)
 			return fail(m, LDMCTL_EXIT_FAIL,
 				    "cannot stop the emulator (pid %ld): %s",
@@ -707,6 +750,202 @@ static int commit(struct migration *m)
 	return 0;
 }
 
+/*
+ * --qmp: reach the source QEMU before anything moves, and switch on
+ * x-ignore-shared so that its own migration will carry no guest RAM (the
+ * RAM is the ldm domain's, a shared mapping; ldm moves it).
+ */
+static int qmp_setup(struct migration *m)
+{
+	char st[64];
+	int err;
+
+	err = qmp_open(&m->qmp, m->o.qmp, m->o.timeout_ms);
+	if (err)
+		return fail(m, LDMCTL_EXIT_FAIL, "--qmp %s: %s", m->o.qmp,
+			    m->qmp.why);
+	m->qmp_up = true;
+	err = qmp_status(&m->qmp, st, sizeof(st), m->o.timeout_ms);
+	if (err)
+		return fail(m, LDMCTL_EXIT_FAIL, "--qmp %s: %s", m->o.qmp,
+			    m->qmp.why);
+	if (strcmp(st, "running") && strcmp(st, "paused"))
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "--qmp %s: QEMU is in state '%s', not running or paused",
+			    m->o.qmp, st);
+	m->qmp_was_running = !strcmp(st, "running");
+	err = qmp_exec(&m->qmp, "migrate-set-capabilities",
+		       "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}",
+		       -1, m->o.timeout_ms, NULL);
+	if (err)
+		return fail(m, LDMCTL_EXIT_FAIL, "--qmp %s: %s", m->o.qmp,
+			    m->qmp.why);
+	progress_note(&m->pr, "QEMU %s on %s: %s, x-ignore-shared on",
+		      m->qmp.version, m->o.qmp, st);
+	return 0;
+}
+
+/* Poll "query-migrate" until QEMU's outgoing migration has ended. */
+static int devstate_wait(struct migration *m, int64_t deadline)
+{
+	for (;;) {
+		struct jv *r;
+		const char *st;
+		int err;
+
+		err = qmp_exec(&m->qmp, "query-migrate", NULL, -1,
+			       m->o.timeout_ms, &r);
+		if (err)
+			return fail(m, LDMCTL_EXIT_FAIL, "QEMU: %s", m->qmp.why);
+		st = jv_str(jv_get(r, "status"));
+		if (st && !strcmp(st, "completed")) {
+			jv_free(r);
+			return 0;
+		}
+		if (!st || !strcmp(st, "failed") || !strcmp(st, "cancelled") ||
+		    !strcmp(st, "none")) {
+			ret_fail:
+			err = fail(m, LDMCTL_EXIT_FAIL,
+				   "QEMU's device state migration %s%s%s; the source domain is intact",
+				   st ? st : "has no status",
+				   jv_str(jv_get(r, "error-desc")) ? ": " : "",
+				   jv_str(jv_get(r, "error-desc")) ?
+				   jv_str(jv_get(r, "error-desc")) : "");
+			jv_free(r);
+			return err;
+		}
+		jv_free(r);
+		if (now_ms() > deadline) {
+			r = NULL;
+			st = "timed out";
+			goto ret_fail;
+		}
+		usleep(20000);
+	}
+}
+
+/*
+ * The source QEMU is stopped and the final round is in: let QEMU migrate
+ * into a pipe we pass it (getfd), with x-ignore-shared, and keep what it
+ * writes. That is its device state, without RAM.
+ */
+static int devstate_capture(struct migration *m)
+{
+	int64_t deadline = now_ms() + m->o.timeout_ms;
+	uint64_t t0 = now_ns();
+	size_t cap = 1 << 20;
+	int pfd[2], err;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return fail(m, LDMCTL_EXIT_FAIL, "pipe: %s", strerror(errno));
+	err = qmp_exec(&m->qmp, "getfd", "{\"fdname\": \"ldm-devstate\"}",
+		       pfd[1], m->o.timeout_ms, NULL);
+	close(pfd[1]);
+	if (!err) {
+		err = qmp_exec(&m->qmp, "migrate",
+			       "{\"uri\": \"fd:ldm-devstate\"}", -1,
+			       m->o.timeout_ms, NULL);
+		if (err)
+			qmp_exec(&m->qmp, "closefd",
+				 "{\"fdname\": \"ldm-devstate\"}", -1, 2000,
+				 NULL);
+	}
+	if (err) {
+		close(pfd[0]);
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "QEMU refused to migrate its device state: %s; the source domain is intact",
+			    m->qmp.why);
+	}
+	m->qmp_migrating = true;
+	m->devstate = malloc(cap);
+	m->devstate_len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (!m->devstate) {
+			close(pfd[0]);
+			return fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+		}
+		if (cancelled || left <= 0) {
+			close(pfd[0]);
+			return fail(m, cancelled ? LDMCTL_EXIT_CANCELLED :
+				    LDMCTL_EXIT_FAIL,
+				    "%s while QEMU wrote its device state; the source domain is intact",
+				    cancelled ? "cancelled" : "timed out");
+		}
+		if (poll(&p, 1, (int)(left > 250 ? 250 : left)) <= 0)
+			continue;
+		if (m->devstate_len == cap) {
+			uint8_t *n;
+
+			if (cap >= PROTO_DEVSTATE_MAX) {
+				close(pfd[0]);
+				return fail(m, LDMCTL_EXIT_FAIL,
+					    "QEMU's device state is over %u MiB: is the guest RAM a shared ldm mapping (share=on)?",
+					    PROTO_DEVSTATE_MAX >> 20);
+			}
+			n = realloc(m->devstate, cap * 2);
+			if (!n)
+				free(m->devstate);
+			m->devstate = n;
+			cap *= 2;
+			continue;
+		}
+		r = read(pfd[0], m->devstate + m->devstate_len,
+			 cap - m->devstate_len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			close(pfd[0]);
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "reading QEMU's device state: %s", strerror(err));
+		}
+		if (!r)
+			break;
+		m->devstate_len += (size_t)r;
+	}
+	close(pfd[0]);
+	err = devstate_wait(m, deadline);
+	if (err)
+		return err;
+	m->qmp_migrating = false;
+	m->devstate_ns = now_ns() - t0;
+	progress_note(&m->pr, "QEMU device state: %zu bytes in %.0f ms",
+		      m->devstate_len, (double)m->devstate_ns / 1e6);
+	progress_event(&m->pr, "devstate", "bytes", (uint64_t)m->devstate_len,
+		       "ms", m->devstate_ns / 1000000, NULL);
+	return 0;
+}
+
+/* The device state to the target, in DEVSTATE chunks. */
+static int devstate_send(struct migration *m)
+{
+	struct proto_devstate d = { 0 };
+	struct pbuf b;
+	int ret = 0;
+
+	pbuf_init(&b);
+	do {
+		size_t left = m->devstate_len - d.offset;
+
+		d.len = left > PROTO_DEVSTATE_CHUNK ? PROTO_DEVSTATE_CHUNK :
+			(uint32_t)left;
+		d.last = d.offset + d.len == m->devstate_len;
+		d.data = m->devstate + d.offset;
+		ret = send_msg(m, &b, proto_put_devstate(&b, &d));
+		d.offset += d.len;
+	} while (!ret && !d.last);
+	pbuf_free(&b);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "cannot send QEMU's device state: %s; the source domain is intact",
+			    ret == -EINVAL ? "too large" : m->ctl.why);
+	return 0;
+}
+
 static int migrate_run(struct migration *m)
 {
 	struct conv_params cp = {
@@ -741,6 +980,12 @@ static int migrate_run(struct migration *m)
 	if (!mig_get(m->g, m->o.domain, &mi) && mi.state != LDM_MIG_STATE_NONE)
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "the domain already has a migration session");
+
+	if (m->o.qmp && !m->o.dry_run) {
+		ret = qmp_setup(m);
+		if (ret)
+			return ret;
+	}
 
 	m->t_start = now_ns();
 	ret = connect_target(m);
@@ -822,6 +1067,13 @@ static int migrate_run(struct migration *m)
 	if (cancelled)
 		return fail(m, LDMCTL_EXIT_CANCELLED,
 			    "cancelled before commit; the source domain is intact");
+	if (m->qmp_up) {
+		ret = devstate_capture(m);
+		if (!ret)
+			ret = devstate_send(m);
+		if (ret)
+			return ret;
+	}
 	ret = commit(m);
 	if (ret)
 		return ret;
@@ -852,6 +1104,7 @@ static int migrate_run(struct migration *m)
 	 * stays stopped: the domain runs on the target now.
 	 */
 	m->paused = false;
+	m->qmp_stopped = false;
 	mig_stop(m->g, m->o.domain);
 	m->session = false;
 	ret = ldm_domain_set_state(m->g, m->o.domain, LDM_DOMAIN_STATE_MIGRATED);
@@ -863,7 +1116,8 @@ static int migrate_run(struct migration *m)
 	oplock_status(m->lock_fd, "migrated to %s", m->dest_str);
 	progress_summary(&m->pr, &sum);
 	progress_note(&m->pr, "'%s' is marked migrated here%s: destroy it when its emulator is gone",
-		      m->o.domain, m->o.pause_pid ? " and its emulator stays stopped" : "");
+		      m->o.domain, m->o.pause_pid || m->qmp_up ?
+		      " and its emulator stays stopped" : "");
 	return LDMCTL_EXIT_OK;
 }
 
@@ -888,7 +1142,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	enum {
 		OPT_FIPS = 256, OPT_WORKERS, OPT_STREAMS, OPT_DOWNTIME,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
-		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID,
+		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -906,6 +1160,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		{ "port",	required_argument,	NULL, OPT_PORT },
 		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 		{ "pause-pid",	required_argument,	NULL, OPT_PAUSE_PID },
+		{ "qmp",	required_argument,	NULL, OPT_QMP },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -923,6 +1178,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	m->cmd = cmd;
 	m->lock_fd = -1;
 	m->ring.fd = -1;
+	m->qmp.fd = -1;
 	m->o.json = opts->json;
 	m->o.streams = 2;
 	m->o.max_rounds = DEFAULT_MAX_ROUNDS;
@@ -1008,6 +1264,9 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.pause_pid = (pid_t)v;
 			break;
+		case OPT_QMP:
+			m->o.qmp = optarg;
+			break;
 		case 'j':
 			m->o.json = true;
 			break;
@@ -1030,6 +1289,10 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	if (argc - optind > 2) {
 		ret = usage_error(cmd, "unexpected argument '%s'",
 				  quote_arg(argv[optind + 2], quoted));
+		goto out;
+	}
+	if (m->o.qmp && m->o.pause_pid) {
+		ret = usage_error(cmd, "--qmp and --pause-pid both stop the emulator: give one");
 		goto out;
 	}
 	m->o.domain = argv[optind];
@@ -1104,7 +1367,7 @@ const struct subcommand cmd_migrate = {
 	.name = "migrate",
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--bandwidth RATE]\n"
-		    "              [--verify] [--pause-pid PID] [--port PORT] [--timeout S]\n"
+		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
 	.summary = "live-migrate a domain to another host",
 	.help =
@@ -1128,6 +1391,10 @@ const struct subcommand cmd_migrate = {
 	"      --max-rounds N     pre-copy rounds at most (default 10)\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
+	"      --qmp SOCKET       the QEMU on DOMAIN: QMP 'stop' before the final\n"
+	"                         round, then its device state (x-ignore-shared, no\n"
+	"                         RAM) to the target's QEMU; 'cont' if the migration\n"
+	"                         fails (see ldmctl(8), serve --qmp-dir)\n"
 	"      --pause-pid PID    also SIGSTOP this emulator for the final round\n"
 	"                         (SIGCONT if the migration fails)\n"
 	"      --port PORT        the target's port (default 8101)\n"

@@ -71,7 +71,12 @@ void oplock_status(int fd, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	if (ftruncate(fd, 0) || pwrite(fd, line, (size_t)n, 0) < 0)
+	/*
+	 * Write, then cut: a reader ('ldmctl list -o status', several times
+	 * a second) never finds the file empty, and what a longer old line
+	 * leaves past the newline is cut or ignored.
+	 */
+	if (pwrite(fd, line, (size_t)n, 0) < 0 || ftruncate(fd, n))
 		return;	/* the status is a courtesy; the lock is what counts */
 }
 

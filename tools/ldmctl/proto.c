@@ -46,6 +46,7 @@ const char *proto_msg_name(uint32_t type)
 		[PROTO_MSG_COMMITTED] = "COMMITTED",
 		[PROTO_MSG_ABORT] = "ABORT",
 		[PROTO_MSG_PING] = "PING",
+		[PROTO_MSG_DEVSTATE] = "DEVSTATE",
 	};
 
 	return type && type < __PROTO_MSG_MAX ? names[type] : "unknown";
@@ -290,6 +291,21 @@ int proto_put_abort(struct pbuf *b, const struct proto_abort *m)
 	return end(b, at, ok);
 }
 
+int proto_put_devstate(struct pbuf *b, const struct proto_devstate *m)
+{
+	size_t at = begin(b, PROTO_MSG_DEVSTATE);
+	bool ok = m->last <= 1 && m->len <= PROTO_DEVSTATE_CHUNK &&
+		  m->offset <= PROTO_DEVSTATE_MAX &&
+		  m->len <= PROTO_DEVSTATE_MAX - m->offset;
+
+	put_u64(b, m->offset);
+	put_u32(b, m->last);
+	put_u32(b, ok ? m->len : 0);
+	if (ok && m->len)
+		put(b, m->data, m->len);
+	return end(b, at, ok);
+}
+
 /* ---- reading ---- */
 
 struct reader {
@@ -517,6 +533,22 @@ int proto_get_abort(const uint8_t *p, size_t len, struct proto_abort *m)
 	get_str(&r, m->reason, PROTO_STR_TEXT_MAX);
 	if (!m->code || m->code >= __PROTO_E_MAX)
 		r.err = true;
+	return done(&r);
+}
+
+int proto_get_devstate(const uint8_t *p, size_t len,
+		       struct proto_devstate *m)
+{
+	struct reader r = { .p = p, .len = len };
+
+	m->offset = get_u64(&r);
+	m->last = get_u32(&r);
+	m->len = get_u32(&r);
+	if (m->last > 1 || m->len > PROTO_DEVSTATE_CHUNK ||
+	    m->offset > PROTO_DEVSTATE_MAX ||
+	    m->len > PROTO_DEVSTATE_MAX - m->offset)
+		r.err = true;
+	m->data = r.err ? NULL : take(&r, m->len);
 	return done(&r);
 }
 

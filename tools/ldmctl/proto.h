@@ -47,6 +47,7 @@ enum proto_msg_type {
 	PROTO_MSG_COMMITTED,		/* target: the domain is its own now */
 	PROTO_MSG_ABORT,		/* either: give up, with a reason */
 	PROTO_MSG_PING,			/* either: still alive */
+	PROTO_MSG_DEVSTATE,		/* source: a chunk of QEMU's device state */
 	__PROTO_MSG_MAX
 };
 
@@ -74,7 +75,16 @@ const char *proto_msg_name(uint32_t type);
 #define PROTO_HELLO_F_DRY_RUN	(1u << 0)
 #define PROTO_HELLO_F_FIPS	(1u << 1)
 #define PROTO_HELLO_F_VERIFY	(1u << 2)
-#define PROTO_HELLO_F_ALL	0x7u
+#define PROTO_HELLO_F_DEVSTATE	(1u << 3)	/* QEMU device state follows */
+#define PROTO_HELLO_F_ALL	0xfu
+
+/*
+ * QEMU's device state (migrate --qmp) travels after the final round as
+ * DEVSTATE chunks of at most PROTO_DEVSTATE_CHUNK bytes, in order, the
+ * last one flagged; all of them together at most PROTO_DEVSTATE_MAX.
+ */
+#define PROTO_DEVSTATE_CHUNK	(64 * 1024)
+#define PROTO_DEVSTATE_MAX	(16u * 1024 * 1024)
 
 struct proto_hello {
 	uint32_t uapi_version;
@@ -143,6 +153,13 @@ struct proto_verify {
 	uint64_t first_bad;		/* the first differing page, if !ok */
 };
 
+struct proto_devstate {
+	uint64_t offset;		/* of data[0] in the whole state */
+	uint32_t last;			/* 0 or 1 */
+	uint32_t len;			/* 0..PROTO_DEVSTATE_CHUNK */
+	const uint8_t *data;		/* decoder: points into the payload */
+};
+
 struct proto_abort {
 	uint32_t code;			/* enum proto_code */
 	char reason[PROTO_STR_TEXT_MAX + 1];
@@ -174,6 +191,7 @@ int proto_put_commit(struct pbuf *b, const struct proto_commit *m);
 int proto_put_sums(struct pbuf *b, const struct proto_sums *m);
 int proto_put_verify(struct pbuf *b, const struct proto_verify *m);
 int proto_put_abort(struct pbuf *b, const struct proto_abort *m);
+int proto_put_devstate(struct pbuf *b, const struct proto_devstate *m);
 
 /*
  * proto_parse_header() - read a message header
@@ -201,6 +219,8 @@ int proto_get_commit(const uint8_t *p, size_t len, struct proto_commit *m);
 int proto_get_sums(const uint8_t *p, size_t len, struct proto_sums *m);
 int proto_get_verify(const uint8_t *p, size_t len, struct proto_verify *m);
 int proto_get_abort(const uint8_t *p, size_t len, struct proto_abort *m);
+int proto_get_devstate(const uint8_t *p, size_t len,
+		       struct proto_devstate *m);
 
 /*
  * The first bytes of a bulk data stream: "LDMS", version u16, stream

@@ -12,7 +12,10 @@
  * does a serve that starts and finds markers of dead processes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -37,6 +40,7 @@
 #include "pagesum.h"
 #include "proto.h"
 #include "pwfile.h"
+#include "qmp.h"
 #include "recv.h"
 #include "tls.h"
 
@@ -54,6 +58,7 @@ struct serve_opts {
 	char host[ADDR_HOST_MAX + 1];
 	uint16_t port;
 	const char *cert, *key, *trust_dir, *pwfile;
+	const char *qmp_dir;		/* target QEMUs' sockets: DIR/<name>.qmp */
 	bool fips;
 	uint32_t workers;
 	int timeout_ms;
@@ -79,6 +84,11 @@ struct incoming {
 	uint32_t rounds_acked;
 	bool final_acked;
 	uint64_t t_start;
+	uint8_t *devstate;		/* QEMU's device state, from the source */
+	size_t devstate_len;
+	struct qmp qmp;			/* the target QEMU, --qmp-dir */
+	bool qmp_up;
+	bool qmp_loading;		/* migrate-incoming was sent */
 };
 
 static void logf_(const char *peer, const char *fmt, ...)
@@ -264,6 +274,12 @@ static void judge(struct incoming *in, struct proto_welcome *w)
 	else
 		check(w, PROTO_OK, "memory: %" PRIu64 " MiB in use fit the %" PRIu64 " MiB available",
 		      need >> 20, w->mem_available >> 20);
+	if ((h->flags & PROTO_HELLO_F_DEVSTATE) && !in->o->qmp_dir)
+		check(w, PROTO_E_TARGET,
+		      "the source sends QEMU's device state, but this serve has no --qmp-dir for the target QEMU");
+	else if (h->flags & PROTO_HELLO_F_DEVSTATE)
+		check(w, PROTO_OK, "QEMU device state goes to the QEMU on %s/%s.qmp",
+		      in->o->qmp_dir, h->target);
 	if (h->batch_bytes < LDM_BATCH_MIN || h->batch_bytes > LDM_BATCH_MAX)
 		check(w, PROTO_E_REQUEST, "batch size %u out of range",
 		      h->batch_bytes);
@@ -622,6 +638,197 @@ static int send_sums(struct incoming *in)
 	return s ? err : -ENOMEM;
 }
 
+/* DEVSTATE chunks, in order, until the last. */
+static int devstate_receive(struct incoming *in)
+{
+	struct proto_devstate d;
+	size_t cap = 0;
+
+	do {
+		int err = expect(in, PROTO_MSG_DEVSTATE);
+
+		if (err)
+			return err;
+		if (proto_get_devstate(in->ctl.payload, in->ctl.len, &d) ||
+		    d.offset != in->devstate_len) {
+			send_abort(in, PROTO_E_REQUEST, "malformed or out-of-order DEVSTATE");
+			return -EPROTO;
+		}
+		if (in->devstate_len + d.len > cap) {
+			size_t ncap = cap ? cap * 2 : 1 << 20;
+			uint8_t *n;
+
+			while (ncap < in->devstate_len + d.len)
+				ncap *= 2;
+			n = realloc(in->devstate, ncap);
+			if (!n) {
+				send_abort(in, PROTO_E_TARGET, "out of memory");
+				return -ENOMEM;
+			}
+			in->devstate = n;
+			cap = ncap;
+		}
+		if (d.len)
+			memcpy(in->devstate + in->devstate_len, d.data, d.len);
+		in->devstate_len += d.len;
+	} while (!d.last);
+	logf_(in->peer, "QEMU device state: %zu bytes", in->devstate_len);
+	return 0;
+}
+
+/* The target QEMU's QMP socket appears when the operator starts it. */
+static int qmp_target_open(struct incoming *in, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s.qmp", in->o->qmp_dir,
+		 in->hello.target);
+	for (;;) {
+		err = qmp_open(&in->qmp, path, timeout_ms);
+		if (!err) {
+			in->qmp_up = true;
+			return 0;
+		}
+		if ((err != -ENOENT && err != -ECONNREFUSED) ||
+		    now_ms() > deadline || stopping)
+			return err;
+		usleep(100000);
+	}
+}
+
+/*
+ * Load the device state into the target QEMU, started with -incoming
+ * defer on /dev/ldm/<target>: x-ignore-shared (the RAM is the domain's,
+ * already here), migrate-incoming from a pipe we fill, then wait until
+ * QEMU has loaded it. The source stopped its QEMU, so the target's ends
+ * in "paused" and runs only when we "cont" it, after the commit.
+ */
+static int devstate_load(struct incoming *in)
+{
+	int64_t deadline = now_ms() + in->o->timeout_ms;
+	const uint8_t *p = in->devstate;
+	size_t left = in->devstate_len;
+	char st[64];
+	int pfd[2], err;
+
+	err = qmp_target_open(in, in->o->timeout_ms);
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "no target QEMU on %s/%s.qmp: %s",
+			   in->o->qmp_dir, in->hello.target, in->qmp.why);
+		return err;
+	}
+	err = qmp_status(&in->qmp, st, sizeof(st), in->o->timeout_ms);
+	if (!err && strcmp(st, "inmigrate")) {
+		send_abort(in, PROTO_E_TARGET,
+			   "the target QEMU is '%s', not waiting for a migration (-incoming defer)",
+			   st);
+		return -EBUSY;
+	}
+	if (!err)
+		err = qmp_exec(&in->qmp, "migrate-set-capabilities",
+			       "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}",
+			       -1, in->o->timeout_ms, NULL);
+	if (err) {
+		send_abort(in, PROTO_E_TARGET, "target QEMU: %s", in->qmp.why);
+		return err;
+	}
+	if (pipe2(pfd, O_CLOEXEC)) {
+		err = -errno;
+		send_abort(in, PROTO_E_TARGET, "pipe: %s", strerror(-err));
+		return err;
+	}
+	err = qmp_exec(&in->qmp, "getfd", "{\"fdname\": \"ldm-devstate\"}",
+		       pfd[0], in->o->timeout_ms, NULL);
+	close(pfd[0]);
+	if (!err)
+		err = qmp_exec(&in->qmp, "migrate-incoming",
+			       "{\"uri\": \"fd:ldm-devstate\"}", -1,
+			       in->o->timeout_ms, NULL);
+	if (err) {
+		close(pfd[1]);
+		send_abort(in, PROTO_E_TARGET, "target QEMU: %s", in->qmp.why);
+		return err;
+	}
+	in->qmp_loading = true;
+	while (left) {
+		struct pollfd q = { .fd = pfd[1], .events = POLLOUT };
+		ssize_t w;
+
+		if (now_ms() > deadline || stopping ||
+		    poll(&q, 1, 250) < 0) {
+			close(pfd[1]);
+			send_abort(in, PROTO_E_TARGET,
+				   "the target QEMU does not read the device state");
+			return -ETIMEDOUT;
+		}
+		if (!(q.revents & (POLLOUT | POLLERR)))
+			continue;
+		w = write(pfd[1], p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err = -errno;
+			close(pfd[1]);
+			send_abort(in, PROTO_E_TARGET,
+				   "the target QEMU stopped reading the device state: %s",
+				   strerror(-err));
+			return err;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	close(pfd[1]);
+	/* QEMU exits if the load fails: its socket closes (-EPIPE). */
+	for (;;) {
+		err = qmp_status(&in->qmp, st, sizeof(st), in->o->timeout_ms);
+		if (err) {
+			send_abort(in, PROTO_E_TARGET,
+				   "the target QEMU failed to load the device state (%s; see its log)",
+				   in->qmp.why);
+			return err;
+		}
+		if (strcmp(st, "inmigrate"))
+			break;
+		if (now_ms() > deadline || stopping) {
+			send_abort(in, PROTO_E_TARGET,
+				   "the target QEMU did not load the device state in %d s",
+				   in->o->timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		usleep(20000);
+	}
+	if (strcmp(st, "paused")) {
+		/* It must not run before the commit: stop it, and give up. */
+		qmp_exec(&in->qmp, "stop", NULL, -1, 5000, NULL);
+		send_abort(in, PROTO_E_TARGET,
+			   "the target QEMU is '%s' after loading, not 'paused'", st);
+		return -EPROTO;
+	}
+	in->qmp_loading = false;
+	logf_(in->peer, "target QEMU %s loaded the device state; paused until the commit",
+	      in->qmp.version);
+	return 0;
+}
+
+/*
+ * A failure before the commit: the target QEMU was started for this
+ * migration only, and maps the domain; it goes, so that the domain can.
+ */
+static void qmp_target_quit(struct incoming *in)
+{
+	if (!in->qmp_up && qmp_target_open(in, 1000))
+		return;
+	if (qmp_exec(&in->qmp, "quit", NULL, -1, 5000, NULL) &&
+	    in->qmp.why[0])
+		logf_(in->peer, "target QEMU: %s", in->qmp.why);
+	else
+		logf_(in->peer, "told the target QEMU to quit");
+	qmp_close(&in->qmp);
+	in->qmp_up = false;
+}
+
 static int commit(struct incoming *in)
 {
 	struct proto_commit c;
@@ -630,6 +837,11 @@ static int commit(struct incoming *in)
 	struct pbuf b;
 	int err;
 
+	if (in->hello.flags & PROTO_HELLO_F_DEVSTATE) {
+		err = devstate_receive(in);
+		if (err)
+			return err;
+	}
 	err = expect(in, PROTO_MSG_COMMIT);
 	if (err)
 		return err;
@@ -664,6 +876,11 @@ static int commit(struct incoming *in)
 			return -EBADMSG;
 		}
 	}
+	if (in->devstate) {
+		err = devstate_load(in);
+		if (err)
+			return err;
+	}
 	/* Committed: from here on the domain is ours to keep. */
 	incoming_unmark(in->hello.target);
 	in->marked = false;
@@ -677,6 +894,15 @@ static int commit(struct incoming *in)
 	      c.verify ? ", verified" : "");
 	if (err)
 		logf_(in->peer, "the source may not know: %s", in->ctl.why);
+	/* Only now may the guest run here. */
+	if (in->qmp_up) {
+		if (qmp_exec(&in->qmp, "cont", NULL, -1, in->o->timeout_ms, NULL))
+			logf_(in->peer, "cannot resume the target QEMU: %s (resume it with QMP 'cont')",
+			      in->qmp.why);
+		else
+			logf_(in->peer, "resumed the target QEMU: '%s' runs here",
+			      in->hello.target);
+	}
 	return 0;
 }
 
@@ -698,6 +924,7 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	in->o = o;
 	in->data_fd = -1;
 	in->ring.fd = -1;
+	in->qmp.fd = -1;
 	in->pwtext = pwtext;
 	in->t_start = now_ns();
 	snprintf(in->peer, sizeof(in->peer), "%s", peer);
@@ -773,6 +1000,12 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		status = LDMCTL_EXIT_OK;
 out:
 	pbuf_free(&b);
+	if (status != LDMCTL_EXIT_OK && in->created &&
+	    (in->hello.flags & PROTO_HELLO_F_DEVSTATE) && in->o->qmp_dir)
+		qmp_target_quit(in);
+	if (in->qmp_up)
+		qmp_close(&in->qmp);
+	free(in->devstate);
 	if (status != LDMCTL_EXIT_OK && in->created)
 		discard(in);
 	else if (in->marked)
@@ -919,7 +1152,7 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 {
 	enum {
 		OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST_DIR, OPT_FIPS,
-		OPT_WORKERS, OPT_TIMEOUT,
+		OPT_WORKERS, OPT_TIMEOUT, OPT_QMP_DIR,
 	};
 	static const struct option longopts[] = {
 		{ "listen",	required_argument,	NULL, OPT_LISTEN },
@@ -930,6 +1163,7 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 		{ "fips",	no_argument,		NULL, OPT_FIPS },
 		{ "workers",	required_argument,	NULL, OPT_WORKERS },
 		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
+		{ "qmp-dir",	required_argument,	NULL, OPT_QMP_DIR },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
@@ -972,6 +1206,9 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 			break;
 		case OPT_FIPS:
 			o.fips = true;
+			break;
+		case OPT_QMP_DIR:
+			o.qmp_dir = optarg;
 			break;
 		case OPT_WORKERS:
 		case OPT_TIMEOUT:
@@ -1043,7 +1280,8 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 const struct subcommand cmd_serve = {
 	.name = "serve",
 	.synopsis = "[--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]\n"
-		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]",
+		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]\n"
+		    "              [--qmp-dir DIR]",
 	.summary = "accept live migrations into new domains",
 	.help =
 	"Listen for 'ldmctl migrate' from other hosts and receive each migration\n"
@@ -1062,6 +1300,10 @@ const struct subcommand cmd_serve = {
 	"  --fips                   OpenSSL's FIPS provider only; sources must agree\n"
 	"  --workers N              the module's receive workers (default: all CPUs)\n"
 	"  --timeout S              give up on a silent source after S s (default 30)\n"
+	"  --qmp-dir DIR            QEMU guests: the device state of a source with\n"
+	"                           --qmp goes to the QEMU whose QMP socket is\n"
+	"                           DIR/TARGET.qmp (started with -incoming defer on\n"
+	"                           /dev/ldm/TARGET), resumed after the commit\n"
 	"  -h, --help               show this help\n",
 	.run = serve,
 };

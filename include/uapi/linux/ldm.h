@@ -44,7 +44,8 @@
  *	%LDM_A_MIG_FLAGS. Creates the domain's batch ring. The session belongs
  *	to the netlink socket that sent this and ends when that socket closes.
  * @LDM_CMD_MIGRATE_ROUND: harvest and send the next round of a sending
- *	session (%LDM_A_DOMAIN_NAME). Returns at once with %LDM_A_MIG_ROUND and
+ *	session (%LDM_A_DOMAIN_NAME; optional %LDM_A_MIG_CODEC for this
+ *	round, LZJB by default). Returns at once with %LDM_A_MIG_ROUND and
  *	%LDM_A_MIG_ROUND_PAGES; the round's batches, then a batch flagged
  *	%LDM_BATCH_F_ROUND_END, appear in the ring.
  * @LDM_CMD_RECEIVE_START: start receiving into a domain: %LDM_A_DOMAIN_NAME,
@@ -116,6 +117,7 @@ enum ldm_cmd {
  * @LDM_A_MIG_WORKER_STATS: nested; one nested LDM_A_STAT_* set per worker
  *	(attribute type = worker number + 1)
  * @LDM_A_MIG_RING_BYTES: u64, bytes to map at %LDM_RING_OFFSET (reply)
+ * @LDM_A_MIG_CODEC: u32, &enum ldm_codec: how a round compresses pages
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -147,6 +149,7 @@ enum ldm_attr {
 	LDM_A_MIG_ROUNDS,
 	LDM_A_MIG_WORKER_STATS,
 	LDM_A_MIG_RING_BYTES,
+	LDM_A_MIG_CODEC,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -185,6 +188,7 @@ enum ldm_domain_state {
  * @LDM_A_STAT_BUSY_NS: u64, time workers spent working
  * @LDM_A_STAT_ROUND_BATCHES: u64, receiving: batches the round's
  *	%LDM_BATCH_F_ROUND_END announced (0 until it arrived)
+ * @LDM_A_STAT_PAGES_LZ4: u64, pages sent (applied) LZ4-compressed
  * @__LDM_A_STAT_MAX: internal
  * @LDM_A_STAT_MAX: highest attribute number
  */
@@ -202,6 +206,7 @@ enum ldm_stat_attr {
 	LDM_A_STAT_PAGES_STALE,
 	LDM_A_STAT_BUSY_NS,
 	LDM_A_STAT_ROUND_BATCHES,
+	LDM_A_STAT_PAGES_LZ4,
 
 	__LDM_A_STAT_MAX,
 	LDM_A_STAT_MAX = __LDM_A_STAT_MAX - 1
@@ -229,6 +234,19 @@ enum ldm_mig_state {
  */
 enum ldm_mig_flags {
 	LDM_MIG_F_BASELINE = 1 << 0,
+};
+
+/**
+ * enum ldm_codec - how the pages of a round are compressed
+ * @LDM_CODEC_LZJB: LZJB (the default): cheap, for slow links
+ * @LDM_CODEC_LZ4: the kernel's LZ4: faster, a little less compression
+ * @LDM_CODEC_NONE: no compression (zero pages are still detected): for
+ *	links faster than the compressor
+ */
+enum ldm_codec {
+	LDM_CODEC_LZJB = 1,
+	LDM_CODEC_LZ4 = 2,
+	LDM_CODEC_NONE = 3,
 };
 
 #define LDM_KEY_BYTES		32
@@ -345,11 +363,13 @@ enum ldm_batch_flags {
  * @LDM_REC_ZERO: the page is all zeroes; no data
  * @LDM_REC_LZJB: LZJB-compressed page
  * @LDM_REC_RAW: the page as it is
+ * @LDM_REC_LZ4: LZ4-compressed page (the raw block format)
  */
 enum ldm_record_kind {
 	LDM_REC_ZERO = 1,
 	LDM_REC_LZJB = 2,
 	LDM_REC_RAW = 3,
+	LDM_REC_LZ4 = 4,
 };
 
 /**

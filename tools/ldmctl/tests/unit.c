@@ -33,6 +33,7 @@
 #include "name.h"
 #include "report.h"
 #include "size.h"
+#include "status.h"
 #include "table.h"
 
 /* ---- a minimal harness ---- */
@@ -722,6 +723,426 @@ static void test_list_json(void)
 	free(out);
 }
 
+/* ---- list -o status ---- */
+
+static void test_status_line_parse(void)
+{
+	struct status_line sl;
+
+	status_line_parse(NULL, &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_NONE);
+	CHECK(!sl.has_progress);
+	status_line_parse("", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_NONE);
+
+	status_line_parse("running", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
+	CHECK_STR(sl.peer, "");
+	CHECK(!sl.has_progress);
+
+	/* What migrate writes today: no figures. */
+	status_line_parse("running: sending to 192.0.2.2:vm0-t", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
+	CHECK_STR(sl.peer, "192.0.2.2:vm0-t");
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.percent, STATUS_UNKNOWN);
+
+	/* With figures (status_publish()); unknown keys are skipped. */
+	status_line_parse("running: sending to host-b:vm0; round=3 percent=42 "
+			  "kbps=12345 pages_left=777 eta_ms=5000 future=9", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
+	CHECK_STR(sl.peer, "host-b:vm0");
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.round, 3);
+	CHECK_U64(sl.percent, 42);
+	CHECK_U64(sl.kbps, 12345);
+	CHECK_U64(sl.pages_left, 777);
+	CHECK_U64(sl.eta_ms, 5000);
+
+	/* ETA left out: unknown. */
+	status_line_parse("running: sending to h:d; round=0 percent=0 kbps=0 "
+			  "pages_left=8192", &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.percent, 0);
+	CHECK_U64(sl.eta_ms, STATUS_UNKNOWN);
+
+	/* Malformed figures are all dropped; the peer stays. */
+	status_line_parse("running: sending to h:d; percent=101", &sl);
+	CHECK_STR(sl.peer, "h:d");
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.percent, STATUS_UNKNOWN);
+	status_line_parse("running: sending to h:d; percent=4x round=1", &sl);
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.round, STATUS_UNKNOWN);
+	status_line_parse("running: sending to h:d; percent= round=1", &sl);
+	CHECK(!sl.has_progress);
+	status_line_parse("running: sending to h:d; percent=-1", &sl);
+	CHECK(!sl.has_progress);
+	status_line_parse("running: sending to h:d; percent=5 kbps=99999999999999999999", &sl);
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.kbps, STATUS_UNKNOWN);
+	status_line_parse("running: sending to h:d; garbage", &sl);
+	CHECK(!sl.has_progress);
+	status_line_parse("running: sending to h:d; round=4294967296 percent=1", &sl);
+	CHECK(!sl.has_progress);
+	/* Figures without a percent are no progress. */
+	status_line_parse("running: sending to h:d; round=2", &sl);
+	CHECK(!sl.has_progress);
+
+	status_line_parse("migrated to 192.0.2.2:vm0", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_MIGRATED);
+	CHECK_STR(sl.peer, "192.0.2.2:vm0");
+
+	status_line_parse("failed: the target aborted in round 2: x (y); the source domain is intact", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_FAILED);
+	CHECK_STR(sl.message, "the target aborted in round 2: x (y); the source domain is intact");
+
+	status_line_parse("cancelled: cancelled in round 0; the source domain is intact", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_CANCELLED);
+	CHECK_STR(sl.message, "cancelled in round 0; the source domain is intact");
+
+	status_line_parse("dry run passed", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_DRY_RUN);
+
+	status_line_parse("something new", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_OTHER);
+	CHECK_STR(sl.message, "something new");
+}
+
+static void test_status_line_round_trip(void)
+{
+	struct progress_state ps = {
+		.round = 2, .percent = 57, .mbps = 12.3456,
+		.pages_left = 1000, .eta_ms = 2500,
+	};
+	struct status_line sl;
+	char buf[STATUS_PEER_MAX + 160];
+
+	CHECK_STR(status_line_format(buf, sizeof(buf), "192.0.2.2:vm0", &ps),
+		  "running: sending to 192.0.2.2:vm0; round=2 percent=57 "
+		  "kbps=12345 pages_left=1000 eta_ms=2500");
+	status_line_parse(buf, &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
+	CHECK_STR(sl.peer, "192.0.2.2:vm0");
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.round, 2);
+	CHECK_U64(sl.percent, 57);
+	CHECK_U64(sl.kbps, 12345);
+	CHECK_U64(sl.pages_left, 1000);
+	CHECK_U64(sl.eta_ms, 2500);
+
+	/* Unknown ETA is left out; a percent over 100 is capped. */
+	ps.eta_ms = UINT64_MAX;
+	ps.percent = 250;
+	ps.mbps = 0;
+	CHECK_STR(status_line_format(buf, sizeof(buf), "h:d", &ps),
+		  "running: sending to h:d; round=2 percent=100 kbps=0 "
+		  "pages_left=1000");
+	status_line_parse(buf, &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.eta_ms, STATUS_UNKNOWN);
+
+	/* A buffer too small truncates, never overflows. */
+	status_line_format(buf, 20, "h:d", &ps);
+	CHECK_INT(strlen(buf), 19);
+}
+
+static void test_status_format(void)
+{
+	char buf[24];
+
+	CHECK_STR(status_format_percent(0, buf, sizeof(buf)), "0%");
+	CHECK_STR(status_format_percent(42, buf, sizeof(buf)), "42%");
+	CHECK_STR(status_format_percent(100, buf, sizeof(buf)), "100%");
+	CHECK_STR(status_format_percent(STATUS_UNKNOWN, buf, sizeof(buf)), "-");
+
+	CHECK_STR(status_format_rate(0, buf, sizeof(buf)), "0.0");
+	CHECK_STR(status_format_rate(1000, buf, sizeof(buf)), "1.0");
+	CHECK_STR(status_format_rate(123456, buf, sizeof(buf)), "123.5");
+	CHECK_STR(status_format_rate(STATUS_UNKNOWN, buf, sizeof(buf)), "-");
+
+	CHECK_STR(status_format_eta(0, buf, sizeof(buf)), "0:00");
+	CHECK_STR(status_format_eta(1, buf, sizeof(buf)), "0:01");
+	CHECK_STR(status_format_eta(5000, buf, sizeof(buf)), "0:05");
+	CHECK_STR(status_format_eta(65000, buf, sizeof(buf)), "1:05");
+	CHECK_STR(status_format_eta(3600000, buf, sizeof(buf)), "1:00:00");
+	CHECK_STR(status_format_eta(STATUS_UNKNOWN, buf, sizeof(buf)), "-");
+
+	CHECK_STR(status_op_name(STATUS_OP_MIGRATE_OUT), "migrate-out");
+	CHECK_STR(status_op_name(STATUS_OP_RECEIVE_IN), "receive-in");
+	CHECK(status_op_name(STATUS_OP_NONE) == NULL);
+	CHECK_STR(status_session_name(LDM_MIG_STATE_NONE), "none");
+	CHECK_STR(status_session_name(LDM_MIG_STATE_SENDING), "sending");
+	CHECK_STR(status_session_name(LDM_MIG_STATE_RECEIVING), "receiving");
+	CHECK_STR(status_session_name(LDM_MIG_STATE_FAILED), "failed");
+	CHECK_STR(status_session_name(77), "unknown");
+}
+
+static const struct ldm_domain_info status_dom = {
+	.name = "vm0", .size = UINT64_C(64) << 20, .page_size = 4096,
+	.resident = 8000, .dirty = 2000, .state = LDM_DOMAIN_STATE_ACTIVE,
+};
+
+static void test_status_row_idle(void)
+{
+	struct mig_info mi = { .state = LDM_MIG_STATE_NONE };
+	struct status_row r;
+
+	/* Nothing running, no lock file. */
+	status_row_build(&r, &status_dom, &mi, 0, NULL);
+	CHECK_STR(r.name, "vm0");
+	CHECK_INT(r.state, LDM_DOMAIN_STATE_ACTIVE);
+	CHECK_INT(r.op, STATUS_OP_NONE);
+	CHECK_STR(r.peer, "");
+	CHECK_U64(r.round, STATUS_UNKNOWN);
+	CHECK_U64(r.percent, STATUS_UNKNOWN);
+	CHECK_U64(r.eta_ms, STATUS_UNKNOWN);
+	CHECK_STR(r.error, "");
+	CHECK(!r.estimated);
+
+	/* A failed migrate left its reason: shown, nothing running. */
+	status_row_build(&r, &status_dom, NULL, 0,
+			 "failed: lost the target after round 1: reset");
+	CHECK_INT(r.op, STATUS_OP_NONE);
+	CHECK_STR(r.error, "lost the target after round 1: reset");
+	status_row_build(&r, &status_dom, NULL, 0,
+			 "cancelled: cancelled in round 0; the source domain is intact");
+	CHECK_STR(r.error, "cancelled: cancelled in round 0; the source domain is intact");
+
+	/* Migrated away: the destination, no operation. */
+	{
+		struct ldm_domain_info d = status_dom;
+
+		d.state = LDM_DOMAIN_STATE_MIGRATED;
+		status_row_build(&r, &d, &mi, 0, "migrated to 192.0.2.2:vm0");
+		CHECK_INT(r.op, STATUS_OP_NONE);
+		CHECK_STR(r.peer, "192.0.2.2:vm0");
+		CHECK_U64(r.percent, STATUS_UNKNOWN);
+		CHECK_STR(r.error, "");
+	}
+	/* An active domain does not claim an old destination. */
+	status_row_build(&r, &status_dom, &mi, 0, "migrated to 192.0.2.2:vm0");
+	CHECK_STR(r.peer, "");
+}
+
+static void test_status_row_sending_estimate(void)
+{
+	struct mig_info mi = { .state = LDM_MIG_STATE_SENDING, .round = 1 };
+	struct status_row r;
+
+	/* Round 0 runs: nothing finished, every resident page to come. */
+	status_row_build(&r, &status_dom, &mi, 4242,
+			 "running: sending to 192.0.2.2:vm0-t");
+	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
+	CHECK_STR(r.peer, "192.0.2.2:vm0-t");
+	CHECK_INT(r.pid, 4242);
+	CHECK_U64(r.round, 0);
+	CHECK_U64(r.percent, 0);
+	CHECK_U64(r.pages_left, 10000);
+	CHECK_U64(r.kbps, STATUS_UNKNOWN);
+	CHECK_U64(r.eta_ms, STATUS_UNKNOWN);
+	CHECK(r.estimated);
+
+	/* Round 1 runs: round 0 sent 6000 pages in 2 s, 3 MB. */
+	mi.round = 2;
+	mi.totals.v[LDM_A_STAT_PAGES_LZJB] = 5000;
+	mi.totals.v[LDM_A_STAT_PAGES_SKIPPED] = 1000;
+	mi.nrounds = 1;
+	mi.round_ids[0] = 0;
+	mi.rounds[0] = mi.totals;
+	mi.rounds[0].v[LDM_A_STAT_TIME_NS] = 2000000000;
+	mi.rounds[0].v[LDM_A_STAT_BYTES_OUT] = 3000000;
+	status_row_build(&r, &status_dom, &mi, 4242,
+			 "running: sending to 192.0.2.2:vm0-t");
+	CHECK_U64(r.round, 1);
+	CHECK_U64(r.pages_left, 2000);
+	CHECK_U64(r.percent, 75);		/* 6000 of 8000 */
+	CHECK_U64(r.kbps, 1500);		/* 3 MB in 2 s */
+	CHECK_U64(r.eta_ms, 667);		/* 2000 pages at 3000/s */
+	CHECK(r.estimated);
+
+	/* Never 100% before the commit. */
+	{
+		struct ldm_domain_info d = status_dom;
+
+		d.dirty = 0;
+		status_row_build(&r, &d, &mi, 4242, NULL);
+		CHECK_U64(r.percent, 99);
+		CHECK_U64(r.eta_ms, 0);
+	}
+}
+
+static void test_status_row_sending_published(void)
+{
+	struct mig_info mi = { .state = LDM_MIG_STATE_SENDING, .round = 1 };
+	struct status_row r;
+
+	/* The migrate's own figures win over the estimate. */
+	status_row_build(&r, &status_dom, &mi, 99,
+			 "running: sending to h:t; round=0 percent=37 kbps=980 "
+			 "pages_left=5000 eta_ms=4100");
+	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
+	CHECK_STR(r.peer, "h:t");
+	CHECK_U64(r.round, 0);
+	CHECK_U64(r.percent, 37);
+	CHECK_U64(r.kbps, 980);
+	CHECK_U64(r.pages_left, 5000);
+	CHECK_U64(r.eta_ms, 4100);
+	CHECK(!r.estimated);
+
+	/* Committed, not yet exited. */
+	status_row_build(&r, &status_dom, NULL, 99, "migrated to h:t");
+	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
+	CHECK_STR(r.peer, "h:t");
+	CHECK_U64(r.percent, 100);
+	CHECK_U64(r.pages_left, 0);
+
+	/* Connecting: the lock is held, no session yet. */
+	status_row_build(&r, &status_dom, &(struct mig_info){ 0 }, 99, "running");
+	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
+	CHECK_STR(r.peer, "");
+	CHECK_U64(r.round, STATUS_UNKNOWN);
+	CHECK_U64(r.percent, STATUS_UNKNOWN);
+}
+
+static void test_status_row_failed_and_receiving(void)
+{
+	struct mig_info mi = { .state = LDM_MIG_STATE_FAILED, .round = 3,
+			       .error = EBADMSG };
+	struct status_row r;
+
+	/* The module's message of a failed session. */
+	snprintf(mi.errmsg, sizeof(mi.errmsg), "batch failed authentication (corrupted or forged)");
+	status_row_build(&r, &status_dom, &mi, 0, NULL);
+	CHECK_INT(r.op, STATUS_OP_RECEIVE_IN);
+	CHECK_U64(r.round, 2);
+	CHECK_STR(r.error, "batch failed authentication (corrupted or forged)");
+	CHECK_U64(r.percent, STATUS_UNKNOWN);
+
+	/* No message: the errno's text. */
+	mi.errmsg[0] = '\0';
+	status_row_build(&r, &status_dom, &mi, 7, "running: sending to h:t; percent=50");
+	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
+	CHECK_STR(r.error, strerror(EBADMSG));
+	CHECK_U64(r.percent, STATUS_UNKNOWN);	/* figures of a dead session */
+
+	/* Receiving: no peer, no percent, the round seen. */
+	mi.state = LDM_MIG_STATE_RECEIVING;
+	mi.round = 1;
+	status_row_build(&r, &status_dom, &mi, 0, NULL);
+	CHECK_INT(r.op, STATUS_OP_RECEIVE_IN);
+	CHECK_U64(r.round, 0);
+	CHECK_STR(r.peer, "");
+	CHECK_U64(r.percent, STATUS_UNKNOWN);
+	CHECK_STR(r.error, "");
+	CHECK(!r.estimated);
+}
+
+static const struct status_row status_rows_fixture[] = {
+	{
+		.name = "vm0", .state = LDM_DOMAIN_STATE_ACTIVE,
+		.session = LDM_MIG_STATE_SENDING, .op = STATUS_OP_MIGRATE_OUT,
+		.peer = "192.0.2.2:vm0", .pid = 321, .round = 2, .percent = 42,
+		.kbps = 12345, .pages_left = 800, .eta_ms = 5000,
+		.estimated = true,
+	},
+	{
+		.name = "vm0-t", .state = LDM_DOMAIN_STATE_ACTIVE,
+		.session = LDM_MIG_STATE_RECEIVING, .op = STATUS_OP_RECEIVE_IN,
+		.round = 0, .percent = STATUS_UNKNOWN, .kbps = STATUS_UNKNOWN,
+		.pages_left = STATUS_UNKNOWN, .eta_ms = STATUS_UNKNOWN,
+	},
+	{
+		.name = "old", .state = LDM_DOMAIN_STATE_MIGRATED,
+		.session = LDM_MIG_STATE_NONE, .peer = "h:old",
+		.round = STATUS_UNKNOWN, .percent = STATUS_UNKNOWN,
+		.kbps = STATUS_UNKNOWN, .pages_left = STATUS_UNKNOWN,
+		.eta_ms = STATUS_UNKNOWN,
+	},
+	{
+		.name = "bad", .state = LDM_DOMAIN_STATE_ACTIVE,
+		.session = LDM_MIG_STATE_NONE,
+		.round = STATUS_UNKNOWN, .percent = STATUS_UNKNOWN,
+		.kbps = STATUS_UNKNOWN, .pages_left = STATUS_UNKNOWN,
+		.eta_ms = STATUS_UNKNOWN, .error = "lost the \"target\"",
+	},
+};
+
+static void test_status_table(void)
+{
+	struct capture c;
+	char *out;
+
+	CHECK_INT(status_print_table(capture_begin(&c), status_rows_fixture, 4), 0);
+	out = capture_end(&c);
+	CHECK_STR(out,
+		  "NAME   STATE     OPERATION    PEER           ROUND  PROGRESS  MB/s  LEFT   ETA  ERROR\n"
+		  "vm0    active    migrate-out  192.0.2.2:vm0      2       42%  12.3   800  0:05  -\n"
+		  "vm0-t  active    receive-in   -                  0         -     -     -     -  -\n"
+		  "old    migrated  -            h:old              -         -     -     -     -  -\n"
+		  "bad    active    -            -                  -         -     -     -     -  lost the \"target\"\n");
+	free(out);
+
+	CHECK_INT(status_print_table(capture_begin(&c), NULL, 0), 0);
+	out = capture_end(&c);
+	CHECK_STR(out, "NAME  STATE  OPERATION  PEER  ROUND  PROGRESS  MB/s  LEFT  ETA  ERROR\n");
+	free(out);
+}
+
+static void test_status_json(void)
+{
+	struct capture c;
+	char *out;
+
+	CHECK_INT(status_print_json(capture_begin(&c), status_rows_fixture, 2), 0);
+	out = capture_end(&c);
+	CHECK_STR(out,
+		  "[\n"
+		  "  {\n"
+		  "    \"name\": \"vm0\",\n"
+		  "    \"state\": \"active\",\n"
+		  "    \"session\": \"sending\",\n"
+		  "    \"operation\": \"migrate-out\",\n"
+		  "    \"peer\": \"192.0.2.2:vm0\",\n"
+		  "    \"pid\": 321,\n"
+		  "    \"round\": 2,\n"
+		  "    \"percent\": 42,\n"
+		  "    \"kbps\": 12345,\n"
+		  "    \"pages_left\": 800,\n"
+		  "    \"eta_ms\": 5000,\n"
+		  "    \"estimated\": true,\n"
+		  "    \"error\": null\n"
+		  "  },\n"
+		  "  {\n"
+		  "    \"name\": \"vm0-t\",\n"
+		  "    \"state\": \"active\",\n"
+		  "    \"session\": \"receiving\",\n"
+		  "    \"operation\": \"receive-in\",\n"
+		  "    \"peer\": null,\n"
+		  "    \"pid\": null,\n"
+		  "    \"round\": 0,\n"
+		  "    \"percent\": null,\n"
+		  "    \"kbps\": null,\n"
+		  "    \"pages_left\": null,\n"
+		  "    \"eta_ms\": null,\n"
+		  "    \"estimated\": false,\n"
+		  "    \"error\": null\n"
+		  "  }\n"
+		  "]\n");
+	free(out);
+
+	CHECK_INT(status_print_json(capture_begin(&c), status_rows_fixture + 3, 1), 0);
+	out = capture_end(&c);
+	CHECK(strstr(out, "\"operation\": null,\n") != NULL);
+	CHECK(strstr(out, "\"error\": \"lost the \\\"target\\\"\"\n") != NULL);
+	free(out);
+
+	CHECK_INT(status_print_json(capture_begin(&c), NULL, 0), 0);
+	out = capture_end(&c);
+	CHECK_STR(out, "[]\n");
+	free(out);
+}
+
 /* ---- report.c ---- */
 
 static void test_quote_arg(void)
@@ -1340,17 +1761,29 @@ static void test_list_usage(void)
 	CHECK_USAGE("ldmctl: list: 'b/c': domain name may only contain A-Z, a-z, 0-9, '_', '.' and '-'\n",
 		    "list", "a", "b/c", "d");
 	CHECK_USAGE("ldmctl: list: unknown option '-x'\n"
-		    "usage: ldmctl list [-j] [NAME...]\n",
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
 		    "list", "-jx");
 	CHECK_USAGE("ldmctl: list: unknown option '-x'\n"
-		    "usage: ldmctl list [-j] [NAME...]\n",
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
 		    "list", "--json", "-xj");
 	CHECK_USAGE("ldmctl: list: unknown option '--all'\n"
-		    "usage: ldmctl list [-j] [NAME...]\n",
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
 		    "list", "--all");
 	CHECK_USAGE("ldmctl: list: option '--json' takes no value\n"
-		    "usage: ldmctl list [-j] [NAME...]\n",
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
 		    "list", "--json=1");
+	CHECK_USAGE("ldmctl: list: unknown output format 'size' (only 'status')\n"
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
+		    "list", "-o", "size");
+	CHECK_USAGE("ldmctl: list: unknown output format 'a\\x0ab' (only 'status')\n"
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
+		    "list", "--output=a\nb");
+	CHECK_USAGE("ldmctl: list: option '-o' needs a value\n"
+		    "usage: ldmctl list [-j] [-o status] [NAME...]\n",
+		    "list", "-o");
+	/* Names are still checked first with -o status. */
+	CHECK_USAGE("ldmctl: list: 'b/c': domain name may only contain A-Z, a-z, 0-9, '_', '.' and '-'\n",
+		    "list", "-o", "status", "b/c");
 }
 
 static void test_help_command(void)
@@ -1438,6 +1871,15 @@ static const struct {
 	T(test_table_many_rows),
 	T(test_list_table),
 	T(test_list_json),
+	T(test_status_line_parse),
+	T(test_status_line_round_trip),
+	T(test_status_format),
+	T(test_status_row_idle),
+	T(test_status_row_sending_estimate),
+	T(test_status_row_sending_published),
+	T(test_status_row_failed_and_receiving),
+	T(test_status_table),
+	T(test_status_json),
 	T(test_quote_arg),
 	T(test_report_messages),
 	T(test_exit_codes),

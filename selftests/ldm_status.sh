@@ -1,0 +1,235 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ldm_status.sh: TAP tests of 'ldmctl list -o status' during and after a
+# real two-host migration (network namespaces ldm-src and ldm-dst,
+# lab/netns.sh):
+#
+#   make && lab/run --timeout 600 -- selftests/ldm_status.sh
+#
+# A 16M domain kept dirty by selftests/ldm_guest migrates at 1 MB/s, so
+# that it runs for several seconds and more than one round. While it runs,
+# the table and the JSON must show it as migrate-out to the target with a
+# percent from 0 to 100, and the target domain as receive-in; afterwards
+# the source is migrated, with the destination as its peer. A cancelled
+# migration leaves its reason in the ERROR column. The default 'list'
+# output keeps its columns.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+echo "TAP version 13"
+if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
+	exit 0
+fi
+. lab/netns.sh
+. lab/pki.sh
+
+L=$PWD/tools/ldmctl/ldmctl
+G=$PWD/selftests/ldm_guest
+for p in "$L" "$G"; do
+	if [ ! -x "$p" ]; then
+		echo "1..0 # SKIP $p is not built (run make)"
+		exit 0
+	fi
+done
+
+W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_status.XXXXXX")
+PKI=$W/pki
+SRC=$LDM_SRC_NS
+DST=$LDM_DST_NS
+DA=$LDM_DST_ADDR
+PORT=8101
+
+n=0
+fails=0
+tap() { # STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+check() { # DESCRIPTION CMD...
+	local d=$1
+	shift
+	"$@"
+	tap $? "$d"
+}
+say() { echo "# $*"; }
+
+make_pki() {
+	mkdir -p "$PKI" &&
+	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
+	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
+	mkcert dst ldm-dst "IP:$DA" ca &&
+	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
+}
+
+serve_start() {
+	ip netns exec "$DST" "$L" serve --listen "$DA:$PORT" \
+		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
+		--trust-dir "$PKI/trust" --timeout 8 2>> "$W/serve.log" &
+	echo $! > "$W/serve.pid"
+	for _ in $(seq 50); do
+		grep -q listening "$W/serve.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# migrate_bg NAME ARGS...: a slow migration of NAME to NAME-t, in the
+# background ($W/NAME.mpid, output in $W/NAME.out).
+migrate_bg() {
+	local name=$1
+	shift
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
+		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
+		--timeout 8 -j --bandwidth 1M "$@" "$name" "$DA:$name-t" \
+		> "$W/$name.out" 2>&1 &
+	echo $! > "$W/$name.mpid"
+}
+
+finish() { # NAME: wait for its background migrate; its exit status
+	local p rc
+	p=$(cat "$W/$1.mpid")
+	wait "$p"
+	rc=$?
+	rm -f "$W/$1.mpid"
+	return "$rc"
+}
+
+# jfield FILE KEY: the value of KEY in the one-object JSON array in FILE.
+jfield() {
+	sed -n "s/^    \"$2\": \\(.*\\)\$/\\1/p" "$1" | sed 's/,$//; s/^"\(.*\)"$/\1/'
+}
+
+# row FILE NAME: NAME's line of a -o status table, fields split by blanks.
+row() { awk -v n="$2" '$1 == n' "$1"; }
+
+cleanup() {
+	local f
+	for f in "$W"/*.pid "$W"/*.mpid "$W"/*.gpid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	wait 2>/dev/null
+	netns_teardown
+	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+		"$L" remove-domain "$d" 2>/dev/null
+	done
+}
+trap cleanup EXIT
+
+echo "1..12"
+check "set up the two hosts" netns_setup
+check "make a CA and the two hosts' certificates" make_pki
+check "serve on $DA:$PORT" serve_start
+
+"$L" add-domain st --mem 16M && "$G" fill st >/dev/null
+"$G" dirty st 600 0 > "$W/guest.out" &
+echo $! > "$W/st.gpid"
+sleep 0.5
+
+"$L" list > "$W/plain.out" 2>&1
+check "plain 'list' keeps its columns" \
+	grep -q '^NAME  *SIZE  *RESIDENT  *DIRTY  *STATE  *OPEN  *MAPPED$' "$W/plain.out"
+
+migrate_bg st --max-rounds 4 --downtime-limit 1
+
+# Sample the status while the migration runs.
+samples=0 bad=0 jsamples=0 jbad=0 tsamples=0 maxpct=-1 rounds=
+for _ in $(seq 300); do
+	[ -f "$W/st.mpid" ] && kill -0 "$(cat "$W/st.mpid")" 2>/dev/null || break
+	"$L" list -o status st > "$W/t.out" 2>&1
+	"$L" list -o status -j st > "$W/j.out" 2>&1
+	"$L" list -o status st-t > "$W/tt.out" 2>/dev/null
+	r=$(row "$W/t.out" st)
+	# NAME STATE OPERATION PEER ROUND PROGRESS MB/s LEFT ETA ERROR
+	set -- $r
+	if [ "${3:-}" = migrate-out ]; then
+		case ${6:-} in
+		[0-9]%|[0-9][0-9]%|100%)
+			samples=$((samples + 1))
+			[ "$4" = "$DA:st-t" ] || { bad=$((bad + 1)); say "peer: $r"; }
+			rounds="$rounds $5"
+			;;
+		-) ;;	# connecting: no session yet
+		*) bad=$((bad + 1)); say "table: $r" ;;
+		esac
+	fi
+	if [ "$(jfield "$W/j.out" operation)" = migrate-out ]; then
+		p=$(jfield "$W/j.out" percent)
+		case $p in
+		null) ;;
+		*[!0-9]*|'') jbad=$((jbad + 1)); say "json percent '$p'" ;;
+		*)
+			if [ "$p" -le 100 ] && [ "$(jfield "$W/j.out" peer)" = "$DA:st-t" ]; then
+				jsamples=$((jsamples + 1))
+				[ "$p" -gt "$maxpct" ] && maxpct=$p
+			else
+				jbad=$((jbad + 1))
+				sed 's/^/#   /' "$W/j.out"
+			fi
+			;;
+		esac
+	fi
+	# shellcheck disable=SC2046 # the fields, split on purpose
+	set -- $(row "$W/tt.out" st-t)
+	[ "${3:-}" = receive-in ] && tsamples=$((tsamples + 1))
+	sleep 0.2
+done
+say "table samples $samples (bad $bad), rounds seen:$(echo $rounds | tr ' ' '\n' | uniq | tr '\n' ' ')"
+say "json samples $jsamples (bad $jbad), highest percent $maxpct"
+say "last table:"
+sed 's/^/#   /' "$W/t.out"
+check "while it runs, 'list -o status' shows migrate-out to $DA:st-t with a percent" \
+	test "$samples" -ge 3 -a "$bad" = 0
+check "while it runs, 'list -o status -j' has operation, peer and percent 0..100" \
+	test "$jsamples" -ge 3 -a "$jbad" = 0
+check "while it runs, the target domain shows receive-in" test "$tsamples" -ge 1
+
+finish st
+rc=$?
+kill -9 "$(cat "$W/st.gpid")" 2>/dev/null
+rm -f "$W/st.gpid"
+grep '"event":"done"' "$W/st.out" | sed 's/^/#   /'
+tap "$rc" "the migration succeeds"
+
+"$L" list -o status st > "$W/t.out" 2>&1
+sed 's/^/#   /' "$W/t.out"
+# shellcheck disable=SC2046 # the fields, split on purpose
+set -- $(row "$W/t.out" st)
+check "after it, the table shows st migrated to $DA:st-t, no operation" \
+	test "${2:-}" = migrated -a "${3:-}" = - -a "${4:-}" = "$DA:st-t"
+"$L" list -o status -j st > "$W/j.out" 2>&1
+check "after it, the JSON says migrated, operation null, no error" \
+	test "$(jfield "$W/j.out" state)" = migrated -a \
+	"$(jfield "$W/j.out" operation)" = null -a \
+	"$(jfield "$W/j.out" peer)" = "$DA:st-t" -a \
+	"$(jfield "$W/j.out" error)" = null
+
+# A cancelled migration leaves its reason.
+"$L" add-domain cx --mem 16M && "$G" fill cx >/dev/null
+migrate_bg cx
+for _ in $(seq 100); do
+	grep -q '"event":"round"' "$W/cx.out" && break
+	sleep 0.1
+done
+"$L" cancel-operation migration cx > "$W/cancel.out" 2>&1
+finish cx
+rc=$?
+"$L" list -o status -j cx > "$W/j.out" 2>&1
+sed 's/^/#   /' "$W/j.out"
+check "a cancelled migration: active, no operation, the reason as its error" \
+	test "$rc" = 6 -a "$(jfield "$W/j.out" state)" = active -a \
+	"$(jfield "$W/j.out" operation)" = null -a \
+	"$(jfield "$W/j.out" error | cut -c1-11)" = "cancelled: "
+
+"$L" list -o status nosuch > "$W/nosuch.out" 2>&1
+check "a missing name is reported, exit 1" \
+	test $? = 1 -a "$(grep -c "nosuch" "$W/nosuch.out")" = 1
+
+sed 's/^/# serve: /' "$W/serve.log"
+[ "$fails" = 0 ]
