@@ -26,6 +26,7 @@ programs=(
 	selftests/ldm_device_test
 	selftests/ldm_dirty_test
 	selftests/ldm_migrate_test
+	selftests/ldm_receive_test
 )
 for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_sparc.sh; do
 	[ -e "$s" ] && programs+=("$s")

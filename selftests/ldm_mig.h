@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the migration-engine selftests: sessions over netlink, the
+ * batch ring as userland sees it (map, put, drain), and a pump that runs a
+ * round and hands each batch to a callback. Include after ldm_test.h.
+ */
+#ifndef LDM_MIG_H
+#define LDM_MIG_H
+
+#include <poll.h>
+
+#include "ldm_test.h"
+
+/* Payload of an attribute. */
+#define NLA_DATA(a)	((const void *)((const char *)(a) + NLA_HDRLEN))
+
+struct ring {
+	int fd;
+	void *map;
+	size_t bytes;
+	struct ldm_ring_hdr *hdr;
+};
+
+struct session_info {
+	uint32_t state;
+	uint32_t error;
+	char errmsg[128];
+	uint64_t ring_bytes;
+	uint64_t stat[LDM_A_STAT_MAX + 1];	/* totals */
+};
+
+static inline int get_session_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct session_info *si = arg;
+	const struct nlattr *n, *t;
+	struct ldm_attrs a;
+	size_t len;
+
+	ldm_nl_parse(nlh, &a);
+	if (a.tb[LDM_A_MIG_STATE])
+		memcpy(&si->state, NLA_DATA(a.tb[LDM_A_MIG_STATE]), 4);
+	if (a.tb[LDM_A_MIG_ERROR])
+		memcpy(&si->error, NLA_DATA(a.tb[LDM_A_MIG_ERROR]), 4);
+	if (a.tb[LDM_A_MIG_ERROR_MSG])
+		snprintf(si->errmsg, sizeof(si->errmsg), "%s",
+			 (const char *)NLA_DATA(a.tb[LDM_A_MIG_ERROR_MSG]));
+	if (a.tb[LDM_A_MIG_RING_BYTES])
+		memcpy(&si->ring_bytes, NLA_DATA(a.tb[LDM_A_MIG_RING_BYTES]), 8);
+	n = a.tb[LDM_A_MIG_TOTALS];
+	if (n) {
+		len = n->nla_len - NLA_HDRLEN;
+		for (t = NLA_DATA(n); len >= NLA_HDRLEN && t->nla_len <= len;
+		     len -= NLA_ALIGN(t->nla_len),
+		     t = (const void *)((const char *)t + NLA_ALIGN(t->nla_len)))
+			if (t->nla_type <= LDM_A_STAT_MAX &&
+			    t->nla_len == NLA_HDRLEN + 8)
+				memcpy(&si->stat[t->nla_type], NLA_DATA(t), 8);
+	}
+	return 0;
+}
+
+static inline int session_get(struct ldm_nl *nl, const char *name,
+		       struct session_info *si)
+{
+	struct ldm_msg m;
+
+	memset(si, 0, sizeof(*si));
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_GET, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	return ldm_nl_request(nl, &m, get_session_cb, si);
+}
+
+static const uint8_t test_key[LDM_KEY_BYTES] = {
+	0x6c, 0x64, 0x6d, 0x20, 0x74, 0x65, 0x73, 0x74, 1, 2, 3, 4, 5, 6, 7,
+	8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+};
+
+/* START (sending or receiving) with the usual parameters. */
+static inline int session_start(struct ldm_nl *nl, const char *name, int cmd,
+			 uint32_t workers, uint32_t flags)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 0x5a17);
+	if (workers)
+		ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
+	if (flags)
+		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
+	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, 16);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+static inline int name_cmd(struct ldm_nl *nl, const char *name, int cmd,
+		    ldm_nl_cb cb, void *arg)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	return ldm_nl_request(nl, &m, cb, arg);
+}
+
+static inline int round_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ldm_attrs a;
+
+	ldm_nl_parse(nlh, &a);
+	if (a.tb[LDM_A_MIG_ROUND])
+		memcpy(arg, NLA_DATA(a.tb[LDM_A_MIG_ROUND]), 4);
+	return 0;
+}
+
+static inline int ring_map(struct ldm_nl *nl, const char *name, struct ring *r)
+{
+	struct session_info si;
+	int err;
+
+	err = session_get(nl, name, &si);
+	if (err)
+		return err;
+	r->fd = ldm_open(name, O_RDWR);
+	if (r->fd < 0)
+		return -errno;
+	r->bytes = si.ring_bytes;
+	r->map = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      r->fd, LDM_RING_OFFSET);
+	if (r->map == MAP_FAILED)
+		return -errno;
+	r->hdr = r->map;
+	return 0;
+}
+
+static inline void ring_unmap(struct ring *r)
+{
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->bytes);
+	if (r->fd > 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+}
+
+static inline void *ring_slot(struct ring *r, uint64_t seq)
+{
+	return (char *)r->map + r->hdr->slots_offset +
+	       (seq % r->hdr->nslots) * r->hdr->slot_bytes;
+}
+
+static inline size_t batch_len(const void *b)
+{
+	const struct ldm_batch_hdr *h = b;
+
+	return sizeof(*h) + h->payload_bytes + LDM_TAG_BYTES;
+}
+
+/* Wait up to 20 s for the ring to be readable (sending) or writable. */
+static inline int ring_wait(struct ring *r, short ev)
+{
+	struct pollfd p = { .fd = r->fd, .events = ev };
+	int n = poll(&p, 1, 20000);
+
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	return (p.revents & POLLERR) ? -EIO : 0;
+}
+
+/* Put one batch into the receiving ring and kick the module. */
+static inline int ring_put(struct ring *rx, const void *batch, size_t len)
+{
+	uint64_t prod = rx->hdr->prod;
+	int err;
+
+	while (prod - __atomic_load_n(&rx->hdr->cons, __ATOMIC_ACQUIRE) >=
+	       rx->hdr->nslots) {
+		err = ring_wait(rx, POLLOUT);
+		if (err)
+			return err;
+	}
+	memcpy(ring_slot(rx, prod), batch, len);
+	__atomic_store_n(&rx->hdr->prod, prod + 1, __ATOMIC_RELEASE);
+	return ioctl(rx->fd, LDM_IOC_RING_KICK) ? -errno : 0;
+}
+
+/* Wait until the receiver processed every slot it was given. */
+static inline int ring_drain(struct ring *rx)
+{
+	int i;
+
+	for (i = 0; i < 20000; i++) {
+		if (__atomic_load_n(&rx->hdr->cons, __ATOMIC_ACQUIRE) ==
+		    rx->hdr->prod)
+			return 0;
+		if (__atomic_load_n(&rx->hdr->state, __ATOMIC_ACQUIRE) ==
+		    LDM_MIG_STATE_FAILED)
+			return -EIO;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+typedef int (*batch_fn)(void *batch, size_t len, void *arg);
+
+/*
+ * Run one round on the sender and hand each batch to @fn, in ring order,
+ * until the round-end batch of that round. Returns 0 or -errno.
+ */
+static inline int pump_codec(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      uint32_t codec, batch_fn fn, void *arg)
+{
+	uint32_t round = ~0u;
+	struct ldm_batch_hdr *h;
+	struct ldm_msg m;
+	uint64_t cons;
+	int err, done = 0;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
+	if (codec)
+		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
+	err = ldm_nl_request(nl, &m, round_cb, &round);
+	if (err)
+		return err;
+	while (!done) {
+		cons = tx->hdr->cons;
+		if (cons == __atomic_load_n(&tx->hdr->prod, __ATOMIC_ACQUIRE)) {
+			err = ring_wait(tx, POLLIN);
+			if (err)
+				return err;
+			continue;
+		}
+		h = ring_slot(tx, cons);
+		err = fn(h, batch_len(h), arg);
+		if (err)
+			return err;
+		if ((h->flags & LDM_BATCH_F_ROUND_END) && h->round == round)
+			done = 1;
+		__atomic_store_n(&tx->hdr->cons, cons + 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&tx->hdr->flags, __ATOMIC_SEQ_CST) &
+		    LDM_RING_F_NEED_WAKEUP)
+			ioctl(tx->fd, LDM_IOC_RING_KICK);
+	}
+	return 0;
+}
+
+/* A round with the default codec. */
+static inline int pump_round(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      batch_fn fn, void *arg)
+{
+	return pump_codec(nl, src, tx, 0, fn, arg);
+}
+
+static inline int forward(void *batch, size_t len, void *arg)
+{
+	return ring_put(arg, batch, len);
+}
+
+#endif /* LDM_MIG_H */

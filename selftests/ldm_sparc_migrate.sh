@@ -1,0 +1,191 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# ldm_sparc_migrate.sh: TAP test of a whole live migration of a real
+# guest: a QEMU SPARCstation 5 (OpenBIOS) whose RAM is an ldm domain moves
+# from the lab's source "host" (namespace ldm-src) to its target (ldm-dst)
+# and runs on there, with the state it had.
+#
+#   make && lab/run --timeout 900 -- selftests/ldm_sparc_migrate.sh
+#
+# The source guest boots on /dev/ldm/sparc-src and a Forth constant is
+# defined on its console. 'ldmctl serve --qmp-dir Q' runs on the target;
+# once serve has created /dev/ldm/sparc-dst the test starts the target
+# QEMU on it with '-incoming defer -S' and its QMP socket at
+# Q/sparc-dst.qmp. 'ldmctl migrate --qmp SOCKET --verify' moves the RAM
+# through ldm and QEMU's device state (x-ignore-shared: no RAM) over the
+# migration's TLS connection; serve loads it into the target QEMU and
+# resumes it after the commit. The constant is then read back on the
+# TARGET's console; the source QEMU must be stopped (postmigrate) and the
+# source domain marked migrated. About 2 minutes under TCG, most of it the
+# guest's boot. Environment: LDMCTL, SPARC_BOOT_TIMEOUT (default 400 s),
+# LAB_OUT (logs are copied there).
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+echo "TAP version 13"
+if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
+	exit 0
+fi
+if [ ! -d /sys/module/ldm ]; then
+	echo "1..0 # SKIP ldm.ko is not loaded"
+	exit 0
+fi
+. lab/sparc.sh
+. lab/netns.sh
+. lab/pki.sh
+
+L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
+SRC=sparc-src
+DST=sparc-dst
+PORT=8111
+VALUE=4242
+W=$(mktemp -d /tmp/ldm-sparc-migrate.XXXXXX)	# tmpfs: FIFOs, sockets
+PKI=$W/pki
+Q=$W/qmp	# serve --qmp-dir
+S=$W/src	# the source guest's handle
+T=$W/dst	# the target guest's handle
+mkdir -p "$Q" "$S" "$T"
+chmod 700 "$W" "$Q"
+
+n=0
+fails=0
+tap() { # STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fails=$((fails + 1))
+	fi
+}
+say() { echo "# $*"; }
+state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
+qstatus() { # DIR: QEMU's run state, from query-status
+	sparc_qmp "$1" '{"execute": "query-status"}' 2>/dev/null |
+		sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p'
+}
+wait_node() { # PATH SECONDS
+	_i=0
+	while [ ! -c "$1" ] && [ "$_i" -lt $(($2 * 10)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -c "$1" ]
+}
+
+cleanup() {
+	[ -f "$W/watch.pid" ] && kill "$(cat "$W/watch.pid")" 2>/dev/null
+	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
+	sparc_stop "$T" 2>/dev/null
+	sparc_stop "$S" 2>/dev/null
+	wait 2>/dev/null
+	"$L" remove-domain "$DST" >/dev/null 2>&1
+	"$L" remove-domain "$SRC" >/dev/null 2>&1
+	netns_teardown >/dev/null 2>&1
+	if [ -n "${LAB_OUT:-}" ]; then
+		for f in src/console.log src/qemu.log dst/console.log dst/qemu.log \
+			serve.log migrate.out; do
+			cp "$W/$f" "$LAB_OUT/ldm_sparc_migrate.$(echo "$f" | tr / .)" \
+				2>/dev/null
+		done
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+echo "1..10"
+t0=$(date +%s)
+
+netns_setup && mkcert ca ldm-sparc-ca DNS:ldm-sparc-ca self &&
+	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
+	mkcert dst ldm-dst "IP:$LDM_DST_ADDR" ca &&
+	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
+tap $? "two hosts ($LDM_SRC_NS, $LDM_DST_NS) with certificates"
+
+"$L" remove-domain "$DST" >/dev/null 2>&1
+"$L" remove-domain "$SRC" >/dev/null 2>&1
+"$L" add-domain "$SRC" --mem 64M && wait_node "/dev/ldm/$SRC" 5 &&
+	sparc_start "$S" "/dev/ldm/$SRC" &&
+	sparc_wait_prompt "$S" "${SPARC_BOOT_TIMEOUT:-400}"
+tap $? "the source guest boots OpenBIOS on /dev/ldm/$SRC"
+say "boot took $(($(date +%s) - t0)) s"
+
+out=$(sparc_type "$S" "decimal $VALUE constant ldmval hex" 60) &&
+	out=$(sparc_type "$S" "decimal ldmval . hex" 60)
+echo "$out" | sed 's/^/# source: /'
+case $out in
+*"$VALUE "*) tap 0 "the source guest defines the Forth constant ldmval = $VALUE" ;;
+*) tap 1 "the source guest defines the Forth constant ldmval = $VALUE" ;;
+esac
+
+ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$PORT" \
+	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+	--qmp-dir "$Q" 2> "$W/serve.log" &
+echo $! > "$W/serve.pid"
+i=0
+until grep -q listening "$W/serve.log" 2>/dev/null || [ "$i" -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -q listening "$W/serve.log"
+tap $? "serve --qmp-dir listens on the target host"
+
+# The target QEMU, as soon as serve has made the target domain.
+(
+	wait_node "/dev/ldm/$DST" 120 || exit 1
+	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S || exit 1
+	i=0
+	while [ ! -S "$T/qmp.sock" ] && [ "$i" -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ln -s "$T/qmp.sock" "$Q/$DST.qmp"
+) &
+echo $! > "$W/watch.pid"
+
+t1=$(date +%s)
+ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
+	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
+	--verify --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:$DST" \
+	> "$W/migrate.out" 2>&1
+rc=$?
+say "migration took $(($(date +%s) - t1)) s"
+sed 's/^/#   /' "$W/migrate.out"
+tap "$rc" "ldmctl migrate --qmp --verify $SRC $LDM_DST_ADDR:$DST"
+rm -f "$W/watch.pid"
+
+grep -q "QEMU device state: [0-9]* bytes" "$W/migrate.out" &&
+	grep -q "loaded the device state" "$W/serve.log"
+tap $? "QEMU's device state went through ldmctl to the target QEMU"
+
+# serve sends 'cont' right after the commit.
+st=
+i=0
+while [ "$i" -lt 50 ]; do
+	st=$(qstatus "$T")
+	[ "$st" = running ] && break
+	sleep 0.2
+	i=$((i + 1))
+done
+[ "$st" = running ]
+tap $? "the target QEMU runs after the commit (status '$st')"
+
+out=$(sparc_type "$T" "decimal ldmval . hex" 60)
+echo "$out" | sed 's/^/# target: /'
+case $out in
+*"$VALUE "*) tap 0 "the TARGET guest's console prints ldmval = $VALUE" ;;
+*) tap 1 "the TARGET guest's console prints ldmval = $VALUE" ;;
+esac
+
+st=$(qstatus "$S")
+[ "$st" = postmigrate ]
+tap $? "the source QEMU is stopped (status '$st')"
+st=$(state "$SRC")
+[ "$st" = migrated ]
+tap $? "the source domain is marked migrated (state '$st')"
+
+sed 's/^/# serve: /' "$W/serve.log"
+say "total $(($(date +%s) - t0)) s"
+[ "$fails" = 0 ]
