@@ -17,7 +17,10 @@
 # migration's TLS connection; serve loads it into the target QEMU and
 # resumes it after the commit. The constant is then read back on the
 # TARGET's console; the source QEMU must be stopped (postmigrate) and the
-# source domain marked migrated. About 2 minutes under TCG, most of it the
+# source domain marked migrated. Before that, a migration to a target
+# whose QEMU never comes fails before the commit: the source QEMU must run
+# again (QMP 'cont'), the source domain be active with the constant intact,
+# and the target hold no domain. About 2 minutes under TCG, most of it the
 # guest's boot. Environment: LDMCTL, SPARC_BOOT_TIMEOUT (default 400 s),
 # LAB_OUT (logs are copied there).
 set -u
@@ -78,15 +81,17 @@ wait_node() { # PATH SECONDS
 cleanup() {
 	[ -f "$W/watch.pid" ] && kill "$(cat "$W/watch.pid")" 2>/dev/null
 	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
+	[ -f "$W/serve-noqemu.pid" ] && kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 	sparc_stop "$T" 2>/dev/null
 	sparc_stop "$S" 2>/dev/null
 	wait 2>/dev/null
 	"$L" remove-domain "$DST" >/dev/null 2>&1
 	"$L" remove-domain "$SRC" >/dev/null 2>&1
+	"$L" remove-domain sparc-nope >/dev/null 2>&1
 	netns_teardown >/dev/null 2>&1
 	if [ -n "${LAB_OUT:-}" ]; then
 		for f in src/console.log src/qemu.log dst/console.log dst/qemu.log \
-			serve.log migrate.out; do
+			serve.log serve-noqemu.log migrate.out fail.out; do
 			cp "$W/$f" "$LAB_OUT/ldm_sparc_migrate.$(echo "$f" | tr / .)" \
 				2>/dev/null
 		done
@@ -95,7 +100,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..10"
+echo "1..13"
 t0=$(date +%s)
 
 netns_setup && mkcert ca ldm-sparc-ca DNS:ldm-sparc-ca self &&
@@ -120,6 +125,39 @@ case $out in
 *) tap 1 "the source guest defines the Forth constant ldmval = $VALUE" ;;
 esac
 
+# ---- a failure before the commit: the target has no QEMU ----
+mkdir -p "$W/noqemu"
+ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 1))" \
+	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+	--qmp-dir "$W/noqemu" --timeout 5 2> "$W/serve-noqemu.log" &
+echo $! > "$W/serve-noqemu.pid"
+i=0
+until grep -q listening "$W/serve-noqemu.log" 2>/dev/null || [ "$i" -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
+	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 1)) \
+	--qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-nope" > "$W/fail.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$W/fail.out"
+[ "$rc" = 1 ] && grep -q "no target QEMU" "$W/fail.out" &&
+	grep -q "QEMU resumed on the source" "$W/fail.out"
+tap $? "a target without its QEMU refuses the commit; migrate exits 1 and resumes QEMU"
+kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
+wait "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
+rm -f "$W/serve-noqemu.pid"
+sed 's/^/# serve: /' "$W/serve-noqemu.log"
+st=$(qstatus "$S")
+sst=$(state "$SRC")
+out=$(sparc_type "$S" "decimal ldmval . hex" 60)
+echo "$out" | sed 's/^/# source: /'
+[ "$st" = running ] && [ "$sst" = active ] && case $out in *"$VALUE "*) true ;; *) false ;; esac
+tap $? "the source runs on: QEMU '$st', domain '$sst', ldmval intact"
+! "$L" list sparc-nope >/dev/null 2>&1
+tap $? "the target holds no half-made domain"
+
+# ---- the migration ----
 ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$PORT" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
 	--qmp-dir "$Q" 2> "$W/serve.log" &

@@ -27,6 +27,7 @@ programs=(
 	selftests/ldm_dirty_test
 	selftests/ldm_migrate_test
 	selftests/ldm_receive_test
+	selftests/ldm_nlfuzz_test
 )
 for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_sparc.sh; do
 	[ -e "$s" ] && programs+=("$s")
