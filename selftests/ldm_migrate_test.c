@@ -291,6 +291,101 @@ TEST_F_TIMEOUT(migrate, codecs_per_round, 120)
 				      forward, &self->rx));
 }
 
+/* The second migration of two_migrations_at_once, in its own thread. */
+struct pair {
+	struct ldm_nl nl;
+	const char *src;
+	struct ring tx, rx;
+	uint8_t *mem;
+	size_t psz, unit;
+	int err;
+};
+
+static void *pair_run(void *arg)
+{
+	struct pair *p = arg;
+	unsigned int i, r;
+
+	for (r = 0; r < 4 && !p->err; r++) {
+		p->err = pump_round(&p->nl, p->src, &p->tx, forward, &p->rx);
+		for (i = r; r < 3 && i < DOM_PAGES; i += 9)
+			fill_unit(p->mem + i * p->psz, p->psz, p->unit, i,
+				  50 + r);
+	}
+	if (!p->err)
+		p->err = ring_drain(&p->rx);
+	return NULL;
+}
+
+/*
+ * Two migrations at once: A -> B (the fixture's) from this thread, C -> D
+ * from another, each with its own netlink socket; their rounds run at the
+ * same time on the same workqueue, and each target ends equal to its own
+ * source.
+ */
+TEST_F_TIMEOUT(migrate, two_migrations_at_once, 120)
+{
+	char c_name[LDM_NAME_MAX], d_name[LDM_NAME_MAX];
+	struct pair p = { .psz = self->psz, .unit = variant->unit };
+	unsigned int i, r;
+	size_t diff = 0;
+	pthread_t th;
+	int cfd, dfd;
+	uint8_t *d;
+
+	ldm_test_name(c_name, sizeof(c_name), "msrc2");
+	ldm_test_name(d_name, sizeof(d_name), "mdst2");
+	p.src = c_name;
+	ASSERT_EQ(0, ldm_nl_open_ldm(&p.nl));
+	ASSERT_EQ(0, ldm_domain_new(&p.nl, c_name, self->bytes));
+	ASSERT_EQ(0, ldm_domain_new(&p.nl, d_name, self->bytes));
+	cfd = ldm_open(c_name, O_RDWR);
+	ASSERT_LE(0, cfd);
+	p.mem = mmap(NULL, self->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     cfd, 0);
+	ASSERT_NE(MAP_FAILED, p.mem);
+	for (i = 0; i < DOM_PAGES; i += 2)
+		fill_unit(p.mem + i * self->psz, self->psz, variant->unit, i,
+			  33);
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, session_start(&p.nl, c_name, LDM_CMD_MIGRATE_START,
+				   variant->workers, variant->flags));
+	ASSERT_EQ(0, session_start(&p.nl, d_name, LDM_CMD_RECEIVE_START,
+				   variant->workers, 0));
+	ASSERT_EQ(0, ring_map(&p.nl, c_name, &p.tx));
+	ASSERT_EQ(0, ring_map(&p.nl, d_name, &p.rx));
+	ASSERT_EQ(0, pthread_create(&th, NULL, pair_run, &p));
+	for (r = 0; r < 4; r++) {
+		EXPECT_EQ(0, pump_round(&self->nl, self->src, &self->tx,
+					forward, &self->rx));
+		for (i = r; r < 3 && i < DOM_PAGES; i += 9)
+			fill_unit(self->a + i * self->psz, self->psz,
+				  variant->unit, i, 40 + r);
+	}
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, p.err);
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("A/B: page %zu", diff);
+	dfd = ldm_open(d_name, O_RDONLY);
+	ASSERT_LE(0, dfd);
+	d = mmap(NULL, self->bytes, PROT_READ, MAP_SHARED, dfd, 0);
+	ASSERT_NE(MAP_FAILED, d);
+	EXPECT_EQ(0, memcmp(p.mem, d, self->bytes));
+
+	munmap(d, self->bytes);
+	close(dfd);
+	name_cmd(&p.nl, c_name, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	name_cmd(&p.nl, d_name, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	ring_unmap(&p.tx);
+	ring_unmap(&p.rx);
+	munmap(p.mem, self->bytes);
+	close(cfd);
+	EXPECT_EQ(0, ldm_domain_del(&p.nl, c_name));
+	EXPECT_EQ(0, ldm_domain_del(&p.nl, d_name));
+	ldm_nl_close(&p.nl);
+}
+
 /* Collect a whole round, then deliver it backwards. */
 struct collect {
 	uint8_t *buf;
