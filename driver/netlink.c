@@ -36,6 +36,7 @@ static const struct nla_policy ldm_round_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_MIG_CODEC] = NLA_POLICY_RANGE(NLA_U32, LDM_CODEC_LZJB,
 					     LDM_CODEC_NONE),
+	[LDM_A_MIG_ROUND_FLAGS] = NLA_POLICY_MASK(NLA_U32, LDM_ROUND_F_RESEND),
 };
 
 static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
@@ -386,6 +387,7 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 		return PTR_ERR(dom);
 	err = ldm_snapshot_round(dom, ldm_nl_u32(info, LDM_A_MIG_CODEC,
 						 LDM_CODEC_LZJB),
+				 ldm_nl_u32(info, LDM_A_MIG_ROUND_FLAGS, 0),
 				 &round, &pages, info->extack);
 	ldm_domain_put(dom);
 	if (err)

@@ -294,20 +294,23 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
  * ldm_snapshot_round() - harvest and start the next round of a session
  * @dom: the domain, with a sending session
  * @codec: &enum ldm_codec for this round
+ * @flags: &enum ldm_round_flags
  * @round: out: the round number started
  * @pages: out: pages in it
  * @extack: where to say why it failed
  *
  * Round 0 write-protects every mapping (a harvest), then takes every
- * resident page; later rounds take the harvested pages. Returns once the
- * workers are queued; the batches follow in the ring.
+ * resident page; later rounds take the harvested pages, plus, with
+ * %LDM_ROUND_F_RESEND, the pages of the previous round again (the round's
+ * page set is kept until the next round starts for that). Returns once
+ * the workers are queued; the batches follow in the ring.
  *
  * Return: 0, -ENOENT without a sending session, -EBUSY while the previous
  * round runs, -ERANGE past %LDM_MAX_ROUNDS, -EOPNOTSUPP for LZ4 without
  * LZ4, or the session's error.
  */
-int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 *round,
-		       u64 *pages, struct netlink_ext_ack *extack)
+int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
+		       u32 *round, u64 *pages, struct netlink_ext_ack *extack)
 {
 	struct ldm_session *s;
 	struct page *page;
@@ -340,12 +343,17 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 *round,
 	if (err)
 		goto out_unlock;
 
-	bitmap_zero(s->round_bits, dom->npages);
+	/* The harvest adds its pages to what is already in round_bits. */
+	if (!(flags & LDM_ROUND_F_RESEND))
+		bitmap_zero(s->round_bits, dom->npages);
 	mutex_lock(&dom->dirty.harvest_lock);
 	ldm_dirty_harvest(dom, s->round_bits);
 	mutex_unlock(&dom->dirty.harvest_lock);
-	if (!s->round) {
-		/* Harvested first: writes from now on are seen next round. */
+	if (!s->round || (flags & LDM_ROUND_F_RESEND && s->round == 1)) {
+		/*
+		 * Harvested first: writes from now on are seen next round.
+		 * Resending round 0 means every resident page again.
+		 */
 		xa_for_each(&dom->mem.pages, index, page)
 			__set_bit(index, s->round_bits);
 	}

@@ -12,7 +12,7 @@ struct ldm_domain;
 struct netlink_ext_ack;
 
 void ldm_snapshot_work(struct work_struct *work);
-int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 *round,
-		       u64 *pages, struct netlink_ext_ack *extack);
+int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
+		       u32 *round, u64 *pages, struct netlink_ext_ack *extack);
 
 #endif /* _LDM_SNAPSHOT_H */

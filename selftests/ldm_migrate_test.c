@@ -386,6 +386,89 @@ TEST_F_TIMEOUT(migrate, two_migrations_at_once, 120)
 	ldm_nl_close(&p.nl);
 }
 
+/* Forward only every other batch (and the round end): a lossy link. */
+static int forward_half(void *batch, size_t len, void *arg)
+{
+	static unsigned int n;
+	const struct ldm_batch_hdr *h = batch;
+
+	if (!(h->flags & LDM_BATCH_F_ROUND_END) && n++ % 2)
+		return 0;
+	return ring_put(arg, batch, len);
+}
+
+static int pump_flags(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      uint32_t flags, batch_fn fn, void *arg)
+{
+	struct ldm_msg m;
+	uint32_t round;
+	struct ldm_batch_hdr *h;
+	uint64_t cons;
+	int err, done = 0;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
+	ldm_msg_put_u32(&m, LDM_A_MIG_ROUND_FLAGS, flags);
+	err = ldm_nl_request(nl, &m, round_cb, &round);
+	while (!err && !done) {
+		cons = tx->hdr->cons;
+		if (cons == __atomic_load_n(&tx->hdr->prod, __ATOMIC_ACQUIRE)) {
+			err = ring_wait(tx, POLLIN);
+			continue;
+		}
+		h = ring_slot(tx, cons);
+		err = fn(h, batch_len(h), arg);
+		done = (h->flags & LDM_BATCH_F_ROUND_END) && h->round == round;
+		__atomic_store_n(&tx->hdr->cons, cons + 1, __ATOMIC_RELEASE);
+		ioctl(tx->fd, LDM_IOC_RING_KICK);
+	}
+	return err;
+}
+
+/*
+ * A round whose batches were half lost (a dropped connection) is repaired
+ * by one LDM_ROUND_F_RESEND round, not by starting over: it sends the lost
+ * round's pages again, plus what was dirtied since, and B equals A.
+ */
+TEST_F_TIMEOUT(migrate, resend_repairs_a_lost_round, 120)
+{
+	struct session_info si;
+	uint64_t full;
+	unsigned int i;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	full = si.stat[LDM_A_STAT_BATCHES];
+	/* Round 1 after rewriting pages; half of its batches are lost. */
+	for (i = 0; i < DOM_PAGES; i += 2)
+		fill_unit(self->a + i * self->psz, self->psz, variant->unit,
+			  i, 60);
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward_half,
+				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(1, compare(self, &diff));	/* B misses pages */
+	/* A few more writes, then the repair round. */
+	for (i = 1; i < DOM_PAGES; i += 97)
+		fill_unit(self->a + i * self->psz, self->psz, variant->unit,
+			  i, 61);
+	ASSERT_EQ(0, pump_flags(&self->nl, self->src, &self->tx,
+				LDM_ROUND_F_RESEND, forward, &self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	TH_LOG("round 0: %llu batches; all three rounds: %llu",
+	       (unsigned long long)full,
+	       (unsigned long long)si.stat[LDM_A_STAT_BATCHES]);
+	/* An unknown round flag fails the policy's mask. */
+	EXPECT_EQ(-EINVAL, pump_flags(&self->nl, self->src, &self->tx, 0x10,
+				      forward, &self->rx));
+}
+
 /* Collect a whole round, then deliver it backwards. */
 struct collect {
 	uint8_t *buf;

@@ -45,9 +45,10 @@
  *	to the netlink socket that sent this and ends when that socket closes.
  * @LDM_CMD_MIGRATE_ROUND: harvest and send the next round of a sending
  *	session (%LDM_A_DOMAIN_NAME; optional %LDM_A_MIG_CODEC for this
- *	round, LZJB by default). Returns at once with %LDM_A_MIG_ROUND and
- *	%LDM_A_MIG_ROUND_PAGES; the round's batches, then a batch flagged
- *	%LDM_BATCH_F_ROUND_END, appear in the ring.
+ *	round, LZJB by default, and %LDM_A_MIG_ROUND_FLAGS). Returns at
+ *	once with %LDM_A_MIG_ROUND and %LDM_A_MIG_ROUND_PAGES; the round's
+ *	batches, then a batch flagged %LDM_BATCH_F_ROUND_END, appear in the
+ *	ring.
  * @LDM_CMD_RECEIVE_START: start receiving into a domain: %LDM_A_DOMAIN_NAME,
  *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
  *	%LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_BATCH_BYTES. Same ownership rule.
@@ -118,6 +119,7 @@ enum ldm_cmd {
  *	(attribute type = worker number + 1)
  * @LDM_A_MIG_RING_BYTES: u64, bytes to map at %LDM_RING_OFFSET (reply)
  * @LDM_A_MIG_CODEC: u32, &enum ldm_codec: how a round compresses pages
+ * @LDM_A_MIG_ROUND_FLAGS: u32, &enum ldm_round_flags
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -150,6 +152,7 @@ enum ldm_attr {
 	LDM_A_MIG_WORKER_STATS,
 	LDM_A_MIG_RING_BYTES,
 	LDM_A_MIG_CODEC,
+	LDM_A_MIG_ROUND_FLAGS,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -247,6 +250,16 @@ enum ldm_codec {
 	LDM_CODEC_LZJB = 1,
 	LDM_CODEC_LZ4 = 2,
 	LDM_CODEC_NONE = 3,
+};
+
+/**
+ * enum ldm_round_flags - options of one round
+ * @LDM_ROUND_F_RESEND: also send again every page of the previous round,
+ *	whatever became of its batches: after a dropped connection, the
+ *	pages the target may have missed, without starting over
+ */
+enum ldm_round_flags {
+	LDM_ROUND_F_RESEND = 1 << 0,
 };
 
 #define LDM_KEY_BYTES		32
