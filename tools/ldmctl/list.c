@@ -260,16 +260,15 @@ const struct subcommand cmd_list = {
 	"(memory mappings). Sizes use binary suffixes; a decimal point\n"
 	"means the value is rounded.\n"
 	"\n"
-	"\n"
 	"With -o status, what each domain is doing instead: NAME, STATE, the\n"
 	"OPERATION of a migration running on it here (migrate-out, receive-in),\n"
 	"its PEER, ROUND, PROGRESS (percent), MB/s on the wire, pages LEFT to\n"
 	"send, ETA, and the ERROR of a failed or cancelled migration.\n"
 	"\n"
-	"  NAME               show only this domain (may be repeated)\n"
-	"  -j, --json         print a JSON array instead, one object per domain,\n"
-	"                     with exact numbers (see ldmctl(8), OUTPUT)\n"
+	"  NAME                 show only this domain (may be repeated)\n"
+	"  -j, --json           print a JSON array instead, one object per domain,\n"
+	"                       with exact numbers (see ldmctl(8), OUTPUT)\n"
 	"  -o, --output status  show the migration status (see above)\n"
-	"  -h, --help         show this help\n",
+	"  -h, --help           show this help\n",
 	.run = list_domains,
 };

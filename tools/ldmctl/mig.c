@@ -217,7 +217,8 @@ const struct mig_stats *mig_round_stats(const struct mig_info *info,
 uint64_t mig_stats_pages(const struct mig_stats *s)
 {
 	return s->v[LDM_A_STAT_PAGES_ZERO] + s->v[LDM_A_STAT_PAGES_SKIPPED] +
-	       s->v[LDM_A_STAT_PAGES_LZJB] + s->v[LDM_A_STAT_PAGES_RAW];
+	       s->v[LDM_A_STAT_PAGES_LZJB] + s->v[LDM_A_STAT_PAGES_LZ4] +
+	       s->v[LDM_A_STAT_PAGES_RAW];
 }
 
 int ldm_node_open(const char *name, int flags)

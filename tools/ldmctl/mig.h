@@ -61,7 +61,7 @@ int mig_info_parse(struct nl_msg *msg, struct mig_info *info);
 const struct mig_stats *mig_round_stats(const struct mig_info *info,
 					uint32_t round);
 
-/* Pages a set of counters accounts for: zero, skipped, LZJB and raw. */
+/* Pages a set of counters accounts for: zero, skipped, LZJB, LZ4, raw. */
 uint64_t mig_stats_pages(const struct mig_stats *s);
 
 /* The batch ring of a session, mapped. */

@@ -945,7 +945,8 @@ static void test_status_row_sending_estimate(void)
 
 	/* Round 1 runs: round 0 sent 6000 pages in 2 s, 3 MB. */
 	mi.round = 2;
-	mi.totals.v[LDM_A_STAT_PAGES_LZJB] = 5000;
+	mi.totals.v[LDM_A_STAT_PAGES_LZJB] = 4000;
+	mi.totals.v[LDM_A_STAT_PAGES_LZ4] = 1000;
 	mi.totals.v[LDM_A_STAT_PAGES_SKIPPED] = 1000;
 	mi.nrounds = 1;
 	mi.round_ids[0] = 0;
