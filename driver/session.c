@@ -70,16 +70,20 @@ bool ldm_session_failed(struct ldm_session *s)
  * @s: the session
  * @sum: out
  *
+ * The round in progress counts too, so that progress moves within a round.
  * Workers update their own counters without locks; the sum is a racy
- * snapshot while they run, exact once they are idle.
+ * snapshot while they run (a round being folded into the totals at that
+ * moment may count twice or not at all), exact once they are idle.
  */
 void ldm_session_totals(struct ldm_session *s, struct ldm_stats *sum)
 {
 	unsigned int i;
 
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < s->params.workers; i++)
+	for (i = 0; i < s->params.workers; i++) {
 		ldm_stats_add(sum, &s->workers[i].total);
+		ldm_stats_add(sum, &s->workers[i].round);
+	}
 }
 
 static void ldm_session_free(struct ldm_session *s)
