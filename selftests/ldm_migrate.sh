@@ -198,7 +198,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..29"
+echo "1..30"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -343,6 +343,15 @@ after_failure cancelled 6 "cancelled"
 tap $? "cancel-operation mid-round: source intact, target domain discarded"
 check "cancel-operation says it cancelled" \
 	test "$rc" = 0 -a "$(grep -c 'cancelled the migration' "$W/cancel.out")" = 1
+
+start_slow killsrc
+# The ldmctl process itself (ip netns exec may stand between).
+pkill -9 -f "ldmctl migrate .* killsrc $DA:killsrc-t"
+finish killsrc
+rc=$?
+[ "$rc" = 137 ] && gone killsrc-t && intact killsrc "$sum_killsrc" &&
+	"$L" remove-domain killsrc
+tap $? "ldmctl migrate killed mid-round: its kernel session ends, source intact and removable, target discarded"
 
 start_slow cut
 netns_link down
