@@ -5,14 +5,13 @@
 #
 # Inside the lab VM, with ldm.ko loaded: create a domain, boot a SPARC
 # guest (QEMU SS-5, OpenBIOS) whose RAM is the domain's device node, show
-# 'ldmctl list' while it boots and runs, type a Forth line on its console,
-# then live-migrate the running guest's RAM to a second "host" (a network
-# namespace) with ldmctl serve / migrate, and show the migration's stats.
-# Everything is cleaned up, even on failure or Ctrl-C.
-#
-# The guest's device state does not move yet (QEMU's own migration with
-# x-ignore-shared comes with 'migrate --qmp'), so the guest is paused for
-# the final round and not resumed on the target.
+# 'ldmctl list' while it boots and runs, define a Forth constant on its
+# console, then live-migrate the running guest to a second "host" (a
+# network namespace) with ldmctl serve / migrate --qmp: its RAM through
+# ldm, QEMU's device state through QEMU's own migration (x-ignore-shared,
+# no RAM) carried by ldmctl. The guest resumes on the target, whose
+# console prints the constant. Everything is cleaned up, even on failure
+# or Ctrl-C.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -40,6 +39,8 @@ cleanup() {
 	st=$?
 	trap - EXIT INT TERM
 	[ -f "$dir/serve.pid" ] && kill "$(cat "$dir/serve.pid")" 2>/dev/null
+	[ -f "$dir/watch.pid" ] && kill "$(cat "$dir/watch.pid")" 2>/dev/null
+	sparc_stop "$dir/dst" 2>/dev/null || true
 	sparc_stop "$dir" 2>/dev/null || true
 	"$ldmctl" remove-domain "$name" >/dev/null 2>&1 || true
 	"$ldmctl" remove-domain "$name-b" >/dev/null 2>&1 || true
@@ -96,10 +97,14 @@ done
 echo "OpenBIOS reached its prompt after $(($(date +%s) - start)) s. Its console:"
 tr -d '\r' < "$dir/console.log" | tail -n 8
 
-say "Type a Forth line on the guest's serial console"
+say "Type Forth lines on the guest's serial console"
 line='decimal 1234 5678 * . hex'
 echo "0 > $line"
 sparc_type "$dir" "$line" | tail -n 1
+line='decimal 4242 constant ldmval hex'
+echo "0 > $line"
+sparc_type "$dir" "$line" | tail -n 1
+echo "(the constant lives in the guest's RAM: we will ask for it on the target)"
 
 say "The domain now: pages the guest touched are resident, and dirty"
 run "$ldmctl" list
@@ -116,11 +121,12 @@ mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca
 mkcert dst ldm-dst "IP:$LDM_DST_ADDR" ca
 run "$ldmctl" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt"
 
-say "The target host listens for migrations"
-echo "\$ ip netns exec $LDM_DST_NS ldmctl serve --listen $LDM_DST_ADDR:7070 --cert dst.crt --key dst.key --trust-dir trust &"
+say "The target host listens for migrations; its QEMUs' QMP sockets go in qmp/"
+mkdir -m 700 "$dir/qmp"
+echo "\$ ip netns exec $LDM_DST_NS ldmctl serve --listen $LDM_DST_ADDR:7070 --cert dst.crt --key dst.key --trust-dir trust --qmp-dir qmp &"
 ip netns exec "$LDM_DST_NS" "$ldmctl" serve --listen "$LDM_DST_ADDR:7070" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	2> "$dir/serve.log" &
+	--qmp-dir "$dir/qmp" 2> "$dir/serve.log" &
 echo $! > "$dir/serve.pid"
 i=0
 until grep -q listening "$dir/serve.log" 2>/dev/null; do
@@ -129,20 +135,57 @@ until grep -q listening "$dir/serve.log" 2>/dev/null; do
 	sleep 0.1
 done
 
-say "Live-migrate the running guest's RAM to the target, then check it page by page"
-echo "(pre-copy rounds while the guest runs; QEMU is paused for the final round)"
-echo "\$ ip netns exec $LDM_SRC_NS ldmctl migrate --verify --pause-pid QEMU $name $LDM_DST_ADDR:$name-b"
+say "On the target, a QEMU waits for the guest as soon as serve makes its domain"
+echo "(when /dev/ldm/$name-b appears: the same machine on it, with -incoming defer -S,"
+echo " its QMP socket linked as qmp/$name-b.qmp)"
+(
+	i=0
+	while [ ! -c "/dev/ldm/$name-b" ] && [ "$i" -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sparc_start "$dir/dst" "/dev/ldm/$name-b" -incoming defer -S
+	i=0
+	while [ ! -S "$dir/dst/qmp.sock" ] && [ "$i" -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ln -s "$dir/dst/qmp.sock" "$dir/qmp/$name-b.qmp"
+) &
+echo $! > "$dir/watch.pid"
+
+say "Live-migrate the running guest to the target, and check its RAM page by page"
+echo "(pre-copy rounds while the guest runs; QEMU is stopped for the final round,"
+echo " its device state goes over the same TLS connection, the target resumes it)"
+echo "\$ ip netns exec $LDM_SRC_NS ldmctl migrate --verify --qmp qmp.sock $name $LDM_DST_ADDR:$name-b"
 ip netns exec "$LDM_SRC_NS" "$ldmctl" migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port 7070 --verify \
-	--pause-pid "$(cat "$dir/qemu.pid")" "$name" "$LDM_DST_ADDR:$name-b"
+	--qmp "$dir/qmp.sock" "$name" "$LDM_DST_ADDR:$name-b"
+rm -f "$dir/watch.pid"
+echo "The target's log:"
+sed 's/^ldmctl: serve: /  /' "$dir/serve.log"
 
-say "Both hosts now: the source is marked migrated, the target holds the RAM"
+say "The guest runs on the target: ask it for the constant on the TARGET's console"
+i=0
+until sparc_qmp "$dir/dst" '{"execute": "query-status"}' 2>/dev/null |
+	grep -q '"running": true'; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || { echo "the target QEMU does not run" >&2; exit 1; }
+	sleep 0.2
+done
+line='decimal ldmval . hex'
+echo "0 > $line"
+sparc_type "$dir/dst" "$line" | tail -n 1
+
+say "Both hosts now: the source QEMU is stopped, its domain marked migrated"
+echo "source QEMU: $(sparc_qmp "$dir" '{"execute": "query-status"}')"
+echo "target QEMU: $(sparc_qmp "$dir/dst" '{"execute": "query-status"}')"
 run "$ldmctl" list
 
-say "Stop the paused guest and remove both domains"
-kill -CONT "$(cat "$dir/qemu.pid")" 2>/dev/null || true
+say "Stop both guests and remove both domains"
+sparc_stop "$dir/dst"
 sparc_stop "$dir"
-echo "QEMU stopped."
+echo "QEMU stopped, on both hosts."
 run "$ldmctl" remove-domain "$name"
 run "$ldmctl" remove-domain "$name-b"
 run "$ldmctl" list

@@ -9,6 +9,11 @@
  * converge, a final round, and commit. Any failure before the commit
  * stops the sending session and leaves the source domain as it was; the
  * target discards its half-made domain.
+ *
+ * With --qmp the source QEMU is driven over QMP (qmp.c): "stop" before
+ * the final round, then its device state, saved with x-ignore-shared (no
+ * RAM) into a pipe, goes to the target in DEVSTATE messages before the
+ * COMMIT; a failure before the commit cancels that and sends "cont".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -571,14 +576,18 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 
 	if (m->final && !m->suspended) {
 		ret = domain_suspend_hook(m);
-		if (ret && m->o.qmp && !m->qmp_stopped)
+		if (ret && m->qmp_was_running && !m->qmp_stopped)
 			return fail(m, LDMCTL_EXIT_FAIL,
 				    "cannot stop QEMU (%s): %s; the source domain is intact",
 				    m->o.qmp, m->qmp.why);
-		if (ret)
+		if (ret && m->o.pause_pid && !m->paused)
 			return fail(m, LDMCTL_EXIT_FAIL,
 				    "cannot stop the emulator (pid %ld): %s",
 				    (long)m->o.pause_pid, strerror(-ret));
+		if (ret)
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "cannot suspend '%s': %s; the source domain is intact",
+				    m->o.domain, strerror(-ret));
 	}
 	if (!mig_get(m->g, m->o.domain, &mi))
 		m->round_base = mig_stats_pages(&mi.totals);
@@ -774,6 +783,11 @@ static int qmp_setup(struct migration *m)
 			    "--qmp %s: QEMU is in state '%s', not running or paused",
 			    m->o.qmp, st);
 	m->qmp_was_running = !strcmp(st, "running");
+	if (m->o.dry_run) {	/* reachable is all a dry run checks */
+		progress_note(&m->pr, "QEMU %s on %s: %s", m->qmp.version,
+			      m->o.qmp, st);
+		return 0;
+	}
 	err = qmp_exec(&m->qmp, "migrate-set-capabilities",
 		       "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}",
 		       -1, m->o.timeout_ms, NULL);
@@ -789,8 +803,8 @@ static int qmp_setup(struct migration *m)
 static int devstate_wait(struct migration *m, int64_t deadline)
 {
 	for (;;) {
+		const char *st, *desc;
 		struct jv *r;
-		const char *st;
 		int err;
 
 		err = qmp_exec(&m->qmp, "query-migrate", NULL, -1,
@@ -798,28 +812,22 @@ static int devstate_wait(struct migration *m, int64_t deadline)
 		if (err)
 			return fail(m, LDMCTL_EXIT_FAIL, "QEMU: %s", m->qmp.why);
 		st = jv_str(jv_get(r, "status"));
+		desc = jv_str(jv_get(r, "error-desc"));
 		if (st && !strcmp(st, "completed")) {
 			jv_free(r);
 			return 0;
 		}
 		if (!st || !strcmp(st, "failed") || !strcmp(st, "cancelled") ||
-		    !strcmp(st, "none")) {
-			ret_fail:
+		    !strcmp(st, "none") || now_ms() > deadline) {
 			err = fail(m, LDMCTL_EXIT_FAIL,
 				   "QEMU's device state migration %s%s%s; the source domain is intact",
-				   st ? st : "has no status",
-				   jv_str(jv_get(r, "error-desc")) ? ": " : "",
-				   jv_str(jv_get(r, "error-desc")) ?
-				   jv_str(jv_get(r, "error-desc")) : "");
+				   !st ? "has no status" : now_ms() > deadline ?
+				   "timed out" : st, desc ? ": " : "",
+				   desc ? desc : "");
 			jv_free(r);
 			return err;
 		}
 		jv_free(r);
-		if (now_ms() > deadline) {
-			r = NULL;
-			st = "timed out";
-			goto ret_fail;
-		}
 		usleep(20000);
 	}
 }
@@ -981,7 +989,7 @@ static int migrate_run(struct migration *m)
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "the domain already has a migration session");
 
-	if (m->o.qmp && !m->o.dry_run) {
+	if (m->o.qmp) {
 		ret = qmp_setup(m);
 		if (ret)
 			return ret;

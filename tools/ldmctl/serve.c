@@ -2,6 +2,7 @@
 /*
  * ldmctl serve [--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]
  *              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]
+ *              [--qmp-dir DIR]
  *
  * The target side of live migration: a daemon that accepts migrations
  * into new domains. Each control connection is served by a child process
@@ -10,6 +11,12 @@
  * marker under /run/ldm/incoming/; the parent discards the domain of any
  * child that dies without removing its marker (killed, crashed), and so
  * does a serve that starts and finds markers of dead processes.
+ *
+ * With --qmp-dir, a source's QEMU device state (migrate --qmp) is loaded
+ * into the target QEMU whose QMP socket is DIR/<target>.qmp, started by
+ * the operator with -incoming defer on /dev/ldm/<target>, before the
+ * commit; that QEMU is resumed only after COMMITTED, and told to quit if
+ * the migration fails (ldmctl(8), "QEMU guests").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +95,6 @@ struct incoming {
 	size_t devstate_len;
 	struct qmp qmp;			/* the target QEMU, --qmp-dir */
 	bool qmp_up;
-	bool qmp_loading;		/* migrate-incoming was sent */
 };
 
 static void logf_(const char *peer, const char *fmt, ...)
@@ -707,19 +713,25 @@ static int qmp_target_open(struct incoming *in, int timeout_ms)
  */
 static int devstate_load(struct incoming *in)
 {
-	int64_t deadline = now_ms() + in->o->timeout_ms;
+	/*
+	 * A third of --timeout to find QEMU, a third to load: the source,
+	 * waiting for COMMITTED, must hear from us before its own timeout.
+	 */
+	int wait_ms = in->o->timeout_ms / 3;
 	const uint8_t *p = in->devstate;
 	size_t left = in->devstate_len;
+	int64_t deadline;
 	char st[64];
 	int pfd[2], err;
 
-	err = qmp_target_open(in, in->o->timeout_ms);
+	err = qmp_target_open(in, wait_ms);
 	if (err) {
 		send_abort(in, PROTO_E_TARGET, "no target QEMU on %s/%s.qmp: %s",
 			   in->o->qmp_dir, in->hello.target, in->qmp.why);
 		return err;
 	}
-	err = qmp_status(&in->qmp, st, sizeof(st), in->o->timeout_ms);
+	deadline = now_ms() + wait_ms;
+	err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
 	if (!err && strcmp(st, "inmigrate")) {
 		send_abort(in, PROTO_E_TARGET,
 			   "the target QEMU is '%s', not waiting for a migration (-incoming defer)",
@@ -729,29 +741,29 @@ static int devstate_load(struct incoming *in)
 	if (!err)
 		err = qmp_exec(&in->qmp, "migrate-set-capabilities",
 			       "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}",
-			       -1, in->o->timeout_ms, NULL);
+			       -1, wait_ms, NULL);
 	if (err) {
 		send_abort(in, PROTO_E_TARGET, "target QEMU: %s", in->qmp.why);
 		return err;
 	}
-	if (pipe2(pfd, O_CLOEXEC)) {
+	/* Our end never blocks: QEMU may stop reading. */
+	if (pipe2(pfd, O_CLOEXEC) || fcntl(pfd[1], F_SETFL, O_NONBLOCK)) {
 		err = -errno;
 		send_abort(in, PROTO_E_TARGET, "pipe: %s", strerror(-err));
 		return err;
 	}
 	err = qmp_exec(&in->qmp, "getfd", "{\"fdname\": \"ldm-devstate\"}",
-		       pfd[0], in->o->timeout_ms, NULL);
+		       pfd[0], wait_ms, NULL);
 	close(pfd[0]);
 	if (!err)
 		err = qmp_exec(&in->qmp, "migrate-incoming",
 			       "{\"uri\": \"fd:ldm-devstate\"}", -1,
-			       in->o->timeout_ms, NULL);
+			       wait_ms, NULL);
 	if (err) {
 		close(pfd[1]);
 		send_abort(in, PROTO_E_TARGET, "target QEMU: %s", in->qmp.why);
 		return err;
 	}
-	in->qmp_loading = true;
 	while (left) {
 		struct pollfd q = { .fd = pfd[1], .events = POLLOUT };
 		ssize_t w;
@@ -766,7 +778,7 @@ static int devstate_load(struct incoming *in)
 		if (!(q.revents & (POLLOUT | POLLERR)))
 			continue;
 		w = write(pfd[1], p, left);
-		if (w < 0 && errno == EINTR)
+		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w < 0) {
 			err = -errno;
@@ -782,7 +794,7 @@ static int devstate_load(struct incoming *in)
 	close(pfd[1]);
 	/* QEMU exits if the load fails: its socket closes (-EPIPE). */
 	for (;;) {
-		err = qmp_status(&in->qmp, st, sizeof(st), in->o->timeout_ms);
+		err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
 		if (err) {
 			send_abort(in, PROTO_E_TARGET,
 				   "the target QEMU failed to load the device state (%s; see its log)",
@@ -793,8 +805,8 @@ static int devstate_load(struct incoming *in)
 			break;
 		if (now_ms() > deadline || stopping) {
 			send_abort(in, PROTO_E_TARGET,
-				   "the target QEMU did not load the device state in %d s",
-				   in->o->timeout_ms / 1000);
+				   "the target QEMU did not load the device state in %d ms",
+				   wait_ms);
 			return -ETIMEDOUT;
 		}
 		usleep(20000);
@@ -806,7 +818,6 @@ static int devstate_load(struct incoming *in)
 			   "the target QEMU is '%s' after loading, not 'paused'", st);
 		return -EPROTO;
 	}
-	in->qmp_loading = false;
 	logf_(in->peer, "target QEMU %s loaded the device state; paused until the commit",
 	      in->qmp.version);
 	return 0;
