@@ -25,41 +25,7 @@
 #include "proto.h"
 #include "qmp.h"
 
-static bool test_failed;
-
-static void fail_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail_at(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	test_failed = true;
-}
-
-#define CHECK(cond) do {						\
-	if (!(cond))							\
-		fail_at(__FILE__, __LINE__, "CHECK(%s)", #cond);	\
-} while (0)
-
-#define CHECK_INT(got, want) do {					\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	if (g_ != w_)							\
-		fail_at(__FILE__, __LINE__, "%s = %lld, want %lld",	\
-			#got, g_, w_);					\
-} while (0)
-
-#define CHECK_STR(got, want) do {					\
-	const char *g_ = (got), *w_ = (want);				\
-	if (!g_ || strcmp(g_, w_))					\
-		fail_at(__FILE__, __LINE__, "%s = \"%s\", want \"%s\"",	\
-			#got, g_ ? g_ : "(null)", w_);			\
-} while (0)
+#include "check.h"
 
 static int parse(const char *s, struct jv **v)
 {
@@ -537,11 +503,7 @@ static void test_devstate_limits(void)
 	CHECK_INT(proto_get_devstate(raw, 20, &g), -EBADMSG);
 }
 
-#define T(fn) { #fn, fn }
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	T(test_json_values),
 	T(test_json_strings),
 	T(test_json_rejects),
@@ -559,19 +521,6 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]);
-	size_t i, failed = 0;
-
 	signal(SIGPIPE, SIG_IGN);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		test_failed = false;
-		tests[i].fn();
-		printf("%sok %zu %s\n", test_failed ? "not " : "", i + 1,
-		       tests[i].name);
-		failed += test_failed;
-	}
-	printf("# %zu passed, %zu failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -36,43 +36,7 @@
 #include "status.h"
 #include "table.h"
 
-/* ---- a minimal harness ---- */
-
-static bool test_failed;
-
-static void fail_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail_at(const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# %s:%d: ", file, line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	test_failed = true;
-}
-
-#define CHECK(cond) do {						\
-	if (!(cond))							\
-		fail_at(__FILE__, __LINE__, "CHECK(%s)", #cond);	\
-} while (0)
-
-#define CHECK_INT(got, want) do {					\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	if (g_ != w_)							\
-		fail_at(__FILE__, __LINE__, "%s = %lld, want %lld",	\
-			#got, g_, w_);					\
-} while (0)
-
-#define CHECK_U64(got, want) do {					\
-	uint64_t g_ = (got), w_ = (want);				\
-	if (g_ != w_)							\
-		fail_at(__FILE__, __LINE__, "%s = %" PRIu64		\
-			", want %" PRIu64, #got, g_, w_);		\
-} while (0)
+/* ---- the harness (check.h), with a more talkative CHECK_STR ---- */
 
 /* Strings are shown escaped, so a stray newline or byte is visible. */
 static void show(const char *label, const char *s)
@@ -94,6 +58,8 @@ static void show(const char *label, const char *s)
 		show("want", w_);					\
 	}								\
 } while (0)
+
+#include "check.h"
 
 /* Output written to a FILE *, collected as a string. */
 struct capture {
@@ -1840,12 +1806,7 @@ static void test_help_command(void)
 /* ---- the list of tests ---- */
 
 /* The name without its "test_". */
-#define T(fn)	{ &(#fn)[sizeof("test_") - 1], fn }
-
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	T(test_size_parse_plain),
 	T(test_size_parse_suffixes),
 	T(test_size_parse_limits),
@@ -1906,19 +1867,5 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]);
-	size_t i, failed = 0;
-
-	/* Keep TAP lines in order with the test's own output. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		test_failed = false;
-		tests[i].fn();
-		printf("%sok %zu %s\n", test_failed ? "not " : "", i + 1,
-		       tests[i].name);
-		failed += test_failed;
-	}
-	printf("# %zu passed, %zu failed\n", n - failed, failed);
-	return failed ? 1 : 0;
+	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
 }
