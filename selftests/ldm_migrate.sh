@@ -19,12 +19,8 @@
 # source active and intact and the target without the domain.
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 . lab/netns.sh
 . lab/pki.sh
 
@@ -45,24 +41,6 @@ DA=$LDM_DST_ADDR
 PORT=8101
 PWPORT=8102
 
-n=0
-fails=0
-tap() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-check() { # DESCRIPTION CMD...: ok if CMD succeeds
-	local d=$1
-	shift
-	"$@"
-	tap $? "$d"
-}
-say() { echo "# $*"; }
 
 # ---- certificates ----
 

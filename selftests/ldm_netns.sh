@@ -9,31 +9,10 @@
 #   lab/run --no-module -- selftests/ldm_netns.sh
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 . lab/netns.sh
 
-n=0
-fails=0
-tap() { # STATUS DESCRIPTION: one TAP line from a command's status
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-check() { # DESCRIPTION CMD...: ok if CMD succeeds
-	_d=$1
-	shift
-	"$@"
-	tap $? "$_d"
-}
 refute() { # DESCRIPTION CMD...: ok if CMD fails
 	_d=$1
 	shift

@@ -16,12 +16,8 @@
 # the guest's memory still matches its own record of what it wrote.
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 . lab/netns.sh
 . lab/pki.sh
 
@@ -31,13 +27,7 @@ HOPS=${1:-6}
 SEED=77
 W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_soak.XXXXXX")
 PKI=$W/pki
-n=0
-fails=0
 echo "1..$((HOPS + 2))"
-tap() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n $2"; else echo "not ok $n $2"; fails=$((fails + 1)); fi
-}
 cleanup() {
 	local f
 	for f in "$W"/serve-*.pid; do

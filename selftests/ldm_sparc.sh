@@ -16,29 +16,14 @@
 # (default 400 s), LAB_OUT (console logs are copied there).
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 . lab/sparc.sh
 
 ldmctl=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
 name=ldm-sparc-test
 forth='decimal 1234 5678 * . hex'
 answer=7006652
-n=0
-fails=0
-tap() { # STATUS DESCRIPTION [DIRECTIVE]
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2${3:+ # $3}"
-	else
-		echo "not ok $n $2${3:+ # $3}"
-		fails=$((fails + 1))
-	fi
-}
 skip() { tap 0 "$1" "SKIP $2"; }
 
 # field NAME KEY: KEY of domain NAME in 'ldmctl list -j'.

@@ -25,12 +25,8 @@
 # LAB_OUT (logs are copied there).
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 if [ ! -d /sys/module/ldm ]; then
 	echo "1..0 # SKIP ldm.ko is not loaded"
 	exit 0
@@ -52,18 +48,6 @@ T=$W/dst	# the target guest's handle
 mkdir -p "$Q" "$S" "$T"
 chmod 700 "$W" "$Q"
 
-n=0
-fails=0
-tap() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-say() { echo "# $*"; }
 state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
 qstatus() { # DIR: QEMU's run state, from query-status
 	sparc_qmp "$1" '{"execute": "query-status"}' 2>/dev/null |

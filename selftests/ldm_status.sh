@@ -16,12 +16,8 @@
 # output keeps its columns. LDMCTL=PATH tests another build of ldmctl.
 set -u
 
-cd "$(dirname "$0")/.." || exit 1
-echo "TAP version 13"
-if [ "${LAB:-}" != 1 ] || [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
-	exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+lab_tap_begin
 . lab/netns.sh
 . lab/pki.sh
 
@@ -41,24 +37,6 @@ DST=$LDM_DST_NS
 DA=$LDM_DST_ADDR
 PORT=8101
 
-n=0
-fails=0
-tap() { # STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		fails=$((fails + 1))
-	fi
-}
-check() { # DESCRIPTION CMD...
-	local d=$1
-	shift
-	"$@"
-	tap $? "$d"
-}
-say() { echo "# $*"; }
 
 make_pki() {
 	mkdir -p "$PKI" &&
