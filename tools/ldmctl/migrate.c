@@ -46,6 +46,7 @@
 #include "qmp.h"
 #include "send.h"
 #include "size.h"
+#include "status.h"
 #include "tls.h"
 
 #define DEFAULT_DOWNTIME_MS	300
@@ -561,6 +562,9 @@ static void tick(void *arg)
 	pps = conv_rate(done_round, now_ns() - m->t_start);
 	ps.eta_ms = conv_final_ms(left, pps);
 	progress_update(&m->pr, &ps);
+	/* What 'ldmctl list -o status' shows, from this process's figures. */
+	if (m->lock_fd >= 0)
+		status_publish(m->lock_fd, m->dest_str, &ps);
 }
 
 /* One round: harvest, send, then wait for the target to apply it all. */
