@@ -10,6 +10,7 @@
  * namespaces of one kernel) can each drive it.
  */
 
+#include <linux/fips.h>
 #include <linux/mm.h>
 #include <net/genetlink.h>
 
@@ -294,10 +295,17 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 	p->raw_threshold = ldm_nl_u32(info, LDM_A_MIG_RAW_THRESHOLD,
 				      PAGE_SIZE / 8 * 7);
 
-	if (p->flags & ~LDM_MIG_F_BASELINE || (!sending && p->flags)) {
+	if (p->flags & ~(LDM_MIG_F_BASELINE | LDM_MIG_F_FIPS) ||
+	    (!sending && p->flags & LDM_MIG_F_BASELINE)) {
 		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_FLAGS],
 				    "unknown migration flags");
 		return -EINVAL;
+	}
+	/* FIPS mode end to end: the kernel's crypto must be validated too. */
+	if (p->flags & LDM_MIG_F_FIPS && !fips_enabled) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_FLAGS],
+				    "FIPS mode requested, but the kernel is not in FIPS mode (fips=1)");
+		return -EPERM;
 	}
 	if (p->flags & LDM_MIG_F_BASELINE)
 		p->workers = 1;

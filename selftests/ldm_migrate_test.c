@@ -710,6 +710,12 @@ TEST_F(requests, bad_start_refused)
 	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
 				      LDM_A_MIG_FLAGS, 0x80));
 	EXPECT_STREQ("unknown migration flags", self->nl.ext_msg);
+	/* The lab kernel does not run in FIPS mode. */
+	ASSERT_EQ(0, read_param("/proc/sys/crypto/fips_enabled"));
+	EXPECT_EQ(-EPERM, start_with(&self->nl, self->name, 32, 1,
+				     LDM_A_MIG_FLAGS, LDM_MIG_F_FIPS));
+	EXPECT_STREQ("FIPS mode requested, but the kernel is not in FIPS mode (fips=1)",
+		     self->nl.ext_msg);
 	EXPECT_EQ(-ENOENT, start_with(&self->nl, "no-such-domain", 32, 1, 0,
 				      0));
 	EXPECT_STREQ("no such domain", self->nl.ext_msg);

@@ -55,7 +55,8 @@ int mig_start(struct ldm_genl *g, const char *name, bool sending,
 	    (p->batch_bytes &&
 	     nla_put_u32(msg, LDM_A_MIG_BATCH_BYTES, p->batch_bytes) < 0) ||
 	    (p->ring_slots &&
-	     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0)) {
+	     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0) ||
+	    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0)) {
 		nlh = nlmsg_hdr(msg);
 		OPENSSL_cleanse(nlh, nlh->nlmsg_len);
 		nlmsg_free(msg);

@@ -41,6 +41,7 @@ struct mig_params {
 	uint32_t workers;		/* 0: the module's default */
 	uint32_t batch_bytes;		/* 0: default */
 	uint32_t ring_slots;		/* 0: default */
+	uint32_t flags;			/* enum ldm_mig_flags */
 };
 
 /*

@@ -1031,6 +1031,8 @@ static int migrate_run(struct migration *m)
 
 	mp.key = m->key;
 	mp.salt = m->salt;
+	/* The module checks the kernel's FIPS mode too. */
+	mp.flags = m->o.fips ? LDM_MIG_F_FIPS : 0;
 	ret = mig_start(m->g, m->o.domain, true, &mp);
 	OPENSSL_cleanse(m->key, sizeof(m->key));	/* the module has it */
 	if (ret)

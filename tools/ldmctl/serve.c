@@ -338,6 +338,7 @@ static int prepare(struct incoming *in, uint16_t *port)
 	OPENSSL_cleanse(salt, sizeof(salt));
 	mp.key = in->key;
 	mp.salt = in->salt;
+	mp.flags = in->o->fips ? LDM_MIG_F_FIPS : 0;
 	err = mig_start(in->g, h->target, false, &mp);
 	OPENSSL_cleanse(in->key, sizeof(in->key));
 	OPENSSL_cleanse(&in->salt, sizeof(in->salt));

@@ -230,13 +230,16 @@ enum ldm_mig_state {
 };
 
 /**
- * enum ldm_mig_flags - options of a sending session
- * @LDM_MIG_F_BASELINE: the design before this one, for benchmarks: one
- *	worker, every page copied to a bounce buffer first, no zero-page
- *	detection
+ * enum ldm_mig_flags - options of a session
+ * @LDM_MIG_F_BASELINE: sending only: the design before this one, for
+ *	benchmarks: one worker, every page copied to a bounce buffer first,
+ *	no zero-page detection
+ * @LDM_MIG_F_FIPS: FIPS 140-2 mode: refused unless the kernel runs in
+ *	FIPS mode (fips=1), so that gcm(aes) is a validated implementation
  */
 enum ldm_mig_flags {
 	LDM_MIG_F_BASELINE = 1 << 0,
+	LDM_MIG_F_FIPS = 1 << 1,
 };
 
 /**
