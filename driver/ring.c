@@ -229,6 +229,29 @@ int ldm_ring_reserve(struct ldm_ring *ring, u64 *seq)
 	return err;
 }
 
+/*
+ * Mark slot @seq done, then move *@idx over every done slot below @limit,
+ * in order, and publish it in @shared for userland. Caller holds
+ * ring->lock.
+ */
+static void ldm_ring_advance(struct ldm_ring *ring, u64 seq, u64 *idx,
+			     u64 limit, u64 *shared)
+{
+	u32 mask = ring->nslots - 1;
+	u64 i = *idx;
+
+	ring->ready[seq & mask] = 1;
+	while (i < limit && ring->ready[i & mask]) {
+		ring->ready[i & mask] = 0;
+		i++;
+	}
+	if (i != *idx) {
+		*idx = i;
+		/* The slots' contents, or our reads of them, come first. */
+		smp_store_release(shared, i);
+	}
+}
+
 /**
  * ldm_ring_publish() - kernel producer: a reserved slot is filled
  * @ring: the ring
@@ -238,20 +261,9 @@ int ldm_ring_reserve(struct ldm_ring *ring, u64 *seq)
  */
 void ldm_ring_publish(struct ldm_ring *ring, u64 seq)
 {
-	u64 pub;
-
 	spin_lock(&ring->lock);
-	ring->ready[seq & (ring->nslots - 1)] = 1;
-	pub = ring->published;
-	while (pub < ring->reserved && ring->ready[pub & (ring->nslots - 1)]) {
-		ring->ready[pub & (ring->nslots - 1)] = 0;
-		pub++;
-	}
-	if (pub != ring->published) {
-		ring->published = pub;
-		/* The slots' contents before the index that covers them. */
-		smp_store_release(&ring->hdr->prod, pub);
-	}
+	ldm_ring_advance(ring, seq, &ring->published, ring->reserved,
+			 &ring->hdr->prod);
 	spin_unlock(&ring->lock);
 	wake_up_all(ring->poll_wq);
 }
@@ -292,20 +304,9 @@ int ldm_ring_user_filled(struct ldm_ring *ring, u64 *prod)
  */
 void ldm_ring_release(struct ldm_ring *ring, u64 seq)
 {
-	u64 done;
-
 	spin_lock(&ring->lock);
-	ring->ready[seq & (ring->nslots - 1)] = 1;
-	done = ring->done;
-	while (done < ring->user_idx && ring->ready[done & (ring->nslots - 1)]) {
-		ring->ready[done & (ring->nslots - 1)] = 0;
-		done++;
-	}
-	if (done != ring->done) {
-		ring->done = done;
-		/* Done reading the slots before userland may reuse them. */
-		smp_store_release(&ring->hdr->cons, done);
-	}
+	ldm_ring_advance(ring, seq, &ring->done, ring->user_idx,
+			 &ring->hdr->cons);
 	spin_unlock(&ring->lock);
 	wake_up_all(ring->poll_wq);
 }
