@@ -214,7 +214,11 @@ int ldm_ring_reserve(struct ldm_ring *ring, u64 *seq)
 {
 	int err;
 
-	wait_event(ring->space_wq, ldm_ring_space(ring, &err));
+	/*
+	 * Idle, not uninterruptible: a worker may wait as long as the link
+	 * is slow, and that is neither load nor a hung task.
+	 */
+	wait_event_idle(ring->space_wq, ldm_ring_space(ring, &err));
 	if (err)
 		return err;
 
