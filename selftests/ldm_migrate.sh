@@ -176,7 +176,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..30"
+echo "1..31"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -270,6 +270,12 @@ refused "a password file readable by others is refused before connecting" \
 "$L" add-domain taken --mem 8M
 refused "a target name that is taken is refused" "already exists" "" \
 	migrate ref "$DA:taken"
+# A target that cannot host the domain (here: its size limit, which both
+# lab hosts share, lowered after the source was made) refuses up front.
+echo 4 > /sys/module/ldm/parameters/max_domain_mib
+refused "a target without room for the domain is refused before any data moves" \
+	"exceeds the target's max_domain_mib" "" migrate ref "$DA:ref-t"
+echo 65536 > /sys/module/ldm/parameters/max_domain_mib
 migrate --fips ref "$DA:ref-t" > "$W/fips.out" 2>&1
 rc=$?
 expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists ref-t
