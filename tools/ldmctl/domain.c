@@ -73,8 +73,8 @@ const char *ldm_domain_state_name(uint32_t state)
 }
 
 /* A request naming one domain, with an optional size. */
-static struct nl_msg *name_msg(struct ldm_genl *g, uint8_t cmd,
-			       const char *name)
+struct nl_msg *ldm_domain_msg(struct ldm_genl *g, uint8_t cmd,
+			      const char *name)
 {
 	struct nl_msg *msg = ldm_genl_msg_new(g, cmd, 0);
 
@@ -87,7 +87,7 @@ static struct nl_msg *name_msg(struct ldm_genl *g, uint8_t cmd,
 
 int ldm_domain_new(struct ldm_genl *g, const char *name, uint64_t size)
 {
-	struct nl_msg *msg = name_msg(g, LDM_CMD_DOMAIN_NEW, name);
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_DOMAIN_NEW, name);
 
 	if (!msg)
 		return -ENOMEM;
@@ -101,7 +101,7 @@ int ldm_domain_new(struct ldm_genl *g, const char *name, uint64_t size)
 int ldm_domain_set_state(struct ldm_genl *g, const char *name,
 			 uint32_t state)
 {
-	struct nl_msg *msg = name_msg(g, LDM_CMD_DOMAIN_SET_STATE, name);
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_DOMAIN_SET_STATE, name);
 
 	if (!msg)
 		return -ENOMEM;
@@ -114,41 +114,26 @@ int ldm_domain_set_state(struct ldm_genl *g, const char *name,
 
 int ldm_domain_del(struct ldm_genl *g, const char *name)
 {
-	struct nl_msg *msg = name_msg(g, LDM_CMD_DOMAIN_DEL, name);
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_DOMAIN_DEL, name);
 
 	if (!msg)
 		return -ENOMEM;
 	return ldm_genl_request(g, msg, NULL, NULL);
 }
 
-struct get_ctx {
-	struct ldm_domain_info *info;
-	int replies;
-};
-
 static int get_reply(struct nl_msg *msg, void *arg)
 {
-	struct get_ctx *ctx = arg;
-
-	/* A doit answers once; a second reply would be a kernel bug. */
-	if (ctx->replies++)
-		return -EBADMSG;
-	return ldm_domain_info_parse(msg, ctx->info);
+	return ldm_domain_info_parse(msg, arg);
 }
 
 int ldm_domain_get(struct ldm_genl *g, const char *name,
 		   struct ldm_domain_info *info)
 {
-	struct nl_msg *msg = name_msg(g, LDM_CMD_DOMAIN_GET, name);
-	struct get_ctx ctx = { .info = info };
-	int ret;
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_DOMAIN_GET, name);
 
 	if (!msg)
 		return -ENOMEM;
-	ret = ldm_genl_request(g, msg, get_reply, &ctx);
-	if (!ret && ctx.replies != 1)
-		ret = -EBADMSG;
-	return ret;
+	return ldm_genl_request_one(g, msg, get_reply, info);
 }
 
 struct dump_ctx {

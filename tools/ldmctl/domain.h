@@ -26,6 +26,9 @@ struct ldm_domain_info {
 };
 
 /* Each returns 0 or -errno; the reason is then in ldm_genl_ext_ack(). */
+/* A request for @cmd naming the domain @name; NULL when out of memory. */
+struct nl_msg *ldm_domain_msg(struct ldm_genl *g, uint8_t cmd,
+			      const char *name);
 int ldm_domain_new(struct ldm_genl *g, const char *name, uint64_t size);
 int ldm_domain_del(struct ldm_genl *g, const char *name);
 /* LDM_CMD_DOMAIN_SET_STATE: suspend, resume, or mark migrated. */

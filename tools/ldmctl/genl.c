@@ -409,3 +409,30 @@ int ldm_genl_parse(struct nl_msg *msg, struct nlattr **tb, int maxattr,
 		return -EBADMSG;
 	return 0;
 }
+
+struct one_reply {
+	ldm_genl_reply_fn fn;
+	void *arg;
+	int replies;
+};
+
+static int one_reply(struct nl_msg *msg, void *arg)
+{
+	struct one_reply *o = arg;
+
+	/* A doit answers once; a second reply would be a kernel bug. */
+	if (o->replies++)
+		return -EBADMSG;
+	return o->fn(msg, o->arg);
+}
+
+int ldm_genl_request_one(struct ldm_genl *g, struct nl_msg *msg,
+			 ldm_genl_reply_fn fn, void *arg)
+{
+	struct one_reply o = { .fn = fn, .arg = arg };
+	int err = ldm_genl_request(g, msg, one_reply, &o);
+
+	if (!err && o.replies != 1)
+		err = -EBADMSG;
+	return err;
+}

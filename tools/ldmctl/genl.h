@@ -73,6 +73,14 @@ int ldm_genl_request(struct ldm_genl *g, struct nl_msg *msg,
 		     ldm_genl_reply_fn fn, void *arg);
 
 /*
+ * ldm_genl_request_one() - ldm_genl_request() for a request that is
+ * answered by exactly one reply (a doit): @fn sees it; none or a second
+ * one is -EBADMSG.
+ */
+int ldm_genl_request_one(struct ldm_genl *g, struct nl_msg *msg,
+			 ldm_genl_reply_fn fn, void *arg);
+
+/*
  * The extended-ack message of the last ldm_genl_request() on @g (an error
  * reason, or a warning on success), or NULL if it carried none. Valid until
  * the next request.

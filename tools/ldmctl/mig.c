@@ -12,6 +12,7 @@
 #include <netlink/genl/genl.h>
 #include <openssl/crypto.h>
 
+#include "domain.h"
 #include "mig.h"
 
 static const struct nla_policy mig_policy[LDM_A_MAX + 1] = {
@@ -27,22 +28,10 @@ static const struct nla_policy mig_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_RING_BYTES]	= { .type = NLA_U64 },
 };
 
-static struct nl_msg *name_msg(struct ldm_genl *g, uint8_t cmd,
-			       const char *name)
-{
-	struct nl_msg *msg = ldm_genl_msg_new(g, cmd, 0);
-
-	if (msg && nla_put_string(msg, LDM_A_DOMAIN_NAME, name) < 0) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
-}
-
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
 	      const struct mig_params *p)
 {
-	struct nl_msg *msg = name_msg(g, sending ? LDM_CMD_MIGRATE_START :
+	struct nl_msg *msg = ldm_domain_msg(g, sending ? LDM_CMD_MIGRATE_START :
 				      LDM_CMD_RECEIVE_START, name);
 	struct nlmsghdr *nlh;
 	int err;
@@ -74,7 +63,6 @@ int mig_start(struct ldm_genl *g, const char *name, bool sending,
 struct round_ctx {
 	uint32_t round;
 	uint64_t pages;
-	int replies;
 };
 
 static int round_reply(struct nl_msg *msg, void *arg)
@@ -83,8 +71,6 @@ static int round_reply(struct nl_msg *msg, void *arg)
 	struct round_ctx *c = arg;
 	int err;
 
-	if (c->replies++)
-		return -EBADMSG;
 	err = ldm_genl_parse(msg, tb, LDM_A_MAX,
 			     (struct nla_policy *)mig_policy);
 	if (err)
@@ -102,10 +88,9 @@ int mig_round(struct ldm_genl *g, const char *name, uint32_t *round,
 	struct round_ctx c = { 0 };
 	int err;
 
-	err = ldm_genl_request(g, name_msg(g, LDM_CMD_MIGRATE_ROUND, name),
-			       round_reply, &c);
-	if (!err && c.replies != 1)
-		err = -EBADMSG;
+	err = ldm_genl_request_one(g, ldm_domain_msg(g, LDM_CMD_MIGRATE_ROUND,
+						     name),
+				   round_reply, &c);
 	if (!err) {
 		*round = c.round;
 		*pages = c.pages;
@@ -115,7 +100,7 @@ int mig_round(struct ldm_genl *g, const char *name, uint32_t *round,
 
 int mig_stop(struct ldm_genl *g, const char *name)
 {
-	return ldm_genl_request(g, name_msg(g, LDM_CMD_MIGRATE_STOP, name),
+	return ldm_genl_request(g, ldm_domain_msg(g, LDM_CMD_MIGRATE_STOP, name),
 				NULL, NULL);
 }
 
@@ -178,30 +163,16 @@ int mig_info_parse(struct nl_msg *msg, struct mig_info *info)
 	return 0;
 }
 
-struct get_ctx {
-	struct mig_info *info;
-	int replies;
-};
-
 static int get_reply(struct nl_msg *msg, void *arg)
 {
-	struct get_ctx *c = arg;
-
-	if (c->replies++)
-		return -EBADMSG;
-	return mig_info_parse(msg, c->info);
+	return mig_info_parse(msg, arg);
 }
 
 int mig_get(struct ldm_genl *g, const char *name, struct mig_info *info)
 {
-	struct get_ctx c = { .info = info };
-	int err;
-
-	err = ldm_genl_request(g, name_msg(g, LDM_CMD_MIGRATE_GET, name),
-			       get_reply, &c);
-	if (!err && c.replies != 1)
-		err = -EBADMSG;
-	return err;
+	return ldm_genl_request_one(g, ldm_domain_msg(g, LDM_CMD_MIGRATE_GET,
+						      name),
+				    get_reply, info);
 }
 
 const struct mig_stats *mig_round_stats(const struct mig_info *info,
