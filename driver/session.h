@@ -68,7 +68,6 @@ struct ldm_session_params {
  * @round_busy: sending: a round is being produced
  * @codec: sending: &enum ldm_codec of the current round
  * @round_bits: sending: the pages of the current round
- * @round_pages: sending: how many
  * @round_start: sending: when it started
  * @nchunks: sending: chunks of @round_bits
  * @next_chunk: sending: the next chunk to take
@@ -102,7 +101,6 @@ struct ldm_session {
 	bool round_busy;
 	u32 codec;
 	unsigned long *round_bits;
-	u64 round_pages;
 	ktime_t round_start;
 	u32 nchunks;
 	atomic_t next_chunk;

@@ -361,7 +361,6 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	s->codec = codec;
 	*round = s->round++;
 	*pages = bitmap_weight(s->round_bits, dom->npages);
-	s->round_pages = *pages;
 	s->round_start = ktime_get();
 	s->nchunks = DIV_ROUND_UP(dom->npages, LDM_CHUNK_PAGES);
 	atomic_set(&s->next_chunk, 0);
