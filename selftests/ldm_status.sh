@@ -23,12 +23,7 @@ lab_tap_begin
 
 L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
 G=$PWD/selftests/ldm_guest
-for p in "$L" "$G"; do
-	if [ ! -x "$p" ]; then
-		echo "1..0 # SKIP $p is not built (run make)"
-		exit 0
-	fi
-done
+need_built "$L" "$G"
 
 W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_status.XXXXXX")
 PKI=$W/pki

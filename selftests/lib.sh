@@ -10,6 +10,8 @@
 #                  (plan 1..0) unless running as root inside the lab VM
 # tap ST DESC [DIRECTIVE]
 #                  one TAP line from a status; counts $n and $fails
+# need_built PATH...
+#                  skip (plan 1..0) unless every PATH is an executable
 # check DESC CMD...  ok if CMD succeeds
 # say TEXT...      a TAP comment line
 
@@ -23,6 +25,15 @@ lab_tap_begin() {
 		echo "1..0 # SKIP needs root inside the lab VM (lab/run -- $0)"
 		exit 0
 	fi
+}
+
+need_built() {
+	for _need in "$@"; do
+		if [ ! -x "$_need" ]; then
+			echo "1..0 # SKIP $_need is not built (run make)"
+			exit 0
+		fi
+	done
 }
 
 tap() {
