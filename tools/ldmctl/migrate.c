@@ -379,7 +379,7 @@ static int connect_target(struct migration *m)
 	ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms, why,
 			    &refused);
 	if (!ssl) {
-		close(fd);
+		net_linger_close(fd, 2000);
 		if (refused == TLS_WE_REFUSED)
 			return fail(m, LDMCTL_EXIT_REFUSED,
 				    "the source refused the target %s's certificate: %s (trust directory %s)",
@@ -430,9 +430,17 @@ static int greet(struct migration *m, struct proto_welcome *w)
 	ret = send_msg(m, &b, proto_put_hello(&b, &h));
 	OPENSSL_cleanse(h.password, sizeof(h.password));
 	pbuf_free(&b);
-	if (ret)
+	if (ret) {
+		const char *a = tls_peer_alert(m->ctl.ssl);
+
+		/* TLS 1.3: the target may have refused our certificate. */
+		if (a)
+			return fail(m, LDMCTL_EXIT_REFUSED,
+				    "the target %s refused the source's certificate: TLS alert \"%s\" (see the target's log for why)",
+				    m->o.dest.host, a);
 		return fail(m, LDMCTL_EXIT_FAIL, "cannot send HELLO: %s",
 			    m->ctl.why);
+	}
 	ret = expect(m, PROTO_MSG_WELCOME, "the target's answer");
 	if (ret)
 		return ret;

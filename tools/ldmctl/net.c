@@ -134,6 +134,34 @@ int net_listen(const char *host, uint16_t port)
 	return fd >= 0 ? fd : err;
 }
 
+void net_linger_close(int fd, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char sink[4096];
+
+	/*
+	 * Closing a socket with unread input makes the kernel answer with a
+	 * reset, and a reset can overtake the alert still in flight: the
+	 * peer then sees "connection reset" instead of why it was refused.
+	 * Half-close and read until the peer closes too (or the deadline).
+	 */
+	if (!shutdown(fd, SHUT_WR)) {
+		for (;;) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			int64_t left = deadline - now_ms();
+			ssize_t n;
+
+			if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+				break;
+			n = read(fd, sink, sizeof(sink));
+			if (n == 0 || (n < 0 && errno != EAGAIN &&
+				       errno != EINTR))
+				break;
+		}
+	}
+	close(fd);
+}
+
 int net_local_port(int fd)
 {
 	struct sockaddr_storage ss;

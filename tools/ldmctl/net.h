@@ -29,6 +29,13 @@ int net_local_port(int fd);
  */
 void net_tune(int fd, int timeout_ms);
 
+/*
+ * net_linger_close() - half-close @fd, drain what the peer still sends for
+ * up to @timeout_ms, then close: a TLS alert just written reaches the peer
+ * instead of being overtaken by a reset.
+ */
+void net_linger_close(int fd, int timeout_ms);
+
 /* "192.0.2.1" for a peer or local address. */
 void net_addr_string(const struct sockaddr_storage *ss, char *buf,
 		     size_t size);

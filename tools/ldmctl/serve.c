@@ -949,7 +949,7 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		      "the target refused the source's certificate" :
 		      refused == TLS_PEER_REFUSED ?
 		      "the source refused the target" : "no TLS session", why);
-		close(fd);
+		net_linger_close(fd, 2000);
 		goto out;
 	}
 	ctl_init(&in->ctl, ssl, fd);
