@@ -40,6 +40,12 @@ static const struct nla_policy ldm_round_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_ROUND_FLAGS] = NLA_POLICY_MASK(NLA_U32, LDM_ROUND_F_RESEND),
 };
 
+static const struct nla_policy ldm_set_policy[LDM_A_MAX + 1] = {
+	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
+	[LDM_A_MIG_CODEC] = NLA_POLICY_RANGE(NLA_U32, LDM_CODEC_LZJB,
+					     LDM_CODEC_NONE),
+};
+
 static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_DOMAIN_STATE] = NLA_POLICY_RANGE(NLA_U32,
@@ -415,6 +421,23 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static int ldm_nl_migrate_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ldm_domain *dom;
+	u32 codec;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, LDM_A_MIG_CODEC))
+		return -EINVAL;
+	codec = nla_get_u32(info->attrs[LDM_A_MIG_CODEC]);
+	dom = ldm_nl_lookup(info);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
+	err = ldm_snapshot_set_codec(dom, codec, info->extack);
+	ldm_domain_put(dom);
+	return err;
+}
+
 static int ldm_nl_migrate_stop(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
@@ -616,6 +639,13 @@ static const struct genl_ops ldm_genl_ops[] = {
 		.cmd = LDM_CMD_DOMAIN_SET_STATE,
 		.doit = ldm_nl_domain_set_state,
 		.policy = ldm_domain_state_policy,
+		.maxattr = LDM_A_MAX,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = LDM_CMD_MIGRATE_SET,
+		.doit = ldm_nl_migrate_set,
+		.policy = ldm_set_policy,
 		.maxattr = LDM_A_MAX,
 		.flags = GENL_ADMIN_PERM,
 	},

@@ -130,7 +130,8 @@ static size_t ldm_snapshot_compress(struct ldm_worker *w, const void *src,
 	unsigned int dlen = w->s->params.raw_threshold;
 	size_t clen;
 
-	switch (w->s->codec) {
+	/* LDM_CMD_MIGRATE_SET may change it under us: any value is valid. */
+	switch (READ_ONCE(w->s->codec)) {
 	case LDM_CODEC_LZ4:
 		/* Checked when the round started: every worker has one. */
 		if (crypto_comp_compress(w->lz4, src, PAGE_SIZE, dst, &dlen) ||
@@ -290,6 +291,21 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
 	return smp_load_acquire(&s->round_busy);
 }
 
+/* LZ4 needs a compressor per worker; a kernel without LZ4 has none. */
+static int ldm_snapshot_codec_ok(struct ldm_session *s, u32 codec,
+				 struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	for (i = 0; codec == LDM_CODEC_LZ4 && i < s->params.workers; i++) {
+		if (!s->workers[i].lz4) {
+			NL_SET_ERR_MSG(extack, "LZ4 is not available in this kernel");
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
 /**
  * ldm_snapshot_round() - harvest and start the next round of a session
  * @dom: the domain, with a sending session
@@ -315,7 +331,6 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	struct ldm_session *s;
 	struct page *page;
 	unsigned long index;
-	unsigned int i;
 	int err = 0;
 
 	mutex_lock(&dom->session_lock);
@@ -333,13 +348,8 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 		NL_SET_ERR_MSG(extack, "too many rounds");
 		err = -ERANGE;
 	}
-	for (i = 0; !err && codec == LDM_CODEC_LZ4 && i < s->params.workers;
-	     i++) {
-		if (!s->workers[i].lz4) {
-			NL_SET_ERR_MSG(extack, "LZ4 is not available in this kernel");
-			err = -EOPNOTSUPP;
-		}
-	}
+	if (!err)
+		err = ldm_snapshot_codec_ok(s, codec, extack);
 	if (err)
 		goto out_unlock;
 
@@ -358,7 +368,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 			__set_bit(index, s->round_bits);
 	}
 
-	s->codec = codec;
+	WRITE_ONCE(s->codec, codec);
 	*round = s->round++;
 	*pages = bitmap_weight(s->round_bits, dom->npages);
 	s->round_start = ktime_get();
@@ -369,6 +379,41 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	ldm_workers_queue(s->workers, s->params.workers);
 
 out_unlock:
+	mutex_unlock(&dom->session_lock);
+	return err;
+}
+
+/**
+ * ldm_snapshot_set_codec() - change the codec of a sending session
+ * @dom: the domain
+ * @codec: &enum ldm_codec, used by the workers from their next page on
+ * @extack: where to say why it failed
+ *
+ * The round's records each name their own kind, so a round may mix
+ * codecs; the next round starts with the codec MIGRATE_ROUND gives it.
+ *
+ * Return: 0, -ENOENT without a sending session, -EOPNOTSUPP for LZ4
+ * without LZ4, or the session's error.
+ */
+int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
+			   struct netlink_ext_ack *extack)
+{
+	struct ldm_session *s;
+	int err;
+
+	mutex_lock(&dom->session_lock);
+	s = dom->session;
+	if (!s || !s->sending) {
+		NL_SET_ERR_MSG(extack, "domain has no sending session");
+		err = -ENOENT;
+	} else if (ldm_session_failed(s)) {
+		NL_SET_ERR_MSG(extack, "the migration failed");
+		err = -s->error;
+	} else {
+		err = ldm_snapshot_codec_ok(s, codec, extack);
+		if (!err)
+			WRITE_ONCE(s->codec, codec);
+	}
 	mutex_unlock(&dom->session_lock);
 	return err;
 }

@@ -14,5 +14,7 @@ struct netlink_ext_ack;
 void ldm_snapshot_work(struct work_struct *work);
 int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 		       u32 *round, u64 *pages, struct netlink_ext_ack *extack);
+int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
+			   struct netlink_ext_ack *extack);
 
 #endif /* _LDM_SNAPSHOT_H */

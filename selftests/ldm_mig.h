@@ -205,26 +205,16 @@ static inline int ring_drain(struct ring *rx)
 typedef int (*batch_fn)(void *batch, size_t len, void *arg);
 
 /*
- * Run one round on the sender and hand each batch to @fn, in ring order,
- * until the round-end batch of that round. Returns 0 or -errno.
+ * Hand each batch of @tx to @fn, in ring order, up to and including the
+ * round-end batch of round @round. Returns 0 or -errno.
  */
-static inline int pump_codec(struct ldm_nl *nl, const char *src, struct ring *tx,
-		      uint32_t codec, batch_fn fn, void *arg)
+static inline int pump_codec_from(struct ring *tx, uint32_t round, batch_fn fn,
+				  void *arg)
 {
-	uint32_t round = ~0u;
 	struct ldm_batch_hdr *h;
-	struct ldm_msg m;
 	uint64_t cons;
 	int err, done = 0;
 
-	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
-		     LDM_GENL_VERSION);
-	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
-	if (codec)
-		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
-	err = ldm_nl_request(nl, &m, round_cb, &round);
-	if (err)
-		return err;
 	while (!done) {
 		cons = tx->hdr->cons;
 		if (cons == __atomic_load_n(&tx->hdr->prod, __ATOMIC_ACQUIRE)) {
@@ -245,6 +235,28 @@ static inline int pump_codec(struct ldm_nl *nl, const char *src, struct ring *tx
 			ioctl(tx->fd, LDM_IOC_RING_KICK);
 	}
 	return 0;
+}
+
+/*
+ * Run one round on the sender with @codec (0: the default) and hand each
+ * batch to @fn until the round-end batch of that round.
+ */
+static inline int pump_codec(struct ldm_nl *nl, const char *src, struct ring *tx,
+		      uint32_t codec, batch_fn fn, void *arg)
+{
+	uint32_t round = ~0u;
+	struct ldm_msg m;
+	int err;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
+	if (codec)
+		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
+	err = ldm_nl_request(nl, &m, round_cb, &round);
+	if (err)
+		return err;
+	return pump_codec_from(tx, round, fn, arg);
 }
 
 /* A round with the default codec. */

@@ -171,7 +171,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..31"
+echo "1..36"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -276,6 +276,75 @@ rc=$?
 expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists ref-t
 tap $? "--fips without OpenSSL's FIPS provider fails at once, saying so"
 sed -n '1s/^/#   /p' "$W/fips.out"
+
+# ---- codecs and the convergence forecast ----
+
+# jnum FILE KEY: a number from the "done" event.
+jnum() { grep '"event":"done"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+migrate --compress zstd ref "$DA:ref-t" > "$W/zstd.out" 2>&1
+expect_fail $? 2 "invalid --compress 'zstd': auto, lzjb, lz4 or none" "$W/zstd.out" &&
+	! exists ref-t
+tap $? "--compress with an unknown codec is a usage error naming it"
+
+# forced CODEC: only that codec's records; the target matches.
+forced() {
+	local c=$1 o=$W/forced-$1.out lzjb lz4 raw
+	newdom "f$c" 8M
+	migrate -j --no-force --compress "$c" "f$c" "$DA:f$c-t" > "$o" 2>&1 ||
+		{ sed 's/^/#   /' "$o"; return 1; }
+	same "f$c" "f$c-t" || return 1
+	lzjb=$(jnum "$o" pages_lzjb) lz4=$(jnum "$o" pages_lz4)
+	raw=$(jnum "$o" pages_raw)
+	say "--compress $c: lzjb $lzjb lz4 $lz4 raw $raw"
+	grep -q '"event":"codec"' "$o" && { say "a forced codec changed"; return 1; }
+	case $c in
+	lzjb) [ "$lzjb" -gt 0 ] && [ "$lz4" = 0 ] ;;
+	lz4) [ "$lz4" -gt 0 ] && [ "$lzjb" = 0 ] ;;
+	none) [ "$lz4" = 0 ] && [ "$lzjb" = 0 ] && [ "$raw" -gt 0 ] ;;
+	esac
+}
+check "--compress lzjb, lz4, none (and --no-force when it fits): that codec only, targets identical" \
+	eval 'forced lzjb && forced lz4 && forced none'
+
+# On a link far slower than the compressors, auto tries each codec and
+# settles on one that compresses.
+auto_slow() {
+	local o=$W/auto.out last
+	newdom auto 32M
+	migrate -j --bandwidth 2M auto "$DA:auto-t" > "$o" 2>&1 ||
+		{ sed 's/^/#   /' "$o"; return 1; }
+	same auto auto-t || return 1
+	grep '"event":"codec"' "$o" | sed 's/^/#   /'
+	last=$(grep '"event":"codec"' "$o" | tail -n 1 |
+	       sed -n 's/.*"codec":\([0-9]*\).*/\1/p')
+	# At least the three probes; then LZJB (1) or LZ4 (2), not none (3).
+	[ "$(jnum "$o" codec_switches)" -ge 2 ] && { [ "$last" = 1 ] || [ "$last" = 2 ]; }
+}
+check "--compress auto on a 2 MB/s link measures every codec and keeps a compressing one" auto_slow
+
+# --no-force: a guest dirtying faster than a 1 MB/s link carries cannot
+# meet 1 ms; refused after the first round, never suspended.
+noforce() {
+	local o=$W/noforce.out gp rc
+	newdom nf 8M
+	"$G" dirty nf 3000 0 > "$W/nf.guest" &
+	gp=$!
+	sleep 1
+	migrate -j --no-force --bandwidth 1M --downtime-limit 1 nf "$DA:nf-t" > "$o" 2>&1
+	rc=$?
+	grep '"event":"forecast"' "$o" | sed 's/^/#   /'
+	# The guest still runs: never suspended.
+	kill -0 "$gp" 2>/dev/null || { say "the guest is gone"; rc=99; }
+	kill "$gp" 2>/dev/null
+	wait "$gp" 2>/dev/null
+	expect_fail "$rc" 5 "no-force: cannot meet --downtime-limit 1 ms" "$o" &&
+		grep -q '"event":"forecast".*"fits":0' "$o" &&
+		gone nf-t && test "$(state nf)" = active
+}
+check "--no-force refuses a migration whose forecast misses the downtime limit; the source never stops" noforce
+check "the refused source still verifies (its guest's pages are its own)" \
+	eval '"$G" verify nf >/dev/null'
 
 # ---- failures: the source runs on, intact; the target keeps nothing ----
 

@@ -291,6 +291,68 @@ TEST_F_TIMEOUT(migrate, codecs_per_round, 120)
 				      forward, &self->rx));
 }
 
+static int set_codec(struct ldm_nl *nl, const char *name, uint32_t codec)
+{
+	struct ldm_msg m;
+
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_SET, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	if (codec)
+		ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, codec);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+/*
+ * MIGRATE_SET switches the codec while a round runs (the adaptive
+ * codec of ldmctl measures each this way): the workers, held by the
+ * full ring, go on with LZ4 where they started with none (which fills
+ * the ring soonest); one round then holds both kinds and B still
+ * follows A.
+ */
+TEST_F_TIMEOUT(migrate, codec_switched_mid_round, 120)
+{
+	struct session_info si;
+	struct ldm_msg m;
+	uint32_t round;
+	size_t diff = 0;
+	int i;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	/* Nothing to switch without a sending session, or to junk. */
+	EXPECT_EQ(-ENOENT, set_codec(&self->nl, self->dst, LDM_CODEC_LZ4));
+	EXPECT_STREQ("domain has no sending session", self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, set_codec(&self->nl, self->src, 0));
+	EXPECT_EQ(-ERANGE, set_codec(&self->nl, self->src, 9));
+
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->src);
+	ldm_msg_put_u32(&m, LDM_A_MIG_CODEC, LDM_CODEC_NONE);
+	ASSERT_EQ(0, ldm_nl_request(&self->nl, &m, round_cb, &round));
+	/* Wait for the 16 slots to fill: the round is far from done. */
+	for (i = 0; i < 10000; i++) {
+		if (__atomic_load_n(&self->tx.hdr->prod, __ATOMIC_ACQUIRE) -
+		    self->tx.hdr->cons >= 16)
+			break;
+		usleep(1000);
+	}
+	ASSERT_LT(i, 10000) TH_LOG("the ring never filled");
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	EXPECT_LT(0, si.stat[LDM_A_STAT_PAGES_RAW]);
+	EXPECT_EQ(0, si.stat[LDM_A_STAT_PAGES_LZJB]);
+	EXPECT_EQ(0, si.stat[LDM_A_STAT_PAGES_LZ4]);
+	ASSERT_EQ(0, set_codec(&self->nl, self->src, LDM_CODEC_LZ4))
+		TH_LOG("%s", self->nl.ext_msg);
+
+	/* Drain the rest of this round, the way pump_codec() does. */
+	ASSERT_EQ(0, pump_codec_from(&self->tx, round, forward, &self->rx));
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	EXPECT_LT(0, si.stat[LDM_A_STAT_PAGES_LZ4]) TH_LOG("no LZ4 after the switch");
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+}
+
 /* The second migration of two_migrations_at_once, in its own thread. */
 struct pair {
 	struct ldm_nl nl;

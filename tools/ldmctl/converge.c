@@ -45,6 +45,30 @@ enum conv_decision conv_decide(const struct conv_params *p,
 	return CONV_CONTINUE;
 }
 
+void conv_forecast(const struct conv_params *p, const struct conv_round *r,
+		   struct conv_forecast *f)
+{
+	double send = conv_rate(r->pages, r->ns);
+	double dirty = conv_rate(r->dirty, r->ns);
+	struct conv_round cur = *r;
+	enum conv_decision d;
+
+	/* Ends: every step adds a round and max_rounds bounds them. */
+	while ((d = conv_decide(p, &cur)) == CONV_CONTINUE) {
+		double ns = send > 0 ? (double)cur.dirty * 1e9 / send : 0;
+
+		cur.round++;
+		cur.pages = cur.dirty;
+		cur.ns = ns >= 1.8e19 ? UINT64_MAX : (uint64_t)ns;
+		ns = dirty * ns / 1e9;
+		cur.dirty = ns >= 1.8e19 ? UINT64_MAX : (uint64_t)ceil(ns);
+	}
+	f->rounds = cur.round + 2;	/* 0-based, then the final round */
+	f->downtime_ms = conv_final_ms(cur.dirty, send);
+	f->why = d;
+	f->fits = f->downtime_ms <= p->downtime_ms;
+}
+
 const char *conv_decision_name(enum conv_decision d)
 {
 	switch (d) {

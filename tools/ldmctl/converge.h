@@ -17,6 +17,7 @@
 #ifndef LDMCTL_CONVERGE_H
 #define LDMCTL_CONVERGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum conv_decision {
@@ -49,6 +50,24 @@ uint64_t conv_final_ms(uint64_t pages, double rate);
 
 enum conv_decision conv_decide(const struct conv_params *p,
 			       const struct conv_round *r);
+
+/*
+ * The convergence forecast: where the rounds are heading, from the rates
+ * of the round just done. Each further round is assumed to take as long
+ * as sending what the previous one left dirty at the send rate, during
+ * which the guest dirties pages at its measured rate; conv_decide() is
+ * then run on those rounds, so the forecast and the real decision agree
+ * when the rates hold.
+ */
+struct conv_forecast {
+	uint32_t rounds;	/* all rounds, the final included */
+	uint64_t downtime_ms;	/* the final round's; UINT64_MAX unknown */
+	enum conv_decision why;	/* what will end pre-copy */
+	bool fits;		/* downtime_ms <= the downtime limit */
+};
+
+void conv_forecast(const struct conv_params *p, const struct conv_round *r,
+		   struct conv_forecast *f);
 
 /* For people: "converged", "max rounds", "dirty rate > send rate". */
 const char *conv_decision_name(enum conv_decision d);

@@ -82,20 +82,36 @@ static int round_reply(struct nl_msg *msg, void *arg)
 	return 0;
 }
 
-int mig_round(struct ldm_genl *g, const char *name, uint32_t *round,
-	      uint64_t *pages)
+int mig_round(struct ldm_genl *g, const char *name, uint32_t codec,
+	      uint32_t flags, uint32_t *round, uint64_t *pages)
 {
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_MIGRATE_ROUND, name);
 	struct round_ctx c = { 0 };
 	int err;
 
-	err = ldm_genl_request_one(g, ldm_domain_msg(g, LDM_CMD_MIGRATE_ROUND,
-						     name),
-				   round_reply, &c);
+	if (msg && ((codec && nla_put_u32(msg, LDM_A_MIG_CODEC, codec) < 0) ||
+		    (flags &&
+		     nla_put_u32(msg, LDM_A_MIG_ROUND_FLAGS, flags) < 0))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = ldm_genl_request_one(g, msg, round_reply, &c);
 	if (!err) {
 		*round = c.round;
 		*pages = c.pages;
 	}
 	return err;
+}
+
+int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec)
+{
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_MIGRATE_SET, name);
+
+	if (msg && nla_put_u32(msg, LDM_A_MIG_CODEC, codec) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ldm_genl_request(g, msg, NULL, NULL);
 }
 
 int mig_stop(struct ldm_genl *g, const char *name)

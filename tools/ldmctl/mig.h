@@ -50,8 +50,14 @@ struct mig_params {
  */
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
 	      const struct mig_params *p);
-int mig_round(struct ldm_genl *g, const char *name, uint32_t *round,
-	      uint64_t *pages);
+/*
+ * mig_round() - MIGRATE_ROUND with @codec (enum ldm_codec; 0: the
+ * module's default) and @flags (enum ldm_round_flags).
+ */
+int mig_round(struct ldm_genl *g, const char *name, uint32_t codec,
+	      uint32_t flags, uint32_t *round, uint64_t *pages);
+/* mig_set_codec() - MIGRATE_SET: the running round's codec from now on. */
+int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec);
 int mig_stop(struct ldm_genl *g, const char *name);
 int mig_get(struct ldm_genl *g, const char *name, struct mig_info *info);
 

@@ -30,6 +30,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "adapt.h"
 #include "converge.h"
 #include "ctl.h"
 #include "domain.h"
@@ -63,6 +64,7 @@ static void on_signal(int sig)
 
 struct migrate_opts {
 	bool dry_run, fips, verify, json;
+	bool baseline;			/* --baseline (benchmarks) */
 	const char *pwfile;
 	uint32_t workers, streams, max_rounds;
 	uint64_t downtime_ms, bandwidth;
@@ -70,6 +72,8 @@ struct migrate_opts {
 	uint16_t port;
 	const char *cert, *key, *trust_dir;
 	pid_t pause_pid;
+	uint32_t compress;		/* --compress: LDM_CODEC_*, 0: auto */
+	bool no_force;			/* refuse what cannot meet the limit */
 	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
@@ -116,6 +120,9 @@ struct migration {
 	int64_t last_tick_ms;
 	uint32_t round;
 	bool final;
+	struct adapt ad;		/* the codec, chosen as it goes */
+	struct conv_forecast fc;	/* after each pre-copy round */
+	bool have_fc;
 };
 
 static int fail(struct migration *m, int code, const char *fmt, ...)
@@ -550,13 +557,28 @@ static void tick(void *arg)
 	struct mig_info mi;
 	uint64_t done_round = 0, left, wire, dt;
 	int64_t now = now_ms();
-	double pps;
+	uint32_t codec;
+	double pps, fill;
 
 	if (mig_get(m->g, m->o.domain, &mi))
 		return;
 	done_round = mig_stats_pages(&mi.totals) - m->round_base;
 	if (done_round > m->round_pages)
 		done_round = m->round_pages;
+	fill = (double)(uring_load(&m->ring.hdr->prod) - m->snd.cons) /
+	       (double)m->ring.nslots;
+	codec = adapt_tick(&m->ad, now_ns(), mi.totals.v[LDM_A_STAT_BYTES_IN],
+			   fill, done_round < m->round_pages);
+	if (codec && mig_set_codec(m->g, m->o.domain, codec) == -EOPNOTSUPP)
+		codec = adapt_unavailable(&m->ad, codec, now_ns());
+	if (codec)
+		progress_event(&m->pr, "codec", "round", (uint64_t)m->round,
+			       "codec", (uint64_t)codec,
+			       "lzjb_kBps", (uint64_t)(m->ad.rate[LDM_CODEC_LZJB] / 1e3),
+			       "lz4_kBps", (uint64_t)(m->ad.rate[LDM_CODEC_LZ4] / 1e3),
+			       "none_kBps", (uint64_t)(m->ad.rate[LDM_CODEC_NONE] / 1e3),
+			       "ring_fill_pct", (uint64_t)(fill * 100),
+			       NULL);
 	left = m->round_pages - done_round;
 	if (!m->final && !ldm_domain_get(m->g, m->o.domain, &di))
 		left += di.dirty;
@@ -569,6 +591,11 @@ static void tick(void *arg)
 	m->last_tick_ms = now;
 	pps = conv_rate(done_round, now_ns() - m->t_start);
 	ps.eta_ms = conv_final_ms(left, pps);
+	ps.codec = adapt_codec_name(m->ad.current);
+	if (m->have_fc) {
+		ps.fc_rounds = m->fc.rounds;
+		ps.fc_downtime_ms = m->fc.downtime_ms;
+	}
 	progress_update(&m->pr, &ps);
 	/* What 'ldmctl list -o status' shows, from this process's figures. */
 	if (m->lock_fd >= 0)
@@ -584,6 +611,7 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 	struct mig_info mi;
 	uint64_t t0 = now_ns();
 	struct pbuf b;
+	uint32_t codec;
 	int ret;
 
 	if (m->final && !m->suspended) {
@@ -603,13 +631,21 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 	}
 	if (!mig_get(m->g, m->o.domain, &mi))
 		m->round_base = mig_stats_pages(&mi.totals);
-	ret = mig_round(m->g, m->o.domain, &m->round, &m->round_pages);
+	codec = adapt_round_codec(&m->ad);
+	ret = mig_round(m->g, m->o.domain, codec, 0, &m->round,
+			&m->round_pages);
+	if (ret == -EOPNOTSUPP && !m->o.compress) {
+		/* No LZ4 in this kernel: auto does without it. */
+		codec = adapt_unavailable(&m->ad, codec, now_ns());
+		ret = mig_round(m->g, m->o.domain, codec, 0, &m->round,
+				&m->round_pages);
+	}
 	if (ret)
 		return report_result(m->cmd->name, m->o.domain, ret,
 				     ldm_genl_ext_ack(m->g));
 	progress_event(&m->pr, "round", "round", (uint64_t)m->round,
 		       "pages", m->round_pages, "final", (uint64_t)m->final,
-		       NULL);
+		       "codec", (uint64_t)codec, NULL);
 	ret = sender_round(&m->snd, m->round, tick, m, &res);
 	if (ret == -ECANCELED)
 		return fail(m, LDMCTL_EXIT_CANCELLED,
@@ -966,6 +1002,26 @@ static int devstate_send(struct migration *m)
 	return 0;
 }
 
+/*
+ * --no-force: the forecast says the final round would not fit the
+ * downtime limit; stop now, before the domain is suspended.
+ */
+static int refuse_downtime(struct migration *m, const struct conv_round *r)
+{
+	char down[32];
+
+	if (m->fc.downtime_ms == UINT64_MAX)
+		snprintf(down, sizeof(down), "an unknown time");
+	else
+		snprintf(down, sizeof(down), "%" PRIu64 " ms", m->fc.downtime_ms);
+	return fail(m, LDMCTL_EXIT_REFUSED,
+		    "--no-force: cannot meet --downtime-limit %" PRIu64
+		    " ms: after round %u the forecast is %s of downtime after %u rounds (%s; the guest dirties %.0f pages/s, %.0f pages/s are sent); the source domain is intact and was never suspended",
+		    m->o.downtime_ms, r->round, down, m->fc.rounds,
+		    conv_decision_name(m->fc.why), conv_rate(r->dirty, r->ns),
+		    conv_rate(r->pages, r->ns));
+}
+
 static int migrate_run(struct migration *m)
 {
 	struct conv_params cp = {
@@ -1041,6 +1097,8 @@ static int migrate_run(struct migration *m)
 	mp.salt = m->salt;
 	/* The module checks the kernel's FIPS mode too. */
 	mp.flags = m->o.fips ? LDM_MIG_F_FIPS : 0;
+	if (m->o.baseline)
+		mp.flags |= LDM_MIG_F_BASELINE;
 	ret = mig_start(m->g, m->o.domain, true, &mp);
 	OPENSSL_cleanse(m->key, sizeof(m->key));	/* the module has it */
 	if (ret)
@@ -1058,6 +1116,7 @@ static int migrate_run(struct migration *m)
 	m->snd.bandwidth = m->o.bandwidth;
 	m->snd.timeout_ms = m->o.timeout_ms;
 	m->snd.cancel = &cancelled;
+	adapt_init(&m->ad, m->o.compress);
 	oplock_status(m->lock_fd, "running: sending to %s", m->dest_str);
 
 	for (;;) {
@@ -1076,9 +1135,18 @@ static int migrate_run(struct migration *m)
 		cr.dirty = ldm_domain_get(m->g, m->o.domain, &di) ? UINT64_MAX :
 			   di.dirty;
 		d = conv_decide(&cp, &cr);
+		conv_forecast(&cp, &cr, &m->fc);
+		m->have_fc = true;
 		progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,
 			       "pages", pages, "ms", ns / 1000000,
 			       "dirty", cr.dirty, NULL);
+		progress_event(&m->pr, "forecast", "round", (uint64_t)m->round,
+			       "rounds", (uint64_t)m->fc.rounds,
+			       "downtime_ms", m->fc.downtime_ms == UINT64_MAX ?
+			       (uint64_t)0 : m->fc.downtime_ms,
+			       "fits", (uint64_t)m->fc.fits, NULL);
+		if (m->o.no_force && !m->fc.fits)
+			return refuse_downtime(m, &cr);
 		if (d != CONV_CONTINUE) {
 			m->final = true;
 			m->why_final = conv_decision_name(d);
@@ -1113,6 +1181,9 @@ static int migrate_run(struct migration *m)
 	sum.pages_zero = mi.totals.v[LDM_A_STAT_PAGES_ZERO];
 	sum.pages_skipped = mi.totals.v[LDM_A_STAT_PAGES_SKIPPED];
 	sum.pages_lzjb = mi.totals.v[LDM_A_STAT_PAGES_LZJB];
+	sum.pages_lz4 = mi.totals.v[LDM_A_STAT_PAGES_LZ4];
+	sum.compress = adapt_codec_name(m->o.compress);
+	sum.codec_switches = m->ad.switches;
 	sum.pages_raw = mi.totals.v[LDM_A_STAT_PAGES_RAW];
 	sum.bytes_in = mi.totals.v[LDM_A_STAT_BYTES_IN];
 	sum.bytes_out = mi.totals.v[LDM_A_STAT_BYTES_OUT];
@@ -1165,6 +1236,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		OPT_FIPS = 256, OPT_WORKERS, OPT_STREAMS, OPT_DOWNTIME,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
+		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -1183,6 +1255,10 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 		{ "pause-pid",	required_argument,	NULL, OPT_PAUSE_PID },
 		{ "qmp",	required_argument,	NULL, OPT_QMP },
+		/* Hidden, for make bench: LDM_MIG_F_BASELINE (ldmctl(8)). */
+		{ "baseline",	no_argument,		NULL, OPT_BASELINE },
+		{ "compress",	required_argument,	NULL, OPT_COMPRESS },
+		{ "no-force",	no_argument,		NULL, OPT_NO_FORCE },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -1289,6 +1365,17 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		case OPT_QMP:
 			m->o.qmp = optarg;
 			break;
+		case OPT_BASELINE:
+			m->o.baseline = true;
+			break;
+		case OPT_COMPRESS:
+			if (adapt_parse(optarg, &m->o.compress))
+				ret = usage_error(cmd, "invalid --compress '%s': auto, lzjb, lz4 or none",
+						  quote_arg(optarg, quoted));
+			break;
+		case OPT_NO_FORCE:
+			m->o.no_force = true;
+			break;
 		case 'j':
 			m->o.json = true;
 			break;
@@ -1388,7 +1475,8 @@ out:
 const struct subcommand cmd_migrate = {
 	.name = "migrate",
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
-		    "              [--downtime-limit MS] [--max-rounds N] [--bandwidth RATE]\n"
+		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
+		    "              [--compress auto|lzjb|lz4|none]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
 	.summary = "live-migrate a domain to another host",
@@ -1411,6 +1499,10 @@ const struct subcommand cmd_migrate = {
 	"      --streams N        data streams, 1 to 16 (default 2)\n"
 	"      --downtime-limit MS  final round's time budget (default 300)\n"
 	"      --max-rounds N     pre-copy rounds at most (default 10)\n"
+	"      --no-force         refuse, before suspending, a migration whose\n"
+	"                         forecast misses the downtime limit\n"
+	"      --compress C       auto (default: measured as it goes), lzjb, lz4\n"
+	"                         or none\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
 	"      --qmp SOCKET       the QEMU on DOMAIN: QMP 'stop' before the final\n"

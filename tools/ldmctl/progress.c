@@ -77,7 +77,7 @@ void progress_event(struct progress *p, const char *event, ...)
 void progress_update(struct progress *p, const struct progress_state *s)
 {
 	int64_t now = now_ms();
-	char eta[16];
+	char eta[16], fc[64] = "";
 
 	if (p->json) {
 		if (now - p->last_ms < 1000)
@@ -91,13 +91,20 @@ void progress_update(struct progress *p, const struct progress_state *s)
 			       s->eta_ms, NULL);
 		return;
 	}
+	if (s->fc_rounds && s->fc_downtime_ms != UINT64_MAX)
+		snprintf(fc, sizeof(fc), "  forecast %" PRIu32 " rounds, %" PRIu64
+			 " ms down", s->fc_rounds, s->fc_downtime_ms);
+	else if (s->fc_rounds)
+		snprintf(fc, sizeof(fc), "  forecast %" PRIu32 " rounds",
+			 s->fc_rounds);
 	if (!p->tty || now - p->last_ms < 250)
 		return;
 	p->last_ms = now;
 	fprintf(stderr, "\r\033[K%3u%%  %7.1f MB/s  round %" PRIu32 "%s  %" PRIu64
-		" pages left  ETA %s", s->percent, s->mbps, s->round,
+		" pages left  ETA %s%s%s%s", s->percent, s->mbps, s->round,
 		s->final ? " (final)" : "", s->pages_left,
-		conv_format_eta(s->eta_ms, eta, sizeof(eta)));
+		conv_format_eta(s->eta_ms, eta, sizeof(eta)),
+		s->codec ? "  " : "", s->codec ? s->codec : "", fc);
 	fflush(stderr);
 	p->line_shown = true;
 }
@@ -139,8 +146,14 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		json_u64(&j, s->pages_skipped);
 		json_key(&j, "pages_lzjb");
 		json_u64(&j, s->pages_lzjb);
+		json_key(&j, "pages_lz4");
+		json_u64(&j, s->pages_lz4);
 		json_key(&j, "pages_raw");
 		json_u64(&j, s->pages_raw);
+		json_key(&j, "compress");
+		json_string(&j, s->compress ? s->compress : "auto");
+		json_key(&j, "codec_switches");
+		json_u64(&j, s->codec_switches);
 		json_key(&j, "bytes_in");
 		json_u64(&j, s->bytes_in);
 		json_key(&j, "bytes_out");
@@ -169,8 +182,14 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		       s->suspend_emulator_only ?
 		       " (emulator stopped; no kernel write block yet)" : "");
 	printf("  pages:        %" PRIu64 " zero (%" PRIu64 " more skipped), %"
-	       PRIu64 " LZJB, %" PRIu64 " raw\n", s->pages_zero,
-	       s->pages_skipped, s->pages_lzjb, s->pages_raw);
+	       PRIu64 " LZJB, %" PRIu64 " LZ4, %" PRIu64 " raw\n",
+	       s->pages_zero, s->pages_skipped, s->pages_lzjb, s->pages_lz4,
+	       s->pages_raw);
+	printf("  compression:  %s%s", s->compress ? s->compress : "auto",
+	       s->compress && strcmp(s->compress, "auto") ? "\n" : "");
+	if (!s->compress || !strcmp(s->compress, "auto"))
+		printf(" (%" PRIu32 " codec change%s)\n", s->codec_switches,
+		       s->codec_switches == 1 ? "" : "s");
 	printf("  bytes:        %s of guest RAM read, %s after compression (%.1f%%)\n",
 	       size_format(s->bytes_in, a, sizeof(a)),
 	       size_format(s->bytes_out, b, sizeof(b)),

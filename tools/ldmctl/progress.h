@@ -35,6 +35,9 @@ struct progress_state {
 	double mbps;		/* wire MB/s over the last interval */
 	uint64_t pages_left;
 	uint64_t eta_ms;	/* UINT64_MAX: unknown */
+	const char *codec;	/* "lz4", ...; NULL: not shown */
+	uint32_t fc_rounds;	/* forecast: all rounds; 0: none yet */
+	uint64_t fc_downtime_ms;	/* forecast downtime, UINT64_MAX ? */
 };
 
 /* Throttled: at most 4 lines a second, 1 JSON event a second. */
@@ -53,12 +56,14 @@ struct mig_summary {
 	bool suspend_emulator_only;	/* --pause-pid, no kernel block */
 	uint32_t rounds;		/* all rounds, the final included */
 	const char *why_final;		/* what ended pre-copy */
-	uint64_t pages_zero, pages_skipped, pages_lzjb, pages_raw;
+	uint64_t pages_zero, pages_skipped, pages_lzjb, pages_lz4, pages_raw;
 	uint64_t bytes_in, bytes_out;	/* guest RAM read, records after */
 	uint64_t batches;
 	uint64_t wire_bytes;		/* data streams and control */
 	uint32_t streams;
 	bool verified;
+	const char *compress;		/* "auto", "lzjb", ... */
+	uint32_t codec_switches;	/* auto: changes of codec */
 };
 
 /* The statistics: a block for people, or a "done" event with -j. */

@@ -126,7 +126,7 @@ int sender_round(struct sender *s, uint32_t round,
 	for (;;) {
 		uint64_t prod = uring_load(&s->ring->hdr->prod);
 		bool busy = false;
-		int timeout = 250, n;
+		int timeout = SEND_TICK_MS, n;
 
 		if (*s->cancel)
 			return -ECANCELED;
@@ -220,7 +220,7 @@ int sender_round(struct sender *s, uint32_t round,
 				 s->timeout_ms / 1000);
 			return -ETIMEDOUT;
 		}
-		if (tick && now_ms() - last_tick >= 250) {
+		if (tick && now_ms() - last_tick >= SEND_TICK_MS) {
 			last_tick = now_ms();
 			tick(arg);
 		}

@@ -43,6 +43,9 @@ struct sender {
 	char why[600];
 };
 
+/* Progress, the adaptive codec's measurements: 10 a second. */
+#define SEND_TICK_MS	100
+
 struct round_result {
 	uint64_t batches;		/* the round-end batch included */
 	uint64_t records;
@@ -51,7 +54,7 @@ struct round_result {
 
 /*
  * sender_round() - send every batch of round @round, up to and including
- * its round-end batch. @tick is called about 4 times a second.
+ * its round-end batch. @tick is called every %SEND_TICK_MS or so.
  * Return: 0; -ECANCELED (cancel flag); -ECONNABORTED (the target sent
  * ABORT: why, abort_code); -EIO (the session failed in the module);
  * -ETIMEDOUT (no progress for timeout_ms); -EPROTO or -errno of a stream

@@ -58,6 +58,8 @@ static void forget_figures(struct status_line *out)
 	out->kbps = STATUS_UNKNOWN;
 	out->pages_left = STATUS_UNKNOWN;
 	out->eta_ms = STATUS_UNKNOWN;
+	out->fc_rounds = STATUS_UNKNOWN;
+	out->fc_downtime_ms = STATUS_UNKNOWN;
 }
 
 /* "k=v k=v ...": the figures of a running line. */
@@ -72,6 +74,9 @@ static void parse_figures(const char *s, struct status_line *out)
 		{ "kbps",	offsetof(struct status_line, kbps) },
 		{ "pages_left",	offsetof(struct status_line, pages_left) },
 		{ "eta_ms",	offsetof(struct status_line, eta_ms) },
+		{ "fc_rounds",	offsetof(struct status_line, fc_rounds) },
+		{ "fc_downtime_ms",
+				offsetof(struct status_line, fc_downtime_ms) },
 	};
 
 	while (*s) {
@@ -160,8 +165,15 @@ char *status_line_format(char *buf, size_t size, const char *peer,
 		     ps->mbps > 0 ? (uint64_t)(ps->mbps * 1000) : 0,
 		     ps->pages_left);
 	if (n >= 0 && (size_t)n < size && ps->eta_ms != UINT64_MAX)
-		snprintf(buf + n, size - (size_t)n, " eta_ms=%" PRIu64,
-			 ps->eta_ms);
+		n += snprintf(buf + n, size - (size_t)n, " eta_ms=%" PRIu64,
+			      ps->eta_ms);
+	if (n >= 0 && (size_t)n < size && ps->fc_rounds)
+		n += snprintf(buf + n, size - (size_t)n, " fc_rounds=%" PRIu32,
+			      ps->fc_rounds);
+	if (n >= 0 && (size_t)n < size && ps->fc_rounds &&
+	    ps->fc_downtime_ms != UINT64_MAX)
+		snprintf(buf + n, size - (size_t)n, " fc_downtime_ms=%" PRIu64,
+			 ps->fc_downtime_ms);
 	return buf;
 }
 
@@ -260,6 +272,7 @@ void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 	r->pid = pid;
 	r->round = r->percent = r->kbps = STATUS_UNKNOWN;
 	r->pages_left = r->eta_ms = STATUS_UNKNOWN;
+	r->fc_rounds = r->fc_downtime_ms = STATUS_UNKNOWN;
 	status_line_parse(line, &sl);
 
 	/*
@@ -291,6 +304,8 @@ void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 		r->kbps = sl.kbps;
 		r->pages_left = sl.pages_left;
 		r->eta_ms = sl.eta_ms;
+		r->fc_rounds = sl.fc_rounds;
+		r->fc_downtime_ms = sl.fc_downtime_ms;
 	} else if (session == LDM_MIG_STATE_SENDING) {
 		estimate_sending(r, d, mi);
 	}
@@ -324,6 +339,19 @@ char *status_format_rate(uint64_t kbps, char *buf, size_t size)
 	return buf;
 }
 
+char *status_format_forecast(uint64_t rounds, uint64_t downtime_ms,
+			     char *buf, size_t size)
+{
+	if (rounds == STATUS_UNKNOWN || !rounds)	/* 0: never a forecast */
+		snprintf(buf, size, "-");
+	else if (downtime_ms == STATUS_UNKNOWN)
+		snprintf(buf, size, "%" PRIu64 " rounds", rounds);
+	else
+		snprintf(buf, size, "%" PRIu64 " rounds, %" PRIu64 " ms",
+			 rounds, downtime_ms);
+	return buf;
+}
+
 char *status_format_eta(uint64_t eta_ms, char *buf, size_t size)
 {
 	if (eta_ms == STATUS_UNKNOWN)
@@ -350,9 +378,10 @@ int status_print_table(FILE *f, const struct status_row *rows, size_t n)
 		{ "MB/s",	TABLE_RIGHT },
 		{ "LEFT",	TABLE_RIGHT },
 		{ "ETA",	TABLE_RIGHT },
+		{ "FORECAST",	TABLE_LEFT },
 		{ "ERROR",	TABLE_LEFT },
 	};
-	char buf[32];
+	char buf[32], fc[64];
 	struct table t;
 	size_t i;
 	int ret;
@@ -379,6 +408,9 @@ int status_print_table(FILE *f, const struct status_row *rows, size_t n)
 			table_cell(&t, "%" PRIu64, r->pages_left);
 		table_cell(&t, "%s", status_format_eta(r->eta_ms, buf,
 						       sizeof(buf)));
+		table_cell(&t, "%s", status_format_forecast(r->fc_rounds,
+							    r->fc_downtime_ms,
+							    fc, sizeof(fc)));
 		table_cell(&t, "%s", dash(r->error));
 	}
 	ret = table_print(&t, f);
@@ -432,6 +464,10 @@ int status_print_json(FILE *f, const struct status_row *rows, size_t n)
 		json_u64_or_null(&j, "kbps", r->kbps);
 		json_u64_or_null(&j, "pages_left", r->pages_left);
 		json_u64_or_null(&j, "eta_ms", r->eta_ms);
+		json_u64_or_null(&j, "forecast_rounds", r->fc_rounds ?
+				 r->fc_rounds : STATUS_UNKNOWN);
+		json_u64_or_null(&j, "forecast_downtime_ms", r->fc_rounds ?
+				 r->fc_downtime_ms : STATUS_UNKNOWN);
 		json_key(&j, "estimated");
 		json_bool(&j, r->estimated);
 		json_string_or_null(&j, "error", r->error);

@@ -51,6 +51,8 @@ struct status_line {
 	uint64_t kbps;			/* kB/s on the wire */
 	uint64_t pages_left;
 	uint64_t eta_ms;
+	uint64_t fc_rounds;		/* the convergence forecast */
+	uint64_t fc_downtime_ms;
 };
 
 /*
@@ -63,7 +65,8 @@ void status_line_parse(const char *line, struct status_line *out);
 /*
  * status_line_format() - the line a running migrate publishes:
  * "running: sending to PEER; round=R percent=P kbps=K pages_left=L
- * eta_ms=E" (eta_ms omitted when unknown). Returns @buf.
+ * eta_ms=E fc_rounds=N fc_downtime_ms=D" (eta_ms and the forecast
+ * omitted when unknown). Returns @buf.
  */
 char *status_line_format(char *buf, size_t size, const char *peer,
 			 const struct progress_state *ps);
@@ -90,6 +93,8 @@ struct status_row {
 	uint64_t kbps;
 	uint64_t pages_left;
 	uint64_t eta_ms;
+	uint64_t fc_rounds;		/* forecast: rounds in all */
+	uint64_t fc_downtime_ms;	/* forecast: the final round's */
 	bool estimated;			/* figures from the module's counters */
 	char error[STATUS_MSG_MAX + 16];	/* "" none */
 };
@@ -111,6 +116,9 @@ const char *status_session_name(uint32_t session);
 char *status_format_percent(uint64_t percent, char *buf, size_t size);
 /* "12.3" (MB/s from kB/s), or "-". @buf: 24 bytes. */
 char *status_format_rate(uint64_t kbps, char *buf, size_t size);
+/* "3 rounds, 120 ms", "4 rounds", or "-". @buf: 64 bytes. */
+char *status_format_forecast(uint64_t rounds, uint64_t downtime_ms,
+			     char *buf, size_t size);
 /* "0:05", "1:00:00", or "-". @buf: 24 bytes. */
 char *status_format_eta(uint64_t eta_ms, char *buf, size_t size);
 

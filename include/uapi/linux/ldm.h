@@ -59,6 +59,10 @@
  *	%LDM_A_MIG_STATE, %LDM_A_MIG_ERROR, %LDM_A_MIG_ERROR_MSG,
  *	%LDM_A_MIG_ROUND, %LDM_A_MIG_TOTALS, %LDM_A_MIG_ROUNDS,
  *	%LDM_A_MIG_WORKER_STATS.
+ * @LDM_CMD_MIGRATE_SET: change a sending session while a round runs:
+ *	%LDM_A_DOMAIN_NAME and %LDM_A_MIG_CODEC, which the workers use from
+ *	their next page on, so that an adaptive sender can compare codecs
+ *	within one long round (round 0 is most of a migration).
  * @__LDM_CMD_MAX: internal
  * @LDM_CMD_MAX: highest command number
  *
@@ -75,6 +79,7 @@ enum ldm_cmd {
 	LDM_CMD_MIGRATE_STOP,
 	LDM_CMD_MIGRATE_GET,
 	LDM_CMD_DOMAIN_SET_STATE,
+	LDM_CMD_MIGRATE_SET,
 
 	__LDM_CMD_MAX,
 	LDM_CMD_MAX = __LDM_CMD_MAX - 1

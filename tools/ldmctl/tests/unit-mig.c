@@ -21,10 +21,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/ldm.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "adapt.h"
 #include "converge.h"
 #include "pagesum.h"
 #include "proto.h"
@@ -300,6 +302,149 @@ static void test_converge(void)
 	CHECK_STR(conv_format_eta(UINT64_MAX, buf, sizeof(buf)), "--:--");
 }
 
+static void test_forecast(void)
+{
+	struct conv_params p = { .downtime_ms = 300, .max_rounds = 10 };
+	/* 10000 pages/s sent, 2500 pages/s dirtied: each round a quarter. */
+	struct conv_round r = { .round = 0, .pages = 40000,
+				.ns = 4000000000ULL, .dirty = 10000 };
+	struct conv_forecast f;
+
+	/* 10000 -> 2500 (250 ms <= 300 ms): rounds 0, 1, then final. */
+	conv_forecast(&p, &r, &f);
+	CHECK_INT(f.rounds, 3);
+	CHECK_INT(f.downtime_ms, 250);
+	CHECK_INT(f.why, CONV_FITS);
+	CHECK(f.fits);
+	/* What conv_decide() says of the real round 1, the forecast said. */
+	r = (struct conv_round){ .round = 1, .pages = 10000,
+				 .ns = 1000000000ULL, .dirty = 2500 };
+	CHECK_INT(conv_decide(&p, &r), CONV_FITS);
+	/* Already fits: the next round is the final one. */
+	conv_forecast(&p, &r, &f);
+	CHECK_INT(f.rounds, 3);
+	CHECK(f.fits);
+	/* Dirtied as fast as sent: never shrinks, the final round is long. */
+	r = (struct conv_round){ .round = 0, .pages = 40000,
+				 .ns = 4000000000ULL, .dirty = 40000 };
+	conv_forecast(&p, &r, &f);
+	CHECK_INT(f.why, CONV_DIRTY_WINS);
+	CHECK_INT(f.rounds, 3);
+	CHECK_INT(f.downtime_ms, 4000);
+	CHECK(!f.fits);
+	/* Shrinking too slowly for the rounds allowed. */
+	p.max_rounds = 3;
+	r = (struct conv_round){ .round = 0, .pages = 100000,
+				 .ns = 10000000000ULL, .dirty = 80000 };
+	conv_forecast(&p, &r, &f);
+	CHECK_INT(f.why, CONV_MAX_ROUNDS);
+	CHECK_INT(f.rounds, 4);
+	CHECK(!f.fits);
+	CHECK(f.downtime_ms > 300);
+	/* Nothing sent and nothing dirty: fits at once. */
+	r = (struct conv_round){ 0 };
+	conv_forecast(&p, &r, &f);
+	CHECK_INT(f.rounds, 2);
+	CHECK_INT(f.downtime_ms, 0);
+}
+
+/* ---- adapt.c ---- */
+
+#define MS 1000000ULL
+
+/*
+ * Drive the chooser with a made-up pipeline: rate[c] guest bytes/s with
+ * codec c, ticks every 100 ms. Return: the codec in use at the end.
+ */
+static uint32_t adapt_run(struct adapt *a, const double rate[4],
+			  uint64_t *now, uint64_t *bytes, unsigned int ticks)
+{
+	while (ticks--) {
+		uint32_t c;
+
+		*now += 100 * MS;
+		*bytes += (uint64_t)(rate[a->current] / 10);
+		c = adapt_tick(a, *now, *bytes, 0.5, true);
+		if (c)
+			CHECK_INT(c, a->current);
+	}
+	return a->current;
+}
+
+static void test_adapt(void)
+{
+	/* Indexed by codec: -, LZJB, LZ4, NONE. */
+	const double slow_link[4] = { 0, 30e6, 25e6, 10e6 };
+	const double fast_link[4] = { 0, 40e6, 90e6, 400e6 };
+	uint64_t now = 1000 * MS, bytes = 0;
+	struct adapt a;
+	unsigned int i;
+	uint32_t c;
+
+	CHECK(!adapt_parse("auto", &c) && c == 0);
+	CHECK(!adapt_parse("lz4", &c) && c == LDM_CODEC_LZ4);
+	CHECK(!adapt_parse("none", &c) && c == LDM_CODEC_NONE);
+	CHECK(!adapt_parse("lzjb", &c) && c == LDM_CODEC_LZJB);
+	CHECK(adapt_parse("zstd", &c) == -EINVAL);
+	CHECK(adapt_parse("", &c) == -EINVAL);
+
+	/* Forced: never moves. */
+	adapt_init(&a, LDM_CODEC_NONE);
+	CHECK_INT(adapt_run(&a, slow_link, &now, &bytes, 50), LDM_CODEC_NONE);
+	CHECK_INT(adapt_round_codec(&a), LDM_CODEC_NONE);
+	CHECK_INT(a.switches, 0);
+
+	/* A slow link: tries all three within a second, keeps LZJB. */
+	adapt_init(&a, 0);
+	CHECK_INT(adapt_round_codec(&a), LDM_CODEC_LZ4);
+	CHECK_INT(adapt_run(&a, slow_link, &now, &bytes, 12), LDM_CODEC_LZJB);
+	CHECK(a.rate[LDM_CODEC_NONE] > 0);
+	CHECK_INT(adapt_run(&a, slow_link, &now, &bytes, 20), LDM_CODEC_LZJB);
+	CHECK_INT(a.switches, 3);
+
+	/* The link gets fast: the others are tried again and NONE wins. */
+	adapt_run(&a, fast_link, &now, &bytes, 60);
+	CHECK_INT(a.current, LDM_CODEC_NONE);
+	CHECK_INT(adapt_round_codec(&a), LDM_CODEC_NONE);
+
+	/* Between rounds nothing is measured, and no window spans a gap. */
+	adapt_init(&a, 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, false), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, false), 0);
+	CHECK_INT(adapt_tick(&a, now += 900 * MS, bytes += 1000, 0.5, true), 0);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+
+	/*
+	 * A ring filling up (the workers run ahead of the link into free
+	 * slots) or a stall measures nothing; after a few such windows one
+	 * counts anyway.
+	 */
+	adapt_init(&a, 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.0, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0.6, true), 0);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0.6, true), 0);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0.7, true),
+		  LDM_CODEC_LZJB);
+	CHECK(a.rate[LDM_CODEC_LZ4] > 0);
+	adapt_init(&a, 0);
+	adapt_tick(&a, now += 100 * MS, bytes, 0.0, true);
+	for (i = 0; i < ADAPT_DISCARDS_MAX; i++)
+		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0.0, true), 0);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+	adapt_tick(&a, now += 200 * MS, bytes, 0.0, true);
+	CHECK(a.measured_ns[LDM_CODEC_LZ4]);
+
+	/* No LZ4 in the kernel: never chosen again. */
+	adapt_init(&a, 0);
+	CHECK(adapt_unavailable(&a, LDM_CODEC_LZ4, now) != LDM_CODEC_LZ4);
+	adapt_run(&a, fast_link, &now, &bytes, 100);
+	CHECK_INT(a.current, LDM_CODEC_NONE);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+}
+
 /* ---- trustdir.c ---- */
 
 static X509 *make_cert(const char *cn)
@@ -508,6 +653,8 @@ static const struct unit_test tests[] = {
 	T(test_proto_small_messages),
 	T(test_stream_hello),
 	T(test_converge),
+	T(test_forecast),
+	T(test_adapt),
 	T(test_trust_names),
 	T(test_trust_dir),
 	T(test_dest_parse),

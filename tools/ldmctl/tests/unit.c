@@ -808,9 +808,27 @@ static void test_status_line_round_trip(void)
 	CHECK(sl.has_progress);
 	CHECK_U64(sl.eta_ms, STATUS_UNKNOWN);
 
+	/* The forecast, once there is one, round trips. */
+	ps.fc_rounds = 4;
+	ps.fc_downtime_ms = 120;
+	CHECK_STR(status_line_format(buf, sizeof(buf), "h:d", &ps),
+		  "running: sending to h:d; round=2 percent=100 kbps=0 "
+		  "pages_left=1000 fc_rounds=4 fc_downtime_ms=120");
+	status_line_parse(buf, &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.fc_rounds, 4);
+	CHECK_U64(sl.fc_downtime_ms, 120);
+	ps.fc_downtime_ms = UINT64_MAX;
+	status_line_format(buf, sizeof(buf), "h:d", &ps);
+	status_line_parse(buf, &sl);
+	CHECK_U64(sl.fc_rounds, 4);
+	CHECK_U64(sl.fc_downtime_ms, STATUS_UNKNOWN);
+
 	/* A buffer too small truncates, never overflows. */
 	status_line_format(buf, 20, "h:d", &ps);
 	CHECK_INT(strlen(buf), 19);
+	status_line_format(buf, 75, "h:d", &ps);
+	CHECK_INT(strlen(buf), 74);
 }
 
 static void test_status_format(void)
@@ -833,6 +851,12 @@ static void test_status_format(void)
 	CHECK_STR(status_format_eta(65000, buf, sizeof(buf)), "1:05");
 	CHECK_STR(status_format_eta(3600000, buf, sizeof(buf)), "1:00:00");
 	CHECK_STR(status_format_eta(STATUS_UNKNOWN, buf, sizeof(buf)), "-");
+
+	CHECK_STR(status_format_forecast(STATUS_UNKNOWN, 5, buf, sizeof(buf)), "-");
+	CHECK_STR(status_format_forecast(3, STATUS_UNKNOWN, buf, sizeof(buf)),
+		  "3 rounds");
+	CHECK_STR(status_format_forecast(3, 120, buf, sizeof(buf)),
+		  "3 rounds, 120 ms");
 
 	CHECK_STR(status_op_name(STATUS_OP_MIGRATE_OUT), "migrate-out");
 	CHECK_STR(status_op_name(STATUS_OP_RECEIVE_IN), "receive-in");
@@ -1011,7 +1035,7 @@ static const struct status_row status_rows_fixture[] = {
 		.session = LDM_MIG_STATE_SENDING, .op = STATUS_OP_MIGRATE_OUT,
 		.peer = "192.0.2.2:vm0", .pid = 321, .round = 2, .percent = 42,
 		.kbps = 12345, .pages_left = 800, .eta_ms = 5000,
-		.estimated = true,
+		.fc_rounds = 3, .fc_downtime_ms = 120, .estimated = true,
 	},
 	{
 		.name = "vm0-t", .state = LDM_DOMAIN_STATE_ACTIVE,
@@ -1043,16 +1067,16 @@ static void test_status_table(void)
 	CHECK_INT(status_print_table(capture_begin(&c), status_rows_fixture, 4), 0);
 	out = capture_end(&c);
 	CHECK_STR(out,
-		  "NAME   STATE     OPERATION    PEER           ROUND  PROGRESS  MB/s  LEFT   ETA  ERROR\n"
-		  "vm0    active    migrate-out  192.0.2.2:vm0      2       42%  12.3   800  0:05  -\n"
-		  "vm0-t  active    receive-in   -                  0         -     -     -     -  -\n"
-		  "old    migrated  -            h:old              -         -     -     -     -  -\n"
-		  "bad    active    -            -                  -         -     -     -     -  lost the \"target\"\n");
+		  "NAME   STATE     OPERATION    PEER           ROUND  PROGRESS  MB/s  LEFT   ETA  FORECAST          ERROR\n"
+		  "vm0    active    migrate-out  192.0.2.2:vm0      2       42%  12.3   800  0:05  3 rounds, 120 ms  -\n"
+		  "vm0-t  active    receive-in   -                  0         -     -     -     -  -                 -\n"
+		  "old    migrated  -            h:old              -         -     -     -     -  -                 -\n"
+		  "bad    active    -            -                  -         -     -     -     -  -                 lost the \"target\"\n");
 	free(out);
 
 	CHECK_INT(status_print_table(capture_begin(&c), NULL, 0), 0);
 	out = capture_end(&c);
-	CHECK_STR(out, "NAME  STATE  OPERATION  PEER  ROUND  PROGRESS  MB/s  LEFT  ETA  ERROR\n");
+	CHECK_STR(out, "NAME  STATE  OPERATION  PEER  ROUND  PROGRESS  MB/s  LEFT  ETA  FORECAST  ERROR\n");
 	free(out);
 }
 
@@ -1077,6 +1101,8 @@ static void test_status_json(void)
 		  "    \"kbps\": 12345,\n"
 		  "    \"pages_left\": 800,\n"
 		  "    \"eta_ms\": 5000,\n"
+		  "    \"forecast_rounds\": 3,\n"
+		  "    \"forecast_downtime_ms\": 120,\n"
 		  "    \"estimated\": true,\n"
 		  "    \"error\": null\n"
 		  "  },\n"
@@ -1092,6 +1118,8 @@ static void test_status_json(void)
 		  "    \"kbps\": null,\n"
 		  "    \"pages_left\": null,\n"
 		  "    \"eta_ms\": null,\n"
+		  "    \"forecast_rounds\": null,\n"
+		  "    \"forecast_downtime_ms\": null,\n"
 		  "    \"estimated\": false,\n"
 		  "    \"error\": null\n"
 		  "  }\n"
