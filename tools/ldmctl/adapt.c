@@ -47,30 +47,31 @@ static uint32_t pick(const struct adapt *a, uint64_t now_ns)
 
 /* Open a measurement window now. */
 static void window_open(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
-			double fill)
+			uint64_t bytes_out, double fill)
 {
 	a->win_ns = now_ns;
 	a->win_bytes = bytes_in;
+	a->win_out = bytes_out;
 	a->win_fill = fill;
 }
 
 uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
-		    double fill, bool sending)
+		    uint64_t bytes_out, double fill, bool sending)
 {
-	double drift;
+	double drift, secs;
 	uint32_t next;
 
 	if (a->fixed)
 		return 0;
 	/* Only windows during which the workers worked all along count. */
-	if (!sending || bytes_in < a->win_bytes) {
+	if (!sending || bytes_in < a->win_bytes || bytes_out < a->win_out) {
 		a->win_ns = 0;
 		return 0;
 	}
 	if (now_ns < a->settle_until_ns)
 		return 0;
 	if (!a->win_ns) {
-		window_open(a, now_ns, bytes_in, fill);
+		window_open(a, now_ns, bytes_in, bytes_out, fill);
 		return 0;
 	}
 	if (now_ns - a->win_ns < ADAPT_WINDOW_NS)
@@ -79,14 +80,20 @@ uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
 	if ((bytes_in == a->win_bytes || drift > ADAPT_FILL_DRIFT ||
 	     drift < -ADAPT_FILL_DRIFT) && a->discards < ADAPT_DISCARDS_MAX) {
 		a->discards++;
-		window_open(a, now_ns, bytes_in, fill);
+		window_open(a, now_ns, bytes_in, bytes_out, fill);
 		return 0;
 	}
 	a->discards = 0;
-	a->rate[a->current] = (double)(bytes_in - a->win_bytes) * 1e9 /
-			      (double)(now_ns - a->win_ns);
+	secs = (double)(now_ns - a->win_ns) / 1e9;
+	a->rate[a->current] = (double)(bytes_in - a->win_bytes) / secs;
 	a->measured_ns[a->current] = now_ns;
-	window_open(a, now_ns, bytes_in, fill);
+	/* Link-bound: "none" would move guest RAM at the output's rate. */
+	if (a->current != LDM_CODEC_NONE && fill > ADAPT_LINK_BOUND &&
+	    a->win_fill > ADAPT_LINK_BOUND) {
+		a->rate[LDM_CODEC_NONE] = (double)(bytes_out - a->win_out) / secs;
+		a->measured_ns[LDM_CODEC_NONE] = now_ns;
+	}
+	window_open(a, now_ns, bytes_in, bytes_out, fill);
 	next = pick(a, now_ns);
 	if (next == a->current)
 		return 0;

@@ -18,6 +18,13 @@
  * data may change). A switch takes effect at the workers' next page
  * (MIGRATE_SET), so round 0, most of a migration, is covered too.
  *
+ * One codec need not be tried: while a compressing codec keeps the ring
+ * full, the link is the bottleneck and sends its compressed bytes as
+ * fast as it can; without compression it would carry guest RAM at that
+ * same byte rate, which is slower by the compression ratio. So such a
+ * window also gives "none" its figure (the output byte rate), and the
+ * costly trial (a ring full of raw batches to drain) is skipped.
+ *
  * Free of I/O so that the unit tests can drive it with made-up clocks.
  */
 #ifndef LDMCTL_ADAPT_H
@@ -29,9 +36,10 @@
 #define ADAPT_CODECS		4	/* indexed by enum ldm_codec, 1..3 */
 #define ADAPT_SETTLE_NS		100000000ULL	/* after a switch */
 #define ADAPT_WINDOW_NS		200000000ULL	/* one measurement */
-#define ADAPT_STALE_NS		5000000000ULL	/* measure again after */
+#define ADAPT_STALE_NS		10000000000ULL	/* measure again after */
 #define ADAPT_FILL_DRIFT	0.25	/* of the ring, within a window */
 #define ADAPT_DISCARDS_MAX	4	/* then a window counts anyway */
+#define ADAPT_LINK_BOUND	0.5	/* ring fuller than this: the link */
 
 struct adapt {
 	uint32_t fixed;			/* a forced LDM_CODEC_*, 0: auto */
@@ -42,6 +50,7 @@ struct adapt {
 	uint64_t settle_until_ns;	/* no window before */
 	uint64_t win_ns;		/* window start, 0: none open */
 	uint64_t win_bytes;		/* guest bytes read at its start */
+	uint64_t win_out;		/* record bytes made, then */
 	double win_fill;		/* the ring's fill level, 0..1, then */
 	unsigned int discards;		/* windows in a row not counted */
 	uint32_t switches;
@@ -51,14 +60,15 @@ struct adapt {
 void adapt_init(struct adapt *a, uint32_t fixed);
 
 /*
- * adapt_tick() - one look at the module's counter of guest bytes read
- * (@bytes_in) and the ring's fill level (@fill, 0..1) at @now_ns while a
+ * adapt_tick() - one look at the module's counters of guest bytes read
+ * (@bytes_in) and record bytes made of them (@bytes_out), and at the
+ * ring's fill level (@fill, 0..1), at @now_ns while a
  * round is being sent (@sending; false between rounds or once the
  * workers are done, where no window counts).
  * Return: the codec to switch to now (MIGRATE_SET), or 0 for none.
  */
 uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
-		    double fill, bool sending);
+		    uint64_t bytes_out, double fill, bool sending);
 
 /* The codec to start the next round with (MIGRATE_ROUND). */
 uint32_t adapt_round_codec(const struct adapt *a);

@@ -568,7 +568,8 @@ static void tick(void *arg)
 	fill = (double)(uring_load(&m->ring.hdr->prod) - m->snd.cons) /
 	       (double)m->ring.nslots;
 	codec = adapt_tick(&m->ad, now_ns(), mi.totals.v[LDM_A_STAT_BYTES_IN],
-			   fill, done_round < m->round_pages);
+			   mi.totals.v[LDM_A_STAT_BYTES_OUT], fill,
+			   done_round < m->round_pages);
 	if (codec && mig_set_codec(m->g, m->o.domain, codec) == -EOPNOTSUPP)
 		codec = adapt_unavailable(&m->ad, codec, now_ns());
 	if (codec)

@@ -359,12 +359,17 @@ static void test_forecast(void)
 static uint32_t adapt_run(struct adapt *a, const double rate[4],
 			  uint64_t *now, uint64_t *bytes, unsigned int ticks)
 {
+	/* Compression ratios, and a ring that never fills: CPU-bound. */
+	static const double ratio[4] = { 0, 0.4, 0.5, 1 };
+	uint64_t out = *bytes;
+
 	while (ticks--) {
 		uint32_t c;
 
 		*now += 100 * MS;
 		*bytes += (uint64_t)(rate[a->current] / 10);
-		c = adapt_tick(a, *now, *bytes, 0.5, true);
+		out += (uint64_t)(rate[a->current] * ratio[a->current] / 10);
+		c = adapt_tick(a, *now, *bytes, out, 0.3, true);
 		if (c)
 			CHECK_INT(c, a->current);
 	}
@@ -376,7 +381,7 @@ static void test_adapt(void)
 	/* Indexed by codec: -, LZJB, LZ4, NONE. */
 	const double slow_link[4] = { 0, 30e6, 25e6, 10e6 };
 	const double fast_link[4] = { 0, 40e6, 90e6, 400e6 };
-	uint64_t now = 1000 * MS, bytes = 0;
+	uint64_t now = 1000 * MS, bytes = 0, out;
 	struct adapt a;
 	unsigned int i;
 	uint32_t c;
@@ -403,16 +408,16 @@ static void test_adapt(void)
 	CHECK_INT(a.switches, 3);
 
 	/* The link gets fast: the others are tried again and NONE wins. */
-	adapt_run(&a, fast_link, &now, &bytes, 60);
+	adapt_run(&a, fast_link, &now, &bytes, 120);
 	CHECK_INT(a.current, LDM_CODEC_NONE);
 	CHECK_INT(adapt_round_codec(&a), LDM_CODEC_NONE);
 
 	/* Between rounds nothing is measured, and no window spans a gap. */
 	adapt_init(&a, 0);
-	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, false), 0);
-	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, true), 0);
-	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.5, false), 0);
-	CHECK_INT(adapt_tick(&a, now += 900 * MS, bytes += 1000, 0.5, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0, 0.5, false), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0, 0.5, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0, 0.5, false), 0);
+	CHECK_INT(adapt_tick(&a, now += 900 * MS, bytes += 1000, 0, 0.5, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
 
 	/*
@@ -421,21 +426,39 @@ static void test_adapt(void)
 	 * counts anyway.
 	 */
 	adapt_init(&a, 0);
-	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0.0, true), 0);
-	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0.6, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0, 0.0, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0, 0.6, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
-	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0.6, true), 0);
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0, 0.6, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
-	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0.7, true),
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0, 0.7, true),
 		  LDM_CODEC_LZJB);
 	CHECK(a.rate[LDM_CODEC_LZ4] > 0);
 	adapt_init(&a, 0);
-	adapt_tick(&a, now += 100 * MS, bytes, 0.0, true);
+	adapt_tick(&a, now += 100 * MS, bytes, 0, 0.0, true);
 	for (i = 0; i < ADAPT_DISCARDS_MAX; i++)
-		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0.0, true), 0);
+		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0, 0.0, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
-	adapt_tick(&a, now += 200 * MS, bytes, 0.0, true);
+	adapt_tick(&a, now += 200 * MS, bytes, 0, 0.0, true);
 	CHECK(a.measured_ns[LDM_CODEC_LZ4]);
+
+	/*
+	 * A full ring with LZ4 (the link is the bottleneck): "none" gets the
+	 * output's byte rate as its figure and is never tried.
+	 */
+	adapt_init(&a, 0);
+	for (i = 0, out = 0; i < 40; i++) {
+		double r = a.current == LDM_CODEC_LZJB ? 6e6 : 5e6;
+
+		now += 100 * MS;
+		bytes += (uint64_t)(r / 10);
+		out += 200000;		/* 2 MB/s of link */
+		c = adapt_tick(&a, now, bytes, out, 0.9, true);
+		CHECK(c != LDM_CODEC_NONE);
+	}
+	CHECK_INT(a.current, LDM_CODEC_LZJB);
+	CHECK(a.measured_ns[LDM_CODEC_NONE]);
+	CHECK(a.rate[LDM_CODEC_NONE] > 1.9e6 && a.rate[LDM_CODEC_NONE] < 2.1e6);
 
 	/* No LZ4 in the kernel: never chosen again. */
 	adapt_init(&a, 0);

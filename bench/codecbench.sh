@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/codecbench.sh: does --compress auto pick right? Runs in the lab VM:
+#
+#   make && lab/run --timeout 1500 -- bench/codecbench.sh
+#
+# The same domain (CODECBENCH_MIB, default 64 MiB, filled by
+# selftests/ldm_guest: a mix of zero, text-like and random pages) is
+# migrated between the lab's two hosts with each fixed codec (lzjb, lz4,
+# none) and with auto, on two links: the bare veth (as fast as the lab's
+# CPUs can push, where compression tends to cost more than it saves) and
+# the same veth throttled by a tc token bucket to CODECBENCH_RATE (default
+# 40mbit, about 5 MB/s, where it pays). The four runs of a link are
+# interleaved and repeated CODECBENCH_REPS times (default 2), and each
+# method's fastest run is kept, so that a burst of load on the shared
+# cores does not decide. The result is auto's time against the best fixed
+# codec of that link: a ratio <= 1.05 means auto matched or beat every
+# fixed choice. Raw lines go to $LAB_OUT/codecbench.csv.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+[ "${LAB:-}" = 1 ] || { echo "bench/codecbench.sh: run it in the lab (lab/run -- $0)" >&2; exit 2; }
+. lab/netns.sh
+. lab/pki.sh
+
+L=$PWD/tools/ldmctl/ldmctl
+G=$PWD/selftests/ldm_guest
+MIB=${CODECBENCH_MIB:-64}
+RATE=${CODECBENCH_RATE:-40mbit}
+REPS=${CODECBENCH_REPS:-2}
+W=$(mktemp -d "${LAB_OUT:-/tmp}/codecbench.XXXXXX")
+PKI=$W/pki
+DA=$LDM_DST_ADDR
+PORT=8101
+CSV=${LAB_OUT:-$W}/codecbench.csv
+
+die() { echo "codecbench: $*" >&2; exit 1; }
+
+cleanup() {
+	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
+	wait 2>/dev/null
+	netns_teardown
+}
+trap cleanup EXIT
+
+netns_setup || die "cannot set up the two hosts"
+mkcert ca bench-ca "DNS:bench-ca" self &&
+	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
+	mkcert dst ldm-dst "IP:$DA" ca &&
+	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null ||
+	die "cannot make certificates (see $PKI/openssl.log)"
+ip netns exec "$LDM_DST_NS" "$L" serve --listen "$DA:$PORT" \
+	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+	--timeout 30 2>> "$W/serve.log" &
+echo $! > "$W/serve.pid"
+for _ in $(seq 50); do
+	grep -q listening "$W/serve.log" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q listening "$W/serve.log" || die "serve did not start: $(cat "$W/serve.log")"
+
+# field FILE KEY: a number from the "done" event.
+field() { grep '"event":"done"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+# one LINK CODEC REP: migrate a fresh domain; a CSV line.
+one() {
+	local link=$1 c=$2 rep=$3 name=cb$2 out=$W/$1-$2-$3.out
+	"$L" add-domain "$name" --mem "${MIB}M" && "$G" fill "$name" >/dev/null ||
+		die "cannot make the domain"
+	ip netns exec "$LDM_SRC_NS" "$L" migrate -j --compress "$c" \
+		--cert "$PKI/src.crt" --key "$PKI/src.key" \
+		--trust-dir "$PKI/trust" --port "$PORT" --timeout 30 \
+		"$name" "$DA:$name-t" > "$out" 2>&1
+	if [ $? = 0 ]; then
+		echo "$link,$c,$rep,$(field "$out" total_ms),$(field "$out" wire_bytes),$(field "$out" bytes_in),$(field "$out" codec_switches),ok"
+	else
+		echo "$link,$c,$rep,,,,,failed"
+		sed 's/^/# /' "$out" >&2
+	fi
+	"$L" remove-domain "$name" 2>/dev/null
+	"$L" remove-domain "$name-t" 2>/dev/null
+}
+
+echo "link,codec,rep,total_ms,wire_bytes,guest_bytes,codec_switches,status" > "$CSV"
+for link in veth "tbf-$RATE"; do
+	if [ "$link" != veth ]; then
+		ip netns exec "$LDM_SRC_NS" tc qdisc add dev eth0 root tbf \
+			rate "$RATE" burst 64k latency 200ms ||
+			die "cannot throttle the link with tc"
+	fi
+	for rep in $(seq "$REPS"); do
+		for c in lzjb lz4 none auto; do
+			one "$link" "$c" "$rep" | tee -a "$CSV"
+		done
+	done
+done
+
+# The table: per link, each method's fastest run, and auto against the
+# best fixed codec.
+echo
+awk -F, -v mib="$MIB" '
+NR > 1 && $8 == "ok" {
+	k = $1 SUBSEP $2
+	if (!(k in best) || $4 < best[k]) { best[k] = $4; wire[k] = $5; sw[k] = $7 }
+	links[$1] = 1
+}
+END {
+	printf "%-14s %-5s %9s %9s %11s %s\n", "link", "codec", "time ms", "MB/s", "wire MB", "switches"
+	bad = 0
+	for (l in links) {
+		fixed = ""
+		n = split("lzjb lz4 none auto", cs, " ")
+		for (i = 1; i <= n; i++) {
+			k = l SUBSEP cs[i]
+			if (!(k in best)) { printf "%-14s %-5s %9s\n", l, cs[i], "failed"; bad = 1; continue }
+			printf "%-14s %-5s %9d %9.1f %11.1f %s\n", l, cs[i], best[k],
+			       mib * 1.048576 * 1000 / best[k], wire[k] / 1e6, cs[i] == "auto" ? sw[k] : "-"
+			if (cs[i] != "auto" && (fixed == "" || best[k] < best[l SUBSEP fixed]))
+				fixed = cs[i]
+		}
+		if (fixed != "" && ((l SUBSEP "auto") in best))
+			printf "%-14s auto / best fixed (%s): %.2f\n", l, fixed,
+			       best[l SUBSEP "auto"] / best[l SUBSEP fixed]
+	}
+	exit bad
+}' "$CSV"
