@@ -88,7 +88,7 @@ make_pki() {
 migrate() {
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
 		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 8 "$@"
+		--timeout 15 "$@"
 }
 
 serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
@@ -96,7 +96,7 @@ serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
 	shift 2
 	ip netns exec "$DST" "$L" serve --listen "$DA:$port" \
 		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
-		--trust-dir "$PKI/trust" --timeout 8 "$@" \
+		--trust-dir "$PKI/trust" --timeout 15 "$@" \
 		2>> "$W/$name.log" &
 	echo $! > "$W/$name.pid"
 	for _ in $(seq 50); do
@@ -171,7 +171,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..36"
+echo "1..38"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -239,24 +239,24 @@ refused() { # DESCRIPTION PATTERN SERVE-LOG-PATTERN MIGRATE-ARGS...
 refused "a source with an untrusted (self-signed) certificate is refused by the target" \
 	"the target 192.0.2.2 refused the source" "refused the source's certificate: self-signed certificate (certificate /CN=ldm-rogue)" \
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/rogue.crt" --key "$PKI/rogue.key" \
-	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+	--trust-dir "$PKI/trust" --timeout 15 ref "$DA:ref-t"
 refused "a target with an untrusted certificate is refused by the source" \
 	"the source refused the target 192.0.2.2's certificate" "" \
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" --key "$PKI/src.key" \
-	--trust-dir "$PKI/rogue-trust" --timeout 8 ref "$DA:ref-t"
+	--trust-dir "$PKI/rogue-trust" --timeout 15 ref "$DA:ref-t"
 refused "an expired source certificate is refused" \
 	"refused the source" "refused the source's certificate: certificate has expired" \
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/expired.crt" --key "$PKI/expired.key" \
-	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+	--trust-dir "$PKI/trust" --timeout 15 ref "$DA:ref-t"
 refused "a source certificate signed by an impostor CA is refused" \
 	"refused the source" "refused the source's certificate: unable to get local issuer certificate (certificate /CN=ldm-src-forged)" \
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/forged.crt" --key "$PKI/forged.key" \
-	--trust-dir "$PKI/trust" --timeout 8 ref "$DA:ref-t"
+	--trust-dir "$PKI/trust" --timeout 15 ref "$DA:ref-t"
 refused "a wrong password is refused" "wrong password" "" \
 	ip netns exec "$SRC" "$L" migrate -p "$PKI/badpw" --port "$PWPORT" \
-	--trust-dir "$PKI/trust" --timeout 8 ref "migrator@$DA:ref-t"
+	--trust-dir "$PKI/trust" --timeout 15 ref "migrator@$DA:ref-t"
 ip netns exec "$SRC" "$L" migrate -n -p "$PKI/pw" --port "$PWPORT" \
-	--trust-dir "$PKI/trust" --timeout 8 ref "migrator@$DA:ref-t" > "$W/pw.out" 2>&1
+	--trust-dir "$PKI/trust" --timeout 15 ref "migrator@$DA:ref-t" > "$W/pw.out" 2>&1
 tap $? "the right password passes a dry run (the target still shows its certificate)"
 refused "a password file readable by others is refused before connecting" \
 	"accessible by group or others" "" \
@@ -411,6 +411,56 @@ netns_link up
 "$L" cancel-operation migration nothing > "$W/c2.out" 2>&1
 expect_fail $? 1 "no migration" "$W/c2.out"
 tap $? "cancel-operation with nothing to cancel says so"
+
+# A "target" that accepts the connection and never speaks TLS: the dry
+# run waits in its handshake, and a cancel must end that wait at once
+# (not at --timeout 15).
+sleep 60 | ip netns exec "$DST" busybox nc -l -p 8109 > /dev/null 2>&1 &
+echo $! > "$W/mute.pid"
+sleep 0.5
+migrate -n --port 8109 ref "$DA:ref-t" > "$W/c3.out" 2>&1 &
+mp=$!
+sleep 1.5
+t0=$(date +%s%N)
+"$L" cancel-operation migration ref > /dev/null 2>&1
+wait "$mp"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+say "the handshake ended ${ms} ms after the cancel"
+kill "$(cat "$W/mute.pid")" 2>/dev/null
+pkill -f "busybox nc -l -p 8109" 2>/dev/null
+expect_fail "$rc" 6 "cancelled during the TLS handshake" "$W/c3.out" &&
+	[ "$ms" -lt 4000 ] && ! exists ref-t && intact ref "$refsum"
+tap $? "cancel-operation during a dry run's TLS handshake ends it at once; nothing changes"
+
+# Cancel in the final round: the domain was suspended (its guest's writes
+# wait); the cancel resumes it, the guest goes on, the target is dropped.
+final_cancel() {
+	local gp rc
+	newdom fc 32M
+	"$G" dirty fc 2000 0 > "$W/fc.guest" &
+	gp=$!
+	sleep 1
+	migrate -j --bandwidth 1M --max-rounds 1 fc "$DA:fc-t" > "$W/fc.out" 2>&1 &
+	echo $! > "$W/fc.mpid"
+	for _ in $(seq 600); do
+		grep -q '"event":"suspended"' "$W/fc.out" && break
+		sleep 0.1
+	done
+	grep -q '"event":"suspended"' "$W/fc.out" || { say "never suspended"; kill "$gp"; return 1; }
+	test "$(state fc)" = suspended || say "state $(state fc) while suspended"
+	"$L" cancel-operation migration fc > /dev/null 2>&1
+	finish fc
+	rc=$?
+	# The guest runs again: its write counter moves.
+	sleep 1
+	kill -0 "$gp" 2>/dev/null || { say "the guest died"; rc=99; }
+	kill "$gp" 2>/dev/null
+	wait "$gp" 2>/dev/null
+	expect_fail "$rc" 6 "cancelled" "$W/fc.out" && gone fc-t &&
+		test "$(state fc)" = active && "$G" verify fc > /dev/null
+}
+check "cancel-operation in the final round: the suspended source resumes, its guest runs on, the target is discarded" final_cancel
 
 # An operator's way out of a suspension ldmctl could not settle.
 "$L" add-domain held --mem 1M && selftests/ldm_dom state held 2 &&

@@ -323,7 +323,7 @@ static int expect(struct migration *m, uint16_t type, const char *what)
 			if (now_ms() < deadline)
 				continue;
 			return fail(m, LDMCTL_EXIT_FAIL,
-				    "no %s from the target within %d s; the source domain is intact",
+				    "%s did not come within %d s; the source domain is intact",
 				    what, m->o.timeout_ms / 1000);
 		}
 		if (ret < 0) {
@@ -378,13 +378,26 @@ static int connect_target(struct migration *m)
 	if (!m->ctx)
 		return fail(m, LDMCTL_EXIT_FAIL, "%s", why);
 	fd = net_connect(m->o.dest.host, m->o.port, m->o.timeout_ms);
+	if (cancelled) {
+		if (fd >= 0)
+			close(fd);
+		return fail(m, LDMCTL_EXIT_CANCELLED,
+			    "cancelled while connecting to %s; nothing was changed",
+			    m->o.dest.host);
+	}
 	if (fd < 0)
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "cannot connect to %s port %u: %s", m->o.dest.host,
 			    m->o.port, fd == -ENOENT ? "unknown host" :
 			    strerror(-fd));
-	ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms, why,
-			    &refused);
+	ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms,
+			    &cancelled, why, &refused);
+	if (!ssl && cancelled) {
+		close(fd);
+		return fail(m, LDMCTL_EXIT_CANCELLED,
+			    "cancelled during the TLS handshake with %s; nothing was changed",
+			    m->o.dest.host);
+	}
 	if (!ssl) {
 		net_linger_close(fd, 2000);
 		if (refused == TLS_WE_REFUSED)

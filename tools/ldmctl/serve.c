@@ -942,7 +942,7 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	snprintf(in->peer, sizeof(in->peer), "%s", peer);
 	pbuf_init(&b);
 
-	ssl = tls_handshake(ctx, fd, NULL, o->timeout_ms, why, &refused);
+	ssl = tls_handshake(ctx, fd, NULL, o->timeout_ms, NULL, why, &refused);
 	if (!ssl) {
 		logf_(peer, "%s: %s",
 		      refused == TLS_WE_REFUSED ?

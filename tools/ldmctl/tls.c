@@ -224,7 +224,8 @@ void tls_peer_subject(SSL *ssl, char *buf, size_t size)
 }
 
 SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *host, int timeout_ms,
-		   char why[TLS_WHY_MAX], enum tls_refusal *refused)
+		   const volatile sig_atomic_t *stop, char why[TLS_WHY_MAX],
+		   enum tls_refusal *refused)
 {
 	long deadline = ms_now() + timeout_ms;
 	unsigned char a4[16];
@@ -274,6 +275,11 @@ SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *host, int timeout_ms,
 		else
 			break;
 		left = deadline - ms_now();
+		if (stop && *stop) {
+			snprintf(why, TLS_WHY_MAX, "cancelled");
+			SSL_free(ssl);
+			return NULL;
+		}
 		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
 			snprintf(why, TLS_WHY_MAX,
 				 "TLS handshake timed out after %d s",

@@ -8,6 +8,7 @@
 #ifndef LDMCTL_TLS_H
 #define LDMCTL_TLS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,13 +56,15 @@ enum tls_refusal {
 /*
  * tls_handshake() - run the handshake on the connected socket @fd (made
  * non-blocking here) within @timeout_ms. A client checks that the target's
- * certificate names @host (DNS name or IP address).
+ * certificate names @host (DNS name or IP address). A signal that sets
+ * *@stop (a cancel; may be NULL) ends the wait: NULL, @why "cancelled".
  * Return: the connection, or NULL with @refused saying who refused whom
  * and @why the reason ("certificate has expired (certificate /CN=x)",
  * "TLS alert \"unknown CA\"", "TLS handshake timed out after 30 s").
  */
 SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *host, int timeout_ms,
-		   char why[TLS_WHY_MAX], enum tls_refusal *refused);
+		   const volatile sig_atomic_t *stop, char why[TLS_WHY_MAX],
+		   enum tls_refusal *refused);
 
 /*
  * tls_peer_alert() - the description of the last TLS alert the peer sent
