@@ -12,7 +12,7 @@
 #   make sparse     sparse (C=2) over the module
 #   make bench      benchmarks, side by side with their baselines
 #   make bench-codec   the LZJB codec against a byte-at-a-time LZJB and LZ4
-#   make fuzz       the codec's libFuzzer targets (FUZZ_SECONDS each)
+#   make fuzz       libFuzzer: the codec and ldmctl's parsers (FUZZ_SECONDS)
 
 KVER	?= $(shell lab/kver)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -68,9 +68,11 @@ codec-check:
 bench-codec:
 	$(MAKE) -C tools/codec bench
 
-# The codec's libFuzzer targets, FUZZ_SECONDS (default 600) each.
+# The libFuzzer targets of the codec (FUZZ_SECONDS each, default 600) and
+# of ldmctl's parsers (FUZZ_SECONDS each, default 300).
 fuzz:
 	$(MAKE) -C tools/codec fuzz
+	$(MAKE) -C tools/ldmctl fuzz
 
 style: ksrc
 	lab/style.sh $(KSRC)

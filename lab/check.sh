@@ -5,6 +5,8 @@
 #   1. unit       make -C tools/ldmctl check        (native, TAP)
 #      codec      make -C tools/codec check         (native LZJB tests,
 #                 ASan+UBSan, bounded libFuzzer runs; TAP)
+#      fuzz       make -C tools/ldmctl fuzz-check   (ldmctl's parsers under
+#                 libFuzzer+ASan+UBSan, bounded, under a minute; TAP)
 #   2. selftests  lab/run -- selftests/run.sh       (in the lab VM, TAP),
 #                 plus one test: no kernel problem in the VM's dmesg
 #   3. style      make style  (checkpatch --strict)  one test
@@ -48,6 +50,8 @@ run_step unit make -C tools/ldmctl check
 results+=("$logs/unit.log:$st")
 run_step codec make -C tools/codec check
 results+=("$logs/codec.log:$st")
+run_step fuzz make -C tools/ldmctl fuzz-check
+results+=("$logs/fuzz.log:$st")
 
 # 2. Selftests in the lab VM.
 if [ -x selftests/run.sh ]; then

@@ -262,7 +262,9 @@ int proto_put_commit(struct pbuf *b, const struct proto_commit *m)
 int proto_put_sums(struct pbuf *b, const struct proto_sums *m)
 {
 	size_t at = begin(b, PROTO_MSG_SUMS);
-	bool ok = m->count && m->count <= PROTO_SUMS_MAX;
+	/* The limits proto_get_sums() checks, page indexes included. */
+	bool ok = m->count && m->count <= PROTO_SUMS_MAX &&
+		  m->first <= UINT64_MAX - m->count;
 	uint32_t i;
 
 	put_u64(b, m->first);

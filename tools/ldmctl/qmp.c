@@ -87,7 +87,44 @@ static size_t utf8_put(char *o, unsigned int cp)
 	return 4;
 }
 
-/* A string literal (at its opening quote); NULs are refused (C strings). */
+/*
+ * The length of the well-formed UTF-8 sequence (RFC 3629) at @s, whose
+ * lead byte is 0x80 or more, or 0 if it is not one: a stray continuation
+ * byte, an overlong form, a surrogate, or beyond U+10FFFF. It stops at the
+ * first byte that is not a continuation, so never reads past the string's
+ * closing quote.
+ */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned int cp, n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A string literal (at its opening quote); NULs are refused (C strings),
+ * and so are bytes that are not UTF-8 (RFC 8259, section 8.1).
+ */
 static char *string(struct parser *ps)
 {
 	const char *start = ++ps->p;
@@ -116,6 +153,16 @@ static char *string(struct parser *ps)
 
 		if (c < 0x20)
 			goto bad;
+		if (c >= 0x80) {
+			size_t k = utf8_len((const unsigned char *)ps->p - 1);
+
+			if (!k)
+				goto bad;
+			memcpy(o, ps->p - 1, k);
+			o += k;
+			ps->p += k - 1;
+			continue;
+		}
 		if (c != '\\') {
 			*o++ = (char)c;
 			continue;

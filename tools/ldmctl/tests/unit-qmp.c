@@ -83,6 +83,11 @@ static void test_json_rejects(void)
 		"\"a\\x\"", "\"\\u12\"", "\"\\u0000\"", "\"\\ud800\"",
 		"\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\tb\"", "{} {}",
 		"{\"a\":1,\"a\":2}", "[1 2]", "{\"a\":1}x", "'a'",
+		/* not UTF-8: a stray continuation byte, a cut sequence,
+		 * an overlong '/', a surrogate, beyond U+10FFFF, 0xff */
+		"\"\x80\"", "\"\xc3\"", "\"\xe2\x82\"", "\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xff\"",
+		"{\"\xc3(\": 1}",
 	};
 	char deep[2 * JV_MAX_DEPTH + 8];
 	struct jv *v;
