@@ -171,7 +171,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..38"
+echo "1..39"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -271,6 +271,27 @@ echo 4 > /sys/module/ldm/parameters/max_domain_mib
 refused "a target without room for the domain is refused before any data moves" \
 	"exceeds the target's max_domain_mib" "" migrate ref "$DA:ref-t"
 echo 65536 > /sys/module/ldm/parameters/max_domain_mib
+# A target without the memory: a source domain made resident up to 60% of
+# what the VM has available leaves the target (the same VM) less than its
+# size; the dry run says so, with the figures, and creates nothing.
+memrefused() {
+	local avail mib rc
+	avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	mib=$((avail * 3 / 5))
+	"$L" add-domain big --mem "${mib}M" || return 1
+	# Read faults allocate: MAP_POPULATE makes every page resident.
+	python3 -c 'import mmap, os, sys
+fd = os.open("/dev/ldm/big", os.O_RDWR)
+mmap.mmap(fd, int(sys.argv[1]) << 20, mmap.MAP_SHARED | mmap.MAP_POPULATE)' "$mib" ||
+		{ "$L" remove-domain big; return 1; }
+	migrate -n big "$DA:big-t" > "$W/mem.out" 2>&1
+	rc=$?
+	sed -n '/available memory/s/^/#   /p' "$W/mem.out"
+	"$L" remove-domain big
+	expect_fail "$rc" 5 "exceed the target's available memory" "$W/mem.out" &&
+		! exists big-t
+}
+check "a target without the memory for the domain's resident pages refuses it in a dry run, with the figures" memrefused
 migrate --fips ref "$DA:ref-t" > "$W/fips.out" 2>&1
 rc=$?
 expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists ref-t
