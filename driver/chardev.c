@@ -35,6 +35,7 @@
 #include "dirty.h"
 #include "domain.h"
 #include "receive.h"
+#include "snapshot.h"
 #include "ring.h"
 #include "session.h"
 
@@ -205,6 +206,10 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 		return ldm_dirty_ioctl_harvest(dom, (void __user *)arg);
 	case LDM_IOC_RING_KICK:
 		return ldm_ring_kick_ioctl(dom);
+	case LDM_IOC_APPLIED:
+		return ldm_receive_ioctl_applied(dom, (void __user *)arg);
+	case LDM_IOC_RESEND_SKIP:
+		return ldm_snapshot_ioctl_resend_skip(dom, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -34,6 +34,7 @@
 #include <linux/string.h>
 
 #include "crypt.h"
+#include "dirty.h"
 #include "domain.h"
 #include "lzjb.h"
 #include "receive.h"
@@ -94,7 +95,7 @@ static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 		page = xa_load(&mem->pages, index);
 		if (!page) {
 			if (s->page_round[index] <= r1) {
-				s->page_round[index] = r1;
+				WRITE_ONCE(s->page_round[index], r1);
 				w->total.pages_zero++;
 			} else {
 				w->total.pages_stale++;
@@ -135,7 +136,7 @@ static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 	}
 	kunmap_local(dst);
 	if (!err) {
-		s->page_round[index] = r1;
+		WRITE_ONCE(s->page_round[index], r1);
 		w->total.bytes_in += PAGE_SIZE;
 	}
 out_unlock:
@@ -331,4 +332,69 @@ int ldm_receive_kick(struct ldm_session *s)
 	atomic64_set(&s->prod_seen, prod);
 	ldm_workers_queue(s->workers, s->params.workers);
 	return 0;
+}
+
+/**
+ * ldm_receive_ioctl_applied() - LDM_IOC_APPLIED: the pages the target has
+ * @dom: the domain, with a receiving session
+ * @uarg: user's &struct ldm_page_set
+ *
+ * Reports every page whose latest applied record is of round @round or
+ * later. A record being applied meanwhile may or may not be counted;
+ * the caller asks once the ring is drained, when nothing is.
+ *
+ * Return: 0, -EFAULT, -EINVAL for bad flags or a short buffer, -ENODEV
+ * without a receiving session, -ENOMEM.
+ */
+long ldm_receive_ioctl_applied(struct ldm_domain *dom,
+			       struct ldm_page_set __user *uarg)
+{
+	size_t words = DIV_ROUND_UP(dom->npages, 64);
+	struct ldm_page_set arg;
+	struct ldm_session *s;
+	unsigned long *bits;
+	u64 *out = NULL;
+	pgoff_t i;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.bitmap_bytes < words * sizeof(u64))
+		return -EINVAL;
+	bits = ldm_bitmap_alloc(dom->npages);
+	if (bits)
+		out = kvcalloc(words, sizeof(u64), GFP_KERNEL);
+	if (!out) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	mutex_lock(&dom->session_lock);
+	s = dom->session;
+	if (!s || s->sending) {
+		ret = -ENODEV;
+	} else {
+		arg.count = 0;
+		for (i = 0; i < dom->npages; i++) {
+			/* page_round is 1 + the round applied, 0 for none. */
+			if (READ_ONCE(s->page_round[i]) > arg.round) {
+				__set_bit(i, bits);
+				arg.count++;
+			}
+			if (!(i % 4096))
+				cond_resched();
+		}
+	}
+	mutex_unlock(&dom->session_lock);
+	if (!ret) {
+		bitmap_to_arr64(out, bits, dom->npages);
+		if (copy_to_user(u64_to_user_ptr(arg.bitmap), out,
+				 words * sizeof(u64)) ||
+		    copy_to_user(uarg, &arg, sizeof(arg)))
+			ret = -EFAULT;
+	}
+out_free:
+	kvfree(out);
+	ldm_bitmap_free(bits);
+	return ret;
 }

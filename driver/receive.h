@@ -5,11 +5,16 @@
 #ifndef _LDM_RECEIVE_H
 #define _LDM_RECEIVE_H
 
+#include <linux/compiler_types.h>
 #include <linux/workqueue.h>
 
+struct ldm_domain;
+struct ldm_page_set;
 struct ldm_session;
 
 void ldm_receive_work(struct work_struct *work);
 int ldm_receive_kick(struct ldm_session *s);
+long ldm_receive_ioctl_applied(struct ldm_domain *dom,
+			       struct ldm_page_set __user *uarg);
 
 #endif /* _LDM_RECEIVE_H */

@@ -33,6 +33,7 @@
 #include <linux/string.h>
 
 #include "crypt.h"
+#include "dirty.h"
 #include "domain.h"
 #include "lzjb.h"
 #include "ring.h"
@@ -359,10 +360,13 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	mutex_lock(&dom->dirty.harvest_lock);
 	ldm_dirty_harvest(dom, s->round_bits);
 	mutex_unlock(&dom->dirty.harvest_lock);
-	if (!s->round || (flags & LDM_ROUND_F_RESEND && s->round == 1)) {
+	if (!s->round) {
 		/*
-		 * Harvested first: writes from now on are seen next round.
-		 * Resending round 0 means every resident page again.
+		 * Harvested first: writes from now on are seen next round. A
+		 * resend of round 0 needs no such walk: round_bits still holds
+		 * its pages (less what LDM_IOC_RESEND_SKIP took out), and a
+		 * page allocated since was written, so harvested, or only
+		 * read, so zero, as the target's is.
 		 */
 		xa_for_each(&dom->mem.pages, index, page)
 			__set_bit(index, s->round_bits);
@@ -416,4 +420,68 @@ int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
 	}
 	mutex_unlock(&dom->session_lock);
 	return err;
+}
+
+static_assert(sizeof(struct ldm_page_set) == 32);
+
+/**
+ * ldm_snapshot_ioctl_resend_skip() - LDM_IOC_RESEND_SKIP: leave out of
+ * the next resend the pages the target already has
+ * @dom: the domain, with a sending session between two rounds
+ * @uarg: user's &struct ldm_page_set
+ *
+ * Clears the set's pages from the last round's pages, which a round
+ * flagged %LDM_ROUND_F_RESEND sends again. Pages written since are in
+ * the next harvest whatever this says, so a wrong set can only make the
+ * target miss a page it claimed to have.
+ *
+ * Return: 0, -EFAULT, -EINVAL for bad fields or a short buffer, -ENODEV
+ * without a sending session, -EBUSY while a round runs, -ENOMEM.
+ */
+long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
+				    struct ldm_page_set __user *uarg)
+{
+	size_t words = DIV_ROUND_UP(dom->npages, 64);
+	struct ldm_page_set arg;
+	struct ldm_session *s;
+	unsigned long *bits;
+	u64 *in = NULL;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.round || arg.bitmap_bytes < words * sizeof(u64))
+		return -EINVAL;
+	bits = ldm_bitmap_alloc(dom->npages);
+	if (bits)
+		in = kvmalloc_array(words, sizeof(u64), GFP_KERNEL);
+	if (!in) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	if (copy_from_user(in, u64_to_user_ptr(arg.bitmap),
+			   words * sizeof(u64))) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	bitmap_from_arr64(bits, in, dom->npages);
+
+	mutex_lock(&dom->session_lock);
+	s = dom->session;
+	if (!s || !s->sending) {
+		ret = -ENODEV;
+	} else if (ldm_snapshot_busy(s)) {
+		ret = -EBUSY;
+	} else {
+		bitmap_and(bits, bits, s->round_bits, dom->npages);
+		arg.count = bitmap_weight(bits, dom->npages);
+		bitmap_andnot(s->round_bits, s->round_bits, bits, dom->npages);
+	}
+	mutex_unlock(&dom->session_lock);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_free:
+	kvfree(in);
+	ldm_bitmap_free(bits);
+	return ret;
 }

@@ -9,6 +9,7 @@
 #include <linux/workqueue.h>
 
 struct ldm_domain;
+struct ldm_page_set;
 struct netlink_ext_ack;
 
 void ldm_snapshot_work(struct work_struct *work);
@@ -16,5 +17,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 		       u32 *round, u64 *pages, struct netlink_ext_ack *extack);
 int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
 			   struct netlink_ext_ack *extack);
+long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
+				    struct ldm_page_set __user *uarg);
 
 #endif /* _LDM_SNAPSHOT_H */

@@ -531,6 +531,83 @@ TEST_F_TIMEOUT(migrate, resend_repairs_a_lost_round, 120)
 				      forward, &self->rx));
 }
 
+static int page_set(int fd, unsigned long cmd, uint64_t *bits, size_t bytes,
+		    uint32_t round, uint64_t *count)
+{
+	struct ldm_page_set ps = {
+		.bitmap = (uintptr_t)bits, .bitmap_bytes = bytes, .round = round,
+	};
+
+	if (ioctl(fd, cmd, &ps))
+		return -errno;
+	*count = ps.count;
+	return 0;
+}
+
+static uint64_t stat_pages(const struct session_info *si)
+{
+	return si->stat[LDM_A_STAT_PAGES_ZERO] +
+	       si->stat[LDM_A_STAT_PAGES_SKIPPED] +
+	       si->stat[LDM_A_STAT_PAGES_LZJB] +
+	       si->stat[LDM_A_STAT_PAGES_LZ4] + si->stat[LDM_A_STAT_PAGES_RAW];
+}
+
+/*
+ * Resuming after a dropped connection: the target reports what it has
+ * (LDM_IOC_APPLIED), the source leaves that out (LDM_IOC_RESEND_SKIP),
+ * and the resend round carries only the rest plus what was written
+ * since: far fewer pages than round 0, and B equals A.
+ */
+TEST_F_TIMEOUT(migrate, resume_sends_only_what_the_target_lacks, 120)
+{
+	uint64_t bits[DOM_PAGES / 64], applied = 0, skipped = 0, round0, resent;
+	struct session_info si;
+	unsigned int i;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_both(_metadata, self, variant));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward_half,
+				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(1, compare(self, &diff));	/* B misses pages */
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	round0 = stat_pages(&si);
+
+	/* Each side only answers for its own kind of session. */
+	EXPECT_EQ(-ENODEV, page_set(self->tx.fd, LDM_IOC_APPLIED, bits,
+				    sizeof(bits), 0, &applied));
+	EXPECT_EQ(-ENODEV, page_set(self->rx.fd, LDM_IOC_RESEND_SKIP, bits,
+				    sizeof(bits), 0, &skipped));
+	EXPECT_EQ(-EINVAL, page_set(self->rx.fd, LDM_IOC_APPLIED, bits,
+				    sizeof(bits) - 8, 0, &applied));
+	EXPECT_EQ(-EFAULT, page_set(self->rx.fd, LDM_IOC_APPLIED, NULL,
+				    sizeof(bits), 0, &applied));
+
+	ASSERT_EQ(0, page_set(self->rx.fd, LDM_IOC_APPLIED, bits, sizeof(bits),
+			      0, &applied));
+	EXPECT_LT(0, applied);
+	EXPECT_GT(round0, applied);
+	ASSERT_EQ(0, page_set(self->tx.fd, LDM_IOC_RESEND_SKIP, bits,
+			      sizeof(bits), 0, &skipped));
+	EXPECT_EQ(applied, skipped);
+
+	/* Writes after the drop are sent whatever the target had. */
+	for (i = 1; i < DOM_PAGES; i += 97)
+		fill_unit(self->a + i * self->psz, self->psz, variant->unit,
+			  i, 61);
+	ASSERT_EQ(0, pump_flags(&self->nl, self->src, &self->tx,
+				LDM_ROUND_F_RESEND, forward, &self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	resent = stat_pages(&si) - round0;
+	TH_LOG("round 0: %llu pages, %llu applied before the drop; resent %llu",
+	       (unsigned long long)round0, (unsigned long long)applied,
+	       (unsigned long long)resent);
+	EXPECT_GE(round0 - applied + DOM_PAGES / 97 + 1, resent);
+}
+
 /* Collect a whole round, then deliver it backwards. */
 struct collect {
 	uint8_t *buf;

@@ -444,6 +444,33 @@ struct ldm_harvest {
 	__u32 pad;
 };
 
+/**
+ * struct ldm_page_set - argument of %LDM_IOC_APPLIED and
+ *	%LDM_IOC_RESEND_SKIP: a set of pages, for resuming a migration after
+ *	a dropped connection without sending again what the target has
+ * @bitmap: user address of a page bitmap laid out as &struct ldm_harvest's
+ * @bitmap_bytes: size of that buffer; at least 8 * ceil(pages / 64)
+ * @count: out: pages in the set (%LDM_IOC_APPLIED: reported;
+ *	%LDM_IOC_RESEND_SKIP: taken out of the round)
+ * @round: %LDM_IOC_APPLIED: report the pages whose latest applied record
+ *	is of this round or a later one; %LDM_IOC_RESEND_SKIP: must be 0
+ * @flags: must be 0
+ *
+ * On the target, %LDM_IOC_APPLIED (receiving session) fills @bitmap; call
+ * it once every received batch has been processed. On the source,
+ * %LDM_IOC_RESEND_SKIP (sending session, between rounds) removes @bitmap's
+ * pages from the last round's pages, so that the next round flagged
+ * %LDM_ROUND_F_RESEND sends only what the target lacks, plus what was
+ * dirtied since.
+ */
+struct ldm_page_set {
+	__u64 bitmap;
+	__u64 bitmap_bytes;
+	__u64 count;
+	__u32 round;
+	__u32 flags;
+};
+
 #define LDM_IOC_MAGIC		0xd6
 #define LDM_IOC_HARVEST		_IOWR(LDM_IOC_MAGIC, 1, struct ldm_harvest)
 /*
@@ -452,5 +479,7 @@ struct ldm_harvest {
  * session's producer filled some. No argument.
  */
 #define LDM_IOC_RING_KICK	_IO(LDM_IOC_MAGIC, 2)
+#define LDM_IOC_APPLIED		_IOWR(LDM_IOC_MAGIC, 3, struct ldm_page_set)
+#define LDM_IOC_RESEND_SKIP	_IOWR(LDM_IOC_MAGIC, 4, struct ldm_page_set)
 
 #endif /* _UAPI_LINUX_LDM_H */
