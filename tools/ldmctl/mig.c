@@ -274,3 +274,18 @@ int uring_kick(struct uring *r)
 {
 	return ioctl(r->fd, LDM_IOC_RING_KICK) ? -errno : 0;
 }
+
+int mig_page_set(int fd, unsigned long cmd, uint64_t *words, size_t nwords,
+		 uint32_t round, uint64_t *count)
+{
+	struct ldm_page_set ps = {
+		.bitmap = (uintptr_t)words,
+		.bitmap_bytes = nwords * sizeof(uint64_t),
+		.round = round,
+	};
+
+	if (ioctl(fd, cmd, &ps))
+		return -errno;
+	*count = ps.count;
+	return 0;
+}

@@ -104,6 +104,14 @@ static inline void uring_store(__u64 *p, uint64_t v)
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
+/*
+ * mig_page_set() - LDM_IOC_APPLIED or LDM_IOC_RESEND_SKIP (@cmd) on the
+ * domain's device @fd with a bitmap of @nwords words; *@count gets the
+ * module's count. Return: 0 or -errno.
+ */
+int mig_page_set(int fd, unsigned long cmd, uint64_t *words, size_t nwords,
+		 uint32_t round, uint64_t *count);
+
 /* Tell the module the ring moved (LDM_IOC_RING_KICK). */
 int uring_kick(struct uring *r);
 

@@ -74,6 +74,7 @@ struct migrate_opts {
 	pid_t pause_pid;
 	uint32_t compress;		/* --compress: LDM_CODEC_*, 0: auto */
 	bool no_force;			/* refuse what cannot meet the limit */
+	uint32_t reconnect_s;		/* --reconnect: 0 off */
 	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
@@ -123,7 +124,15 @@ struct migration {
 	struct adapt ad;		/* the codec, chosen as it goes */
 	struct conv_forecast fc;	/* after each pre-copy round */
 	bool have_fc;
+	uint16_t data_port;		/* the target's, from READY */
+	uint8_t ticket[32];		/* --reconnect: shown to resume */
+	bool may_resume;		/* expect(): a loss is LOST, not final */
+	char lost_why[600];
+	uint32_t resumes;
 };
+
+/* run_round() and expect(): the connection dropped; --reconnect may help. */
+#define LOST	(-1)
 
 static int fail(struct migration *m, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -326,6 +335,11 @@ static int expect(struct migration *m, uint16_t type, const char *what)
 				    "%s did not come within %d s; the source domain is intact",
 				    what, m->o.timeout_ms / 1000);
 		}
+		if (ret < 0 && m->may_resume && !tls_peer_alert(m->ctl.ssl)) {
+			snprintf(m->lost_why, sizeof(m->lost_why), "%s",
+				 m->ctl.why);
+			return LOST;
+		}
 		if (ret < 0) {
 			const char *a = tls_peer_alert(m->ctl.ssl);
 
@@ -431,7 +445,8 @@ static int greet(struct migration *m, struct proto_welcome *w)
 		.flags = (m->o.dry_run ? PROTO_HELLO_F_DRY_RUN : 0) |
 			 (m->o.fips ? PROTO_HELLO_F_FIPS : 0) |
 			 (m->o.verify ? PROTO_HELLO_F_VERIFY : 0) |
-			 (m->o.qmp ? PROTO_HELLO_F_DEVSTATE : 0),
+			 (m->o.qmp ? PROTO_HELLO_F_DEVSTATE : 0) |
+			 (m->o.reconnect_s ? PROTO_HELLO_F_RESUMABLE : 0),
 		.size = m->info.size,
 		.resident = m->info.resident,
 		.streams = m->o.streams,
@@ -523,7 +538,10 @@ static int derive_keys(struct migration *m)
 	if (tls_export(m->ctl.ssl, TLS_LABEL_BATCH_KEY, m->key, sizeof(m->key)) ||
 	    tls_export(m->ctl.ssl, TLS_LABEL_BATCH_SALT, salt, sizeof(salt)) ||
 	    tls_export(m->ctl.ssl, TLS_LABEL_STREAM_TOKEN, m->token,
-		       sizeof(m->token)))
+		       sizeof(m->token)) ||
+	    (m->o.reconnect_s &&
+	     tls_export(m->ctl.ssl, TLS_LABEL_RESUME_TICKET, m->ticket,
+			sizeof(m->ticket))))
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "cannot derive the batch key from the TLS session");
 	memcpy(&m->salt, salt, sizeof(salt));
@@ -617,7 +635,8 @@ static void tick(void *arg)
 }
 
 /* One round: harvest, send, then wait for the target to apply it all. */
-static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
+static int run_round(struct migration *m, bool resend, uint64_t *pages,
+		     uint64_t *ns)
 {
 	struct proto_round_done rd = { 0 };
 	struct proto_round_ack ack;
@@ -646,12 +665,14 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 	if (!mig_get(m->g, m->o.domain, &mi))
 		m->round_base = mig_stats_pages(&mi.totals);
 	codec = adapt_round_codec(&m->ad);
-	ret = mig_round(m->g, m->o.domain, codec, 0, &m->round,
+	ret = mig_round(m->g, m->o.domain, codec,
+			resend ? LDM_ROUND_F_RESEND : 0, &m->round,
 			&m->round_pages);
 	if (ret == -EOPNOTSUPP && !m->o.compress) {
 		/* No LZ4 in this kernel: auto does without it. */
 		codec = adapt_unavailable(&m->ad, codec, now_ns());
-		ret = mig_round(m->g, m->o.domain, codec, 0, &m->round,
+		ret = mig_round(m->g, m->o.domain, codec,
+				resend ? LDM_ROUND_F_RESEND : 0, &m->round,
 				&m->round_pages);
 	}
 	if (ret)
@@ -677,6 +698,10 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 			    "the module failed the sending session: %s; the source domain is intact",
 			    mi.errmsg[0] ? mi.errmsg : "unknown error");
 	}
+	if (ret && ret != -EPROTO && m->o.reconnect_s && !m->final) {
+		snprintf(m->lost_why, sizeof(m->lost_why), "%s", m->snd.why);
+		return LOST;
+	}
 	if (ret)
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "round %u failed: %s; the source domain is intact",
@@ -690,10 +715,16 @@ static int run_round(struct migration *m, uint64_t *pages, uint64_t *ns)
 	pbuf_init(&b);
 	ret = send_msg(m, &b, proto_put_round_done(&b, &rd));
 	pbuf_free(&b);
+	if (ret && m->o.reconnect_s && !m->final) {
+		snprintf(m->lost_why, sizeof(m->lost_why), "%s", m->ctl.why);
+		return LOST;
+	}
 	if (ret)
 		return fail(m, LDMCTL_EXIT_FAIL, "lost the target after round %u: %s",
 			    m->round, m->ctl.why);
+	m->may_resume = m->o.reconnect_s && !m->final;
 	ret = expect(m, PROTO_MSG_ROUND_ACK, "the target's acknowledgement");
+	m->may_resume = false;
 	if (ret)
 		return ret;
 	if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
@@ -1016,6 +1047,132 @@ static int devstate_send(struct migration *m)
 	return 0;
 }
 
+/* The target's APPLIED chunks, into @words (@nwords of them). */
+static int applied_recv(struct migration *m, uint64_t *words, size_t nwords)
+{
+	struct proto_sums *c = malloc(sizeof(*c));
+	size_t got = 0;
+	int ret = 0;
+
+	if (!c)
+		return fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+	while (!ret && got < nwords) {
+		ret = expect(m, PROTO_MSG_APPLIED, "the target's applied pages");
+		if (ret)
+			break;
+		if (proto_get_applied(m->ctl.payload, m->ctl.len, c) ||
+		    c->first != got || c->count > nwords - got) {
+			ret = fail(m, LDMCTL_EXIT_FAIL,
+				   "malformed APPLIED from the target");
+			break;
+		}
+		memcpy(words + got, c->sums, c->count * sizeof(*words));
+		got += c->count;
+	}
+	free(c);
+	return ret;
+}
+
+/*
+ * --reconnect: the connection dropped during pre-copy. Let the module end
+ * the cut round unsent, reconnect to the target's data port (TLS, both
+ * certificates checked again), show the resume ticket, learn which pages
+ * the target has from that round on and leave them out of the resend;
+ * new data streams. Return: 0 (the next round resends), or an exit code.
+ */
+static int reconnect(struct migration *m)
+{
+	int64_t t0 = now_ms(), deadline = t0 + m->o.reconnect_s * 1000LL;
+	size_t nwords = (size_t)((m->info.size / m->info.page_size + 63) / 64);
+	uint32_t cut = m->round, attempts = 0;
+	struct proto_resume rs = { .round = cut };
+	enum tls_refusal refused;
+	char why[TLS_WHY_MAX];
+	uint64_t *words, skipped = 0;
+	struct pbuf b;
+	SSL *ssl;
+	int fd, ret;
+
+	progress_note(&m->pr, "lost the target in round %u (%s); reconnecting for up to %u s",
+		      cut, m->lost_why, m->o.reconnect_s);
+	progress_event(&m->pr, "lost", "round", (uint64_t)cut, NULL);
+	ret = sender_drop_round(&m->snd, cut);
+	if (ret)
+		return fail(m, LDMCTL_EXIT_FAIL,
+			    "cannot end round %u after losing the target: %s; the source domain is intact",
+			    cut, m->snd.why);
+	ctl_close(&m->ctl);
+	m->ctl_up = false;
+	/* Its number is spent: the target counts it too. */
+	m->rounds_done++;
+	words = calloc(nwords, sizeof(*words));
+	if (!words)
+		return fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+	memcpy(rs.ticket, m->ticket, sizeof(rs.ticket));
+	pbuf_init(&b);
+	for (ret = LOST; ret == LOST && !cancelled && now_ms() < deadline;) {
+		if (attempts++)
+			poll(NULL, 0, 1000);
+		fd = net_connect(m->o.dest.host, m->data_port, 5000);
+		if (fd < 0)
+			continue;
+		ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms,
+				    &cancelled, why, &refused);
+		if (!ssl) {
+			close(fd);
+			continue;
+		}
+		if (ctl_init(&m->ctl, ssl, fd)) {
+			SSL_free(ssl);
+			close(fd);
+			ret = fail(m, LDMCTL_EXIT_FAIL, "out of memory");
+			break;
+		}
+		m->ctl_up = true;
+		m->may_resume = true;
+		ret = send_msg(m, &b, proto_put_resume(&b, &rs)) ? LOST :
+		      applied_recv(m, words, nwords);
+		m->may_resume = false;
+		if (ret == LOST) {
+			ctl_close(&m->ctl);
+			m->ctl_up = false;
+		}
+	}
+	OPENSSL_cleanse(rs.ticket, sizeof(rs.ticket));
+	pbuf_free(&b);
+	if (ret == LOST)
+		ret = fail(m, cancelled ? LDMCTL_EXIT_CANCELLED : LDMCTL_EXIT_FAIL,
+			   "lost the target in round %u (%s) and %s; the source domain is intact",
+			   cut, m->lost_why, cancelled ? "was cancelled while reconnecting" :
+			   "could not resume within --reconnect");
+	if (!ret) {
+		ret = mig_page_set(m->ring.fd, LDM_IOC_RESEND_SKIP, words,
+				   nwords, 0, &skipped);
+		if (ret)
+			ret = fail(m, LDMCTL_EXIT_FAIL,
+				   "cannot leave out what the target has: %s",
+				   strerror(-ret));
+	}
+	free(words);
+	if (!ret && tls_export(m->ctl.ssl, TLS_LABEL_STREAM_TOKEN, m->token,
+			       sizeof(m->token)))
+		ret = fail(m, LDMCTL_EXIT_FAIL,
+			   "cannot derive the stream token from the TLS session");
+	if (!ret)
+		ret = open_streams(m, m->data_port);
+	if (ret)
+		return ret;
+	m->resumes++;
+	progress_note(&m->pr, "resumed after %u attempt%s in %.1f s: the target has %" PRIu64
+		      " pages of round %u on, not sent again",
+		      attempts, attempts == 1 ? "" : "s",
+		      (double)(now_ms() - t0) / 1000, skipped, cut);
+	progress_event(&m->pr, "resumed", "round", (uint64_t)cut,
+		       "skipped", skipped, "attempts", (uint64_t)attempts,
+		       "ms", (uint64_t)(now_ms() - t0), NULL);
+	return 0;
+}
+
 /*
  * --no-force: the forecast says the final round would not fit the
  * downtime limit; stop now, before the domain is suspended.
@@ -1048,6 +1205,7 @@ static int migrate_run(struct migration *m)
 	struct mig_info mi;
 	struct proto_ready rdy;
 	enum conv_decision d;
+	bool resend = false;
 	pid_t holder;
 	int ret;
 
@@ -1103,6 +1261,7 @@ static int migrate_run(struct migration *m)
 		return ret;
 	if (proto_get_ready(m->ctl.payload, m->ctl.len, &rdy))
 		return fail(m, LDMCTL_EXIT_FAIL, "malformed READY from the target");
+	m->data_port = rdy.data_port;
 	ret = open_streams(m, rdy.data_port);
 	if (ret)
 		return ret;
@@ -1138,7 +1297,15 @@ static int migrate_run(struct migration *m)
 		struct ldm_domain_info di;
 		uint64_t pages = 0, ns = 0;
 
-		ret = run_round(m, &pages, &ns);
+		ret = run_round(m, resend, &pages, &ns);
+		if (ret == LOST) {
+			ret = reconnect(m);
+			if (ret)
+				return ret;
+			resend = true;
+			continue;
+		}
+		resend = false;
 		if (ret)
 			return ret;
 		if (m->final)
@@ -1250,7 +1417,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		OPT_FIPS = 256, OPT_WORKERS, OPT_STREAMS, OPT_DOWNTIME,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
-		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE,
+		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE, OPT_RECONNECT,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -1273,6 +1440,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		{ "baseline",	no_argument,		NULL, OPT_BASELINE },
 		{ "compress",	required_argument,	NULL, OPT_COMPRESS },
 		{ "no-force",	no_argument,		NULL, OPT_NO_FORCE },
+		{ "reconnect",	required_argument,	NULL, OPT_RECONNECT },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -1390,6 +1558,12 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 		case OPT_NO_FORCE:
 			m->o.no_force = true;
 			break;
+		case OPT_RECONNECT:
+			if (parse_u32(cmd, "--reconnect", optarg, 0,
+				      PROTO_RESUME_WAIT_S, &v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.reconnect_s = v;
+			break;
 		case 'j':
 			m->o.json = true;
 			break;
@@ -1490,7 +1664,7 @@ const struct subcommand cmd_migrate = {
 	.name = "migrate",
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
-		    "              [--compress auto|lzjb|lz4|none]\n"
+		    "              [--compress auto|lzjb|lz4|none] [--reconnect S]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
 	.summary = "live-migrate a domain to another host",
@@ -1517,6 +1691,9 @@ const struct subcommand cmd_migrate = {
 	"                         forecast misses the downtime limit\n"
 	"      --compress C       auto (default: measured as it goes), lzjb, lz4\n"
 	"                         or none\n"
+	"      --reconnect S      if the connection drops during pre-copy, reconnect\n"
+	"                         for up to S seconds (at most 60) and go on without\n"
+	"                         resending what the target has (default 0: fail)\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
 	"      --qmp SOCKET       the QEMU on DOMAIN: QMP 'stop' before the final\n"

@@ -47,6 +47,8 @@ const char *proto_msg_name(uint32_t type)
 		[PROTO_MSG_ABORT] = "ABORT",
 		[PROTO_MSG_PING] = "PING",
 		[PROTO_MSG_DEVSTATE] = "DEVSTATE",
+		[PROTO_MSG_RESUME] = "RESUME",
+		[PROTO_MSG_APPLIED] = "APPLIED",
 	};
 
 	return type && type < __PROTO_MSG_MAX ? names[type] : "unknown";
@@ -259,9 +261,10 @@ int proto_put_commit(struct pbuf *b, const struct proto_commit *m)
 			  m->verify <= 1);
 }
 
-int proto_put_sums(struct pbuf *b, const struct proto_sums *m)
+/* SUMS and APPLIED: a run of u64 words from index @first. */
+static int put_words(struct pbuf *b, uint16_t type, const struct proto_sums *m)
 {
-	size_t at = begin(b, PROTO_MSG_SUMS);
+	size_t at = begin(b, type);
 	/* The limits proto_get_sums() checks, page indexes included. */
 	bool ok = m->count && m->count <= PROTO_SUMS_MAX &&
 		  m->first <= UINT64_MAX - m->count;
@@ -272,6 +275,25 @@ int proto_put_sums(struct pbuf *b, const struct proto_sums *m)
 	for (i = 0; ok && i < m->count; i++)
 		put_u64(b, m->sums[i]);
 	return end(b, at, ok);
+}
+
+int proto_put_sums(struct pbuf *b, const struct proto_sums *m)
+{
+	return put_words(b, PROTO_MSG_SUMS, m);
+}
+
+int proto_put_applied(struct pbuf *b, const struct proto_sums *m)
+{
+	return put_words(b, PROTO_MSG_APPLIED, m);
+}
+
+int proto_put_resume(struct pbuf *b, const struct proto_resume *m)
+{
+	size_t at = begin(b, PROTO_MSG_RESUME);
+
+	put_u32(b, m->round);
+	put(b, m->ticket, sizeof(m->ticket));
+	return end(b, at, m->round < PROTO_ROUNDS_MAX);
 }
 
 int proto_put_verify(struct pbuf *b, const struct proto_verify *m)
@@ -513,6 +535,25 @@ int proto_get_sums(const uint8_t *p, size_t len, struct proto_sums *m)
 		return -EBADMSG;
 	for (i = 0; i < m->count && !r.err; i++)
 		m->sums[i] = get_u64(&r);
+	return done(&r);
+}
+
+int proto_get_applied(const uint8_t *p, size_t len, struct proto_sums *m)
+{
+	return proto_get_sums(p, len, m);
+}
+
+int proto_get_resume(const uint8_t *p, size_t len, struct proto_resume *m)
+{
+	struct reader r = { .p = p, .len = len };
+	const uint8_t *t;
+
+	m->round = get_u32(&r);
+	t = take(&r, sizeof(m->ticket));
+	for (size_t i = 0; t && i < sizeof(m->ticket); i++)
+		m->ticket[i] = t[i];
+	if (m->round >= PROTO_ROUNDS_MAX)
+		r.err = true;
 	return done(&r);
 }
 

@@ -48,6 +48,8 @@ enum proto_msg_type {
 	PROTO_MSG_ABORT,		/* either: give up, with a reason */
 	PROTO_MSG_PING,			/* either: still alive */
 	PROTO_MSG_DEVSTATE,		/* source: a chunk of QEMU's device state */
+	PROTO_MSG_RESUME,		/* source, reconnected: go on */
+	PROTO_MSG_APPLIED,		/* target: a chunk of its applied pages */
 	__PROTO_MSG_MAX
 };
 
@@ -76,7 +78,27 @@ const char *proto_msg_name(uint32_t type);
 #define PROTO_HELLO_F_FIPS	(1u << 1)
 #define PROTO_HELLO_F_VERIFY	(1u << 2)
 #define PROTO_HELLO_F_DEVSTATE	(1u << 3)	/* QEMU device state follows */
-#define PROTO_HELLO_F_ALL	0xfu
+#define PROTO_HELLO_F_RESUMABLE	(1u << 4)	/* wait for a reconnect */
+#define PROTO_HELLO_F_ALL	0x1fu
+
+/*
+ * A resumable migration whose connection drops during pre-copy: the
+ * target keeps the half-made domain and waits PROTO_RESUME_WAIT_S for
+ * the source on its data port. The source reconnects there (TLS, both
+ * certificates checked again) and sends RESUME: the round that was cut
+ * and the resume ticket both ends derived from the first TLS session.
+ * The target drains what arrived and answers with APPLIED chunks, a
+ * bitmap (64-bit words, PROTO_SUMS_MAX words a chunk, in order) of the
+ * pages it has from that round on; then new data streams (a token from
+ * the new session), STREAMS_OK, and the rounds go on, the next one a
+ * resend of what the target lacks.
+ */
+#define PROTO_RESUME_WAIT_S	60
+
+struct proto_resume {
+	uint32_t round;			/* the round that was cut */
+	uint8_t ticket[32];
+};
 
 /*
  * QEMU's device state (migrate --qmp) travels after the final round as
@@ -192,6 +214,9 @@ int proto_put_sums(struct pbuf *b, const struct proto_sums *m);
 int proto_put_verify(struct pbuf *b, const struct proto_verify *m);
 int proto_put_abort(struct pbuf *b, const struct proto_abort *m);
 int proto_put_devstate(struct pbuf *b, const struct proto_devstate *m);
+int proto_put_resume(struct pbuf *b, const struct proto_resume *m);
+/* APPLIED: a chunk of bitmap words, laid out as SUMS. */
+int proto_put_applied(struct pbuf *b, const struct proto_sums *m);
 
 /*
  * proto_parse_header() - read a message header
@@ -221,6 +246,8 @@ int proto_get_verify(const uint8_t *p, size_t len, struct proto_verify *m);
 int proto_get_abort(const uint8_t *p, size_t len, struct proto_abort *m);
 int proto_get_devstate(const uint8_t *p, size_t len,
 		       struct proto_devstate *m);
+int proto_get_resume(const uint8_t *p, size_t len, struct proto_resume *m);
+int proto_get_applied(const uint8_t *p, size_t len, struct proto_sums *m);
 
 /*
  * The first bytes of a bulk data stream: "LDMS", version u16, stream

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "net.h"
@@ -21,6 +22,28 @@ void receiver_init(struct receiver *r, struct uring *ring,
 	for (i = 0; i < PROTO_STREAMS_MAX; i++)
 		r->st[i].fd = -1;
 	r->last_data_ms = now_ms();
+}
+
+void receiver_drop_streams(struct receiver *r)
+{
+	uint64_t s;
+	uint32_t i;
+
+	for (i = 0; i < PROTO_STREAMS_MAX; i++) {
+		if (r->st[i].fd >= 0)
+			close(r->st[i].fd);
+		memset(&r->st[i], 0, sizeof(r->st[i]));
+		r->st[i].fd = -1;
+	}
+	r->nstreams = 0;
+	/*
+	 * Slots reserved after the last published one hold batches cut
+	 * short, or whole ones stuck behind those: never published, they
+	 * are given back; their pages are sent again.
+	 */
+	for (s = r->prod; s < r->reserve; s++)
+		r->filled[s & (r->ring->nslots - 1)] = 0;
+	r->reserve = r->prod;
 }
 
 bool receiver_drained(const struct receiver *r)

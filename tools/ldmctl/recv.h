@@ -64,6 +64,12 @@ void receiver_init(struct receiver *r, struct uring *ring,
 int receiver_step(struct receiver *r, int ctl_fd, int timeout_ms,
 		  bool *ctl_ready);
 
+/*
+ * receiver_drop_streams() - close every stream and give back the slots
+ * not yet published (batches cut short by a dropped connection).
+ */
+void receiver_drop_streams(struct receiver *r);
+
 /* Every published slot was processed by the module. */
 bool receiver_drained(const struct receiver *r);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "net.h"
 #include "send.h"
@@ -73,8 +74,10 @@ static int assign(struct sender *s, struct send_stream *st, uint64_t prod,
 	s->sent[s->next & (s->ring->nslots - 1)] = 0;
 	res->batches++;
 	res->records += le32toh(h->nrecords);
-	if (le16toh(h->flags) & LDM_BATCH_F_ROUND_END)
+	if (le16toh(h->flags) & LDM_BATCH_F_ROUND_END) {
 		*end_seen = true;
+		s->round_end_out = true;
+	}
 	s->next++;
 	return 1;
 }
@@ -117,6 +120,7 @@ int sender_round(struct sender *s, uint32_t round,
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	s->round_end_out = false;
 	/* The last message (an acknowledgement) was dealt with. */
 	ctl_next(s->ctl);
 	if (s->bandwidth && !s->bucket_ns) {
@@ -224,5 +228,53 @@ int sender_round(struct sender *s, uint32_t round,
 			last_tick = now_ms();
 			tick(arg);
 		}
+	}
+}
+
+int sender_drop_round(struct sender *s, uint32_t round)
+{
+	int64_t deadline = now_ms() + s->timeout_ms;
+	bool end = s->round_end_out;
+	uint32_t i;
+
+	for (i = 0; i < PROTO_STREAMS_MAX; i++) {
+		if (s->st[i].fd >= 0)
+			close(s->st[i].fd);
+		memset(&s->st[i], 0, sizeof(s->st[i]));
+		s->st[i].fd = -1;
+	}
+	s->nstreams = 0;
+	for (;;) {
+		uint64_t prod = uring_load(&s->ring->hdr->prod);
+		struct pollfd p = { .fd = s->ring->fd, .events = POLLIN };
+
+		/* Batches handed out or not, none will be sent now. */
+		while (!end && s->next < prod) {
+			const struct ldm_batch_hdr *h =
+				(const void *)uring_slot(s->ring, s->next++);
+
+			end = (le16toh(h->flags) & LDM_BATCH_F_ROUND_END) &&
+			      le32toh(h->round) == round;
+		}
+		s->cons = s->next;
+		uring_store(&s->ring->hdr->cons, s->cons);
+		if (__atomic_load_n(&s->ring->hdr->flags, __ATOMIC_SEQ_CST) &
+		    LDM_RING_F_NEED_WAKEUP)
+			uring_kick(s->ring);
+		if (end)
+			return 0;
+		if (__atomic_load_n(&s->ring->hdr->state, __ATOMIC_ACQUIRE) ==
+		    LDM_MIG_STATE_FAILED) {
+			snprintf(s->why, sizeof(s->why),
+				 "the sending session failed in the module");
+			return -EIO;
+		}
+		if (now_ms() > deadline) {
+			snprintf(s->why, sizeof(s->why),
+				 "round %u did not end within %d s", round,
+				 s->timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		poll(&p, 1, 100);
 	}
 }

@@ -40,6 +40,7 @@ struct sender {
 	int timeout_ms;			/* no progress for this long: fail */
 	volatile sig_atomic_t *cancel;
 	uint32_t abort_code;		/* the target's, on -ECONNABORTED */
+	bool round_end_out;		/* the round-end batch was handed out */
 	char why[600];
 };
 
@@ -68,5 +69,13 @@ int sender_round(struct sender *s, uint32_t round,
  * ABORT becomes -ECONNABORTED, anything else unexpected -EPROTO.
  */
 int sender_check_ctl(struct sender *s);
+
+/*
+ * sender_drop_round() - after a dropped connection: close the streams and
+ * release every batch of round @round, up to its round-end batch, unsent,
+ * so that the module finishes the round (its pages are sent again).
+ * Return: 0, -EIO if the session failed, -ETIMEDOUT.
+ */
+int sender_drop_round(struct sender *s, uint32_t round);
 
 #endif /* LDMCTL_SEND_H */

@@ -95,6 +95,11 @@ struct incoming {
 	size_t devstate_len;
 	struct qmp qmp;			/* the target QEMU, --qmp-dir */
 	bool qmp_up;
+	SSL_CTX *ctx;			/* for a resumed control connection */
+	bool resumable;			/* HELLO asked to wait for a reconnect */
+	uint8_t ticket[32];		/* what the reconnect must show */
+	uint32_t resumes;
+	uint64_t cut_batches;		/* applied from rounds that were cut */
 };
 
 static void logf_(const char *peer, const char *fmt, ...)
@@ -330,12 +335,16 @@ static int prepare(struct incoming *in, uint16_t *port)
 		       sizeof(in->key)) ||
 	    tls_export(in->ctl.ssl, TLS_LABEL_BATCH_SALT, salt, sizeof(salt)) ||
 	    tls_export(in->ctl.ssl, TLS_LABEL_STREAM_TOKEN, in->token,
-		       sizeof(in->token))) {
+		       sizeof(in->token)) ||
+	    ((h->flags & PROTO_HELLO_F_RESUMABLE) &&
+	     tls_export(in->ctl.ssl, TLS_LABEL_RESUME_TICKET, in->ticket,
+			sizeof(in->ticket)))) {
 		send_abort(in, PROTO_E_TARGET, "cannot derive the batch key");
 		return -EIO;
 	}
 	memcpy(&in->salt, salt, sizeof(salt));
 	OPENSSL_cleanse(salt, sizeof(salt));
+	in->resumable = h->flags & PROTO_HELLO_F_RESUMABLE;
 	mp.key = in->key;
 	mp.salt = in->salt;
 	mp.flags = in->o->fips ? LDM_MIG_F_FIPS : 0;
@@ -435,10 +444,169 @@ static int accept_streams(struct incoming *in)
 		n++;
 	}
 	in->rx.nstreams = in->hello.streams;
-	close(in->data_fd);
-	in->data_fd = -1;
+	/* A resumable migration keeps the port: the source comes back there. */
+	if (!in->resumable) {
+		close(in->data_fd);
+		in->data_fd = -1;
+	}
 	OPENSSL_cleanse(in->token, sizeof(in->token));
 	return 0;
+}
+
+static int expect(struct incoming *in, uint16_t type);
+
+/* APPLIED: the pages the module has from round @round on, in chunks. */
+static int send_applied(struct incoming *in, uint32_t round)
+{
+	uint64_t npages = in->hello.size / in->page_size, count = 0, i;
+	size_t nwords = (size_t)((npages + 63) / 64);
+	struct proto_sums *s = calloc(1, sizeof(*s));
+	uint64_t *words = calloc(nwords, sizeof(*words));
+	struct pbuf b;
+	int err;
+
+	pbuf_init(&b);
+	err = s && words ? mig_page_set(in->ring.fd, LDM_IOC_APPLIED, words,
+					nwords, round, &count) : -ENOMEM;
+	for (i = 0; !err && i < nwords; i += s->count) {
+		s->first = i;
+		s->count = (uint32_t)(nwords - i < PROTO_SUMS_MAX ?
+				      nwords - i : PROTO_SUMS_MAX);
+		memcpy(s->sums, words + i, s->count * sizeof(*words));
+		err = send_msg(in, &b, proto_put_applied(&b, s));
+	}
+	if (!err)
+		logf_(in->peer, "'%s' has %" PRIu64 " pages from round %u on",
+		      in->hello.target, count, round);
+	pbuf_free(&b);
+	free(words);
+	free(s);
+	return err;
+}
+
+/*
+ * Round @round was cut: whatever of it the module applied is not in the
+ * source's count of batches (nor is the round before, if its
+ * acknowledgement was lost on the way): remember it for the commit.
+ */
+static int cut_round(struct incoming *in, uint32_t round)
+{
+	uint64_t before = 0;
+	struct mig_info mi;
+	uint32_t r;
+	int err;
+
+	err = mig_get(in->g, in->hello.target, &mi);
+	if (err)
+		return err;
+	/* What the source counts: the rounds before, acknowledged. */
+	for (r = round; r <= in->rounds_acked && r < PROTO_ROUNDS_MAX; r++)
+		in->expected[r] = 0;
+	for (r = 0; r < round; r++)
+		before += in->expected[r];
+	if (mi.totals.v[LDM_A_STAT_BATCHES] < before)
+		return -EPROTO;
+	in->cut_batches = mi.totals.v[LDM_A_STAT_BATCHES] - before;
+	return 0;
+}
+
+/*
+ * The source is gone mid-way through pre-copy and asked for a chance to
+ * come back: keep the domain, its session and the data port, let what
+ * arrived be applied, and wait for a reconnect that shows the ticket.
+ * Return: 0 with the new control connection and streams, or an error
+ * (the caller discards the domain).
+ */
+static int resume_wait(struct incoming *in, const char *why)
+{
+	int64_t deadline = now_ms() + PROTO_RESUME_WAIT_S * 1000;
+	struct proto_resume rs;
+	enum tls_refusal refused;
+	char twhy[TLS_WHY_MAX];
+	struct pbuf b;
+	SSL *ssl;
+	int fd, err;
+
+	logf_(in->peer, "lost the source (%s); keeping '%s' %d s for it to resume",
+	      why, in->hello.target, PROTO_RESUME_WAIT_S);
+	if (in->ctl.ssl)
+		ctl_close(&in->ctl);
+	in->ctl_up = false;
+	receiver_drop_streams(&in->rx);
+	while (!receiver_drained(&in->rx) && now_ms() < deadline && !stopping)
+		poll(NULL, 0, 20);
+	pbuf_init(&b);
+	while (!stopping && now_ms() < deadline) {
+		struct pollfd p = { .fd = in->data_fd, .events = POLLIN };
+		int64_t left = deadline - now_ms();
+
+		if (poll(&p, 1, left > 1000 ? 1000 : (int)left) <= 0)
+			continue;
+		fd = accept4(in->data_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		net_tune(fd, in->o->timeout_ms);
+		ssl = tls_handshake(in->ctx, fd, NULL, in->o->timeout_ms,
+				    &stopping, twhy, &refused);
+		if (!ssl) {
+			logf_(in->peer, "refused a reconnect: %s", twhy);
+			net_linger_close(fd, 1000);
+			continue;
+		}
+		if (ctl_init(&in->ctl, ssl, fd)) {
+			SSL_free(ssl);
+			close(fd);
+			break;
+		}
+		in->ctl_up = true;
+		err = expect(in, PROTO_MSG_RESUME);
+		if (!err && (proto_get_resume(in->ctl.payload, in->ctl.len, &rs) ||
+			     CRYPTO_memcmp(rs.ticket, in->ticket,
+					   sizeof(in->ticket)) ||
+			     rs.round > in->rounds_acked ||
+			     rs.round + 1 < in->rounds_acked)) {
+			send_abort(in, PROTO_E_REQUEST,
+				   "this is not a resume of the migration into '%s'",
+				   in->hello.target);
+			err = -EPERM;
+		}
+		if (!err)
+			err = cut_round(in, rs.round);
+		if (!err)
+			err = send_applied(in, rs.round);
+		if (!err && tls_export(in->ctl.ssl, TLS_LABEL_STREAM_TOKEN,
+				       in->token, sizeof(in->token)))
+			err = -EIO;
+		if (!err)
+			err = accept_streams(in);
+		if (!err)
+			err = send_msg(in, &b, proto_put_empty(&b,
+							       PROTO_MSG_STREAMS_OK));
+		if (!err) {
+			in->rounds_acked = rs.round + 1;
+			in->rx.last_data_ms = now_ms();
+			in->resumes++;
+			logf_(in->peer, "resumed '%s' after round %u was cut",
+			      in->hello.target, rs.round);
+			pbuf_free(&b);
+			return 0;
+		}
+		logf_(in->peer, "the reconnect failed: %s", strerror(-err));
+		receiver_drop_streams(&in->rx);
+		ctl_close(&in->ctl);
+		in->ctl_up = false;
+	}
+	pbuf_free(&b);
+	logf_(in->peer, "the source did not come back within %d s",
+	      PROTO_RESUME_WAIT_S);
+	return -ETIMEDOUT;
+}
+
+/* A failure the source may come back from: the connection, not the data. */
+static bool connection_lost(int err)
+{
+	return err == -EPIPE || err == -ECONNRESET || err == -ETIMEDOUT ||
+	       err == -ENOTCONN || err == -EHOSTUNREACH || err == -ENETUNREACH;
 }
 
 /* Round @round is whole when every batch is in and the module took them. */
@@ -519,12 +687,29 @@ static int receive_rounds(struct incoming *in)
 				   mi.errmsg[0] ? mi.errmsg : "session failed");
 			return err;
 		}
+		if (err && in->resumable && !in->final_acked &&
+		    connection_lost(err)) {
+			err = resume_wait(in, in->rx.why);
+			if (err)
+				return err;
+			pending = -1;
+			ctl_next(&in->ctl);
+			continue;
+		}
 		if (err) {
 			send_abort(in, PROTO_E_DATA, "%s", in->rx.why);
 			return err;
 		}
 		if (ctl_ready || ctl_pending(&in->ctl)) {
 			err = ctl_pump(&in->ctl);
+			if (err < 0 && in->resumable && !in->final_acked) {
+				err = resume_wait(in, in->ctl.why);
+				if (err)
+					return err;
+				pending = -1;
+				ctl_next(&in->ctl);
+				continue;
+			}
 			if (err < 0) {
 				logf_(in->peer, "lost the source: %s", in->ctl.why);
 				in->ctl_up = false;
@@ -576,6 +761,15 @@ static int receive_rounds(struct incoming *in)
 				if (in->final_acked)
 					return 0;
 			}
+		}
+		if (now_ms() - in->rx.last_data_ms > in->o->timeout_ms &&
+		    in->resumable && !in->final_acked) {
+			err = resume_wait(in, "no data for the timeout");
+			if (err)
+				return err;
+			pending = -1;
+			ctl_next(&in->ctl);
+			continue;
 		}
 		if (now_ms() - in->rx.last_data_ms > in->o->timeout_ms) {
 			send_abort(in, PROTO_E_DATA, "no data from the source for %d s",
@@ -865,10 +1059,12 @@ static int commit(struct incoming *in)
 	}
 	err = mig_get(in->g, in->hello.target, &mi);
 	if (err || mi.state != LDM_MIG_STATE_RECEIVING ||
-	    mi.totals.v[LDM_A_STAT_BATCHES] != c.batches) {
+	    mi.totals.v[LDM_A_STAT_BATCHES] - in->cut_batches != c.batches) {
 		send_abort(in, PROTO_E_DATA,
-			   "the module applied %" PRIu64 " batches, the source sent %" PRIu64,
-			   mi.totals.v[LDM_A_STAT_BATCHES], c.batches);
+			   "the module applied %" PRIu64 " batches (%" PRIu64
+			   " of rounds cut short), the source sent %" PRIu64,
+			   mi.totals.v[LDM_A_STAT_BATCHES], in->cut_batches,
+			   c.batches);
 		return -EBADMSG;
 	}
 	/* All in: the session ends (the key goes with it). */
@@ -938,6 +1134,7 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	in->ring.fd = -1;
 	in->qmp.fd = -1;
 	in->pwtext = pwtext;
+	in->ctx = ctx;
 	in->t_start = now_ns();
 	snprintf(in->peer, sizeof(in->peer), "%s", peer);
 	pbuf_init(&b);

@@ -88,6 +88,7 @@ int tls_export(SSL *ssl, const char *label, uint8_t *out, size_t n);
 #define TLS_LABEL_BATCH_KEY	"EXPORTER-ldm-batch-key"
 #define TLS_LABEL_BATCH_SALT	"EXPORTER-ldm-batch-salt"
 #define TLS_LABEL_STREAM_TOKEN	"EXPORTER-ldm-stream-token"
+#define TLS_LABEL_RESUME_TICKET	"EXPORTER-ldm-resume-ticket"
 
 /* The OpenSSL error queue as one line, then cleared. */
 void tls_errors(char *buf, size_t size);

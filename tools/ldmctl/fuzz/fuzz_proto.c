@@ -44,6 +44,7 @@ union msg {
 	struct proto_verify verify;
 	struct proto_abort abort;
 	struct proto_devstate devstate;
+	struct proto_resume resume;
 };
 
 /* Large (SUMS is 64 KiB): static, not on the stack. */
@@ -153,6 +154,10 @@ static int decode(uint16_t type, const uint8_t *p, size_t len, union msg *m)
 		return proto_get_abort(p, len, &m->abort);
 	case PROTO_MSG_DEVSTATE:
 		return proto_get_devstate(p, len, &m->devstate);
+	case PROTO_MSG_RESUME:
+		return proto_get_resume(p, len, &m->resume);
+	case PROTO_MSG_APPLIED:
+		return proto_get_applied(p, len, &m->sums);
 	}
 	abort();
 }
@@ -185,6 +190,10 @@ static int encode(struct pbuf *b, uint16_t type, const union msg *m)
 		return proto_put_abort(b, &m->abort);
 	case PROTO_MSG_DEVSTATE:
 		return proto_put_devstate(b, &m->devstate);
+	case PROTO_MSG_RESUME:
+		return proto_put_resume(b, &m->resume);
+	case PROTO_MSG_APPLIED:
+		return proto_put_applied(b, &m->sums);
 	}
 	abort();
 }
@@ -378,7 +387,12 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 		FILL(m1.commit.batches);
 		FILL(m1.commit.verify);
 		break;
+	case PROTO_MSG_RESUME:
+		FILL(m1.resume.round);
+		FILL(m1.resume.ticket);
+		break;
 	case PROTO_MSG_SUMS:
+	case PROTO_MSG_APPLIED:
 		FILL(m1.sums.first);
 		FILL(m1.sums.count);
 		fill(m1.sums.sums, sizeof(m1.sums.sums), &data, &size);
@@ -450,6 +464,7 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 			   !strcmp(m1.abort.reason, m2.abort.reason));
 		break;
 	case PROTO_MSG_SUMS:
+	case PROTO_MSG_APPLIED:
 		FUZZ_CHECK(m1.sums.first == m2.sums.first &&
 			   m1.sums.count == m2.sums.count &&
 			   !memcmp(m1.sums.sums, m2.sums.sums,

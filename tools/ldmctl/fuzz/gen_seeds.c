@@ -133,6 +133,13 @@ static void seeds_proto(void)
 	seed_msg(&b, proto_put_abort(&b, &ab));
 	seed_msg(&b, proto_put_empty(&b, PROTO_MSG_PING));
 	seed_msg(&b, proto_put_devstate(&b, &ds));
+	{
+		struct proto_resume rs = { .round = 3 };
+
+		memset(rs.ticket, 0x5a, sizeof(rs.ticket));
+		seed_msg(&b, proto_put_resume(&b, &rs));
+		seed_msg(&b, proto_put_applied(&b, &sums));
+	}
 
 	/* A whole target's side of a session, one stream. */
 	if (proto_put_welcome(&all, &welcome) ||
