@@ -45,7 +45,7 @@ trap cleanup EXIT
 # host NS ADDR: a serve on it, with its own certificate.
 serve() {
 	ip netns exec "$1" "$L" serve --listen "$2:8201" --cert "$PKI/$1.crt" \
-		--key "$PKI/$1.key" --trust-dir "$PKI/trust" --timeout 8 \
+		--key "$PKI/$1.key" --trust-dir "$PKI/trust" --timeout 15 \
 		2>> "$W/serve-$1.log" &
 	echo $! > "$W/serve-$1.pid"
 	for _ in $(seq 50); do
@@ -78,7 +78,7 @@ for hop in $(seq 1 "$HOPS"); do
 	sleep 0.5
 	ip netns exec "$ns" "$L" migrate -j --cert "$PKI/$ns.crt" \
 		--key "$PKI/$ns.key" --trust-dir "$PKI/trust" --port 8201 \
-		--timeout 8 --max-rounds 5 --pause-pid "$gp" \
+		--timeout 15 --max-rounds 5 --pause-pid "$gp" \
 		"$from" "$peer:$to" > "$W/$to.out" 2>&1
 	rc=$?
 	# The guest is stopped, and blocked for good on the migrated domain.

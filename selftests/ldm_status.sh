@@ -44,7 +44,7 @@ make_pki() {
 serve_start() {
 	ip netns exec "$DST" "$L" serve --listen "$DA:$PORT" \
 		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
-		--trust-dir "$PKI/trust" --timeout 8 2>> "$W/serve.log" &
+		--trust-dir "$PKI/trust" --timeout 15 2>> "$W/serve.log" &
 	echo $! > "$W/serve.pid"
 	for _ in $(seq 50); do
 		grep -q listening "$W/serve.log" 2>/dev/null && return 0
@@ -60,7 +60,7 @@ migrate_bg() {
 	shift
 	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
 		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 8 -j "$@" "$name" "$DA:$name-t" \
+		--timeout 15 -j "$@" "$name" "$DA:$name-t" \
 		> "$W/$name.out" 2>&1 &
 	echo $! > "$W/$name.mpid"
 }
@@ -95,7 +95,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..12"
+echo "1..13"
 check "set up the two hosts" netns_setup
 check "make a CA and the two hosts' certificates" make_pki
 check "serve on $DA:$PORT" serve_start
@@ -113,7 +113,7 @@ check "plain 'list' keeps its columns" \
 migrate_bg st --bandwidth 512K --max-rounds 4 --downtime-limit 1
 
 # Sample the status while the migration runs.
-samples=0 bad=0 jsamples=0 jbad=0 tsamples=0 maxpct=-1 rounds=
+samples=0 bad=0 jsamples=0 jbad=0 tsamples=0 maxpct=-1 rounds= fc=0 fcbad=0
 for _ in $(seq 300); do
 	[ -f "$W/st.mpid" ] && kill -0 "$(cat "$W/st.mpid")" 2>/dev/null || break
 	"$L" list -o status st > "$W/t.out" 2>&1
@@ -140,6 +140,12 @@ for _ in $(seq 300); do
 		*)
 			if [ "$p" -le 100 ] && [ "$(jfield "$W/j.out" peer)" = "$DA:st-t" ]; then
 				jsamples=$((jsamples + 1))
+				# After round 0: the convergence forecast, >= 2 rounds.
+				case $(jfield "$W/j.out" forecast_rounds) in
+				null) ;;
+				[2-9]|[1-9][0-9]) fc=$((fc + 1)) ;;
+				*) fcbad=$((fcbad + 1)) ;;
+				esac
 				[ "$p" -gt "$maxpct" ] && maxpct=$p
 			else
 				jbad=$((jbad + 1))
@@ -165,6 +171,9 @@ check "while it runs, 'list -o status' shows migrate-out to $DA:st-t with a perc
 check "while it runs, 'list -o status -j' has operation, peer and percent 0..100" \
 	test "$jsamples" -ge 2 -a "$jbad" = 0
 check "while it runs, the target domain shows receive-in" test "$tsamples" -ge 1
+say "samples with a forecast: $fc (bad $fcbad)"
+check "after round 0, 'list -o status -j' carries the convergence forecast" \
+	test "$fc" -ge 1 -a "$fcbad" = 0
 
 finish st
 rc=$?
