@@ -191,14 +191,21 @@ long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 
 	mutex_lock(&dirty->harvest_lock);
 	arg.dirty = ldm_dirty_harvest(dom, bits);
+	mutex_unlock(&dirty->harvest_lock);
+	/*
+	 * Copied out without harvest_lock: a fault in copy_to_user() takes
+	 * mmap_lock, and mmap_lock is held around session_lock (mmap of the
+	 * ring) which is held around harvest_lock (a round's harvest).
+	 */
 	bitmap_to_arr64(words_out, bits, dirty->npages);
 	if (copy_to_user(u64_to_user_ptr(arg.bitmap), words_out,
 			 words * sizeof(u64)) ||
 	    copy_to_user(uarg, &arg, sizeof(arg))) {
+		mutex_lock(&dirty->harvest_lock);
 		ldm_dirty_restore(dirty, bits);
+		mutex_unlock(&dirty->harvest_lock);
 		ret = -EFAULT;
 	}
-	mutex_unlock(&dirty->harvest_lock);
 
 out_free:
 	kvfree(words_out);

@@ -315,14 +315,15 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 	}
 	if (p->flags & LDM_MIG_F_BASELINE)
 		p->workers = 1;
-	p->ring_slots = ldm_nl_u32(info, LDM_A_MIG_RING_SLOTS,
-				   max_t(u32, LDM_RING_SLOTS_DEFAULT,
-					 roundup_pow_of_two(2 * p->workers)));
+	/* Checked first: the default ring below rounds 2 * workers up. */
 	if (!p->workers || p->workers > num_online_cpus()) {
 		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_WORKERS],
 				    "workers must be 1 to the number of online CPUs");
 		return -EINVAL;
 	}
+	p->ring_slots = ldm_nl_u32(info, LDM_A_MIG_RING_SLOTS,
+				   max_t(u32, LDM_RING_SLOTS_DEFAULT,
+					 roundup_pow_of_two(2 * p->workers)));
 	if (p->batch_bytes < LDM_BATCH_MIN || p->batch_bytes > LDM_BATCH_MAX ||
 	    p->batch_bytes < sizeof(struct ldm_record) + PAGE_SIZE) {
 		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_BATCH_BYTES],

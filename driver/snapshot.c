@@ -31,6 +31,7 @@
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "crypt.h"
 #include "dirty.h"
@@ -243,6 +244,7 @@ static void ldm_snapshot_round_end(struct ldm_worker *w)
 	spin_unlock(&s->lock);
 	/* The round's results before "not busy": the next round may start. */
 	smp_store_release(&s->round_busy, false);
+	wake_up_var(&s->round_busy);
 }
 
 /**
@@ -290,6 +292,17 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
 {
 	/* Pairs with ldm_snapshot_round_end(): its counters are complete. */
 	return smp_load_acquire(&s->round_busy);
+}
+
+/*
+ * Between rounds? Userland sees a round-end batch a moment before its
+ * worker has finished with the round: give that tail up to 100 ms.
+ */
+static bool ldm_snapshot_idle(struct ldm_session *s)
+{
+	return !ldm_snapshot_busy(s) ||
+	       wait_var_event_timeout(&s->round_busy, !ldm_snapshot_busy(s),
+				      HZ / 10);
 }
 
 /* LZ4 needs a compressor per worker; a kernel without LZ4 has none. */
@@ -342,7 +355,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	} else if (ldm_session_failed(s)) {
 		NL_SET_ERR_MSG(extack, "the migration failed");
 		err = -s->error;
-	} else if (ldm_snapshot_busy(s)) {
+	} else if (!ldm_snapshot_idle(s)) {
 		NL_SET_ERR_MSG(extack, "the previous round is still running");
 		err = -EBUSY;
 	} else if (s->round >= LDM_MAX_ROUNDS) {
@@ -470,7 +483,7 @@ long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
 	s = dom->session;
 	if (!s || !s->sending) {
 		ret = -ENODEV;
-	} else if (ldm_snapshot_busy(s)) {
+	} else if (!ldm_snapshot_idle(s)) {
 		ret = -EBUSY;
 	} else {
 		bitmap_and(bits, bits, s->round_bits, dom->npages);
