@@ -24,154 +24,9 @@ lab_tap_begin
 . lab/netns.sh
 . lab/pki.sh
 
-L=$PWD/tools/ldmctl/ldmctl
-G=$PWD/selftests/ldm_guest
-need_built "$L" "$G"
+. "$(dirname "$0")/migrate_lib.sh"
 
-W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_migrate.XXXXXX")
-PKI=$W/pki
-SRC=$LDM_SRC_NS
-DST=$LDM_DST_NS
-DA=$LDM_DST_ADDR
-PORT=8101
-PWPORT=8102
-
-
-# ---- certificates ----
-
-# An expired certificate needs explicit dates: 'openssl ca' takes them.
-mkexpired() {
-	local d=$PKI/ca.d
-	mkdir -p "$d/new" && : > "$d/index.txt" && echo 01 > "$d/serial"
-	cat > "$d/ca.cnf" <<-EOF
-	[ca]
-	default_ca = c
-	[c]
-	database = $d/index.txt
-	new_certs_dir = $d/new
-	serial = $d/serial
-	default_md = sha256
-	policy = p
-	copy_extensions = copy
-	[p]
-	commonName = supplied
-	EOF
-	newkey "$PKI/expired.key" &&
-	ossl req -new -key "$PKI/expired.key" -subj "/CN=ldm-src-expired" \
-		-addext "subjectAltName=IP:$LDM_SRC_ADDR" -out "$PKI/expired.csr" &&
-	ossl ca -batch -config "$d/ca.cnf" -cert "$PKI/ca.crt" -keyfile "$PKI/ca.key" \
-		-startdate 20200101000000Z -enddate 20200102000000Z \
-		-in "$PKI/expired.csr" -out "$PKI/expired.crt"
-}
-
-make_pki() {
-	mkdir -p "$PKI" &&
-	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
-	mkcert rogue ldm-rogue "IP:$LDM_SRC_ADDR" self &&
-	# An impostor CA: the same name as the real one, another key.
-	mkcert fakeca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert forged ldm-src-forged "IP:$LDM_SRC_ADDR" fakeca &&
-	mkexpired &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null &&
-	"$L" trust add --trust-dir "$PKI/rogue-trust" "$PKI/rogue.crt" >/dev/null &&
-	printf 'migrator:s3cret-pass\n' > "$PKI/check" && chmod 600 "$PKI/check" &&
-	printf 's3cret-pass\n' > "$PKI/pw" && chmod 600 "$PKI/pw" &&
-	printf 'wrong-pass\n' > "$PKI/badpw" && chmod 600 "$PKI/badpw" &&
-	printf 's3cret-pass\n' > "$PKI/openpw" && chmod 644 "$PKI/openpw"
-}
-
-# ---- helpers ----
-
-# migrate [ARGS...]: ldmctl migrate on the source host with its certificate.
-migrate() {
-	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
-		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 15 "$@"
-}
-
-serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
-	local name=$1 port=$2
-	shift 2
-	ip netns exec "$DST" "$L" serve --listen "$DA:$port" \
-		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
-		--trust-dir "$PKI/trust" --timeout 15 "$@" \
-		2>> "$W/$name.log" &
-	echo $! > "$W/$name.pid"
-	for _ in $(seq 50); do
-		grep -q listening "$W/$name.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-exists() { "$L" list "$1" >/dev/null 2>&1; }
-state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
-sum() { "$G" sum "$1"; }
-
-# gone NAME: the target domain disappears within 15 s.
-gone() {
-	for _ in $(seq 150); do
-		exists "$1" || return 0
-		sleep 0.1
-	done
-	say "domain $1 still exists"
-	return 1
-}
-
-# intact NAME SUM: the source domain is active and holds what it held.
-intact() {
-	local s st
-	st=$(state "$1")
-	s=$(sum "$1")
-	[ "$st" = active ] && [ "$s" = "$2" ] && return 0
-	say "$1: state '$st', sum $s, want active and $2"
-	return 1
-}
-
-# same SRC DST: byte-identical by the test's own hash, and DST holds only
-# pages the guest wrote.
-same() {
-	local a b
-	a=$(sum "$1")
-	b=$(sum "$2")
-	if [ "$a" != "$b" ]; then
-		say "$1 $a != $2 $b"
-		return 1
-	fi
-	"$G" verify "$2" >/dev/null
-}
-
-# expect_fail CODE PATTERN OUTFILE: the last command's status and message.
-expect_fail() {
-	local rc=$1 want=$2 pat=$3 out=$4
-	if [ "$rc" = "$want" ] && grep -q -- "$pat" "$out"; then
-		return 0
-	fi
-	say "exit $rc (want $want); output:"
-	sed 's/^/#   /' "$out"
-	return 1
-}
-
-newdom() { # NAME SIZE: a filled source domain
-	"$L" add-domain "$1" --mem "$2" && "$G" fill "$1" >/dev/null
-}
-
-cleanup() {
-	local f
-	for f in "$W"/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	wait 2>/dev/null
-	netns_teardown
-	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
-		"$L" remove-domain "$d" 2>/dev/null
-	done
-}
-trap cleanup EXIT
-
-echo "1..41"
+echo "1..40"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -298,6 +153,25 @@ expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists r
 tap $? "--fips without OpenSSL's FIPS provider fails at once, saying so"
 sed -n '1s/^/#   /p' "$W/fips.out"
 
+# serve --on-receive: the operator's command runs once the target domain
+# exists (its device node there), before the data, with the names in its
+# environment.
+on_receive() {
+	local out=$W/hook.out
+	serve_start hook 8103 --on-receive \
+		"[ -e \"\$LDM_DEVICE\" ] && echo \"\$LDM_DOMAIN \$LDM_SOURCE \$LDM_DEVICE\" > $out" ||
+		return 1
+	newdom hk 8M
+	migrate --port 8103 hk "$DA:hk-t" > "$W/hk.out" 2>&1 || { sed 's/^/#   /' "$W/hk.out"; return 1; }
+	for _ in $(seq 50); do
+		[ -s "$out" ] && break
+		sleep 0.1
+	done
+	say "hook: $(cat "$out" 2>/dev/null)"
+	[ "$(cat "$out" 2>/dev/null)" = "hk-t hk /dev/ldm/hk-t" ] && same hk hk-t
+}
+check "serve --on-receive runs the operator's command with the new domain, before its data" on_receive
+
 # ---- codecs and the convergence forecast ----
 
 # jnum FILE KEY: a number from the "done" event.
@@ -385,14 +259,6 @@ start_slow() {
 	say "the migration of $1 did not start"
 	return 1
 }
-finish() { # NAME: wait for the background migrate; its exit status
-	local p rc
-	p=$(cat "$W/$1.mpid")
-	wait "$p"
-	rc=$?
-	rm -f "$W/$1.mpid"
-	return "$rc"
-}
 after_failure() { # NAME WANT-EXIT PATTERN
 	local rc
 	finish "$1"
@@ -429,40 +295,6 @@ after_failure cut 1 "intact"
 tap $? "the link cut mid-round: source intact, target domain discarded"
 netns_link up
 
-# --reconnect: the link goes down for 8 s (past --timeout 5) two thirds
-# into round 0; the source reconnects, learns what the target already has and
-# resends only the rest: the resend round is far smaller than round 0.
-resume_link() {
-	local o=$W/resume.out p=0 r0 r1 rc
-	newdom rsm 64M
-	migrate -j --bandwidth 2M --reconnect 50 --timeout 5 rsm "$DA:rsm-t" > "$o" 2>&1 &
-	echo $! > "$W/rsm.mpid"
-	for _ in $(seq 600); do
-		p=$(grep '"event":"progress"' "$o" | tail -n 1 |
-		    sed -n 's/.*"percent":\([0-9]*\).*/\1/p')
-		[ "${p:-0}" -ge 65 ] && break
-		sleep 0.1
-	done
-	say "cutting the link at ${p:-?}% of round 0"
-	# Longer than the source's --timeout: it must notice and reconnect.
-	netns_link down
-	sleep 8
-	netns_link up
-	finish rsm
-	rc=$?
-	grep -E '"event":"(round|lost|resumed|done)"' "$o" | sed 's/^/#   /'
-	[ "$rc" = 0 ] || { sed 's/^/#   /' "$o"; return 1; }
-	same rsm rsm-t || return 1
-	grep -q '"event":"resumed"' "$o" || { say "no resume"; return 1; }
-	r0=$(grep '"event":"round"' "$o" | sed -n '1s/.*"pages":\([0-9]*\).*/\1/p')
-	r1=$(grep -A100 '"event":"resumed"' "$o" | grep '"event":"round"' |
-	     sed -n '1s/.*"pages":\([0-9]*\).*/\1/p')
-	say "round 0: $r0 pages; the resend after the reconnect: $r1 pages"
-	[ -n "$r0" ] && [ -n "$r1" ] && [ "$r1" -lt $((r0 * 6 / 10)) ]
-}
-check "--reconnect: the link down mid-round 0, the migration resumes and resends only what the target lacks" resume_link
-grep -q "resumed 'rsm-t' after round 0 was cut" "$W/serve.log"
-tap $? "the target kept the half-made domain and resumed it"
 
 "$L" cancel-operation migration nothing > "$W/c2.out" 2>&1
 expect_fail $? 1 "no migration" "$W/c2.out"

@@ -12,6 +12,9 @@
 #
 #   selftests: N passed, N failed, N skipped
 #
+# LDM_SELFTESTS="PROG..." runs those programs instead, in that order (the
+# debug kernel's subset, lab/check-debug.sh).
+#
 # A skipped case is not a pass: any failure or skip, a program that is
 # missing, crashes or reports fewer results than it planned, makes the
 # exit status non-zero. With LAB_OUT set, the whole log is also kept in
@@ -29,11 +32,14 @@ programs=(
 	selftests/ldm_receive_test
 	selftests/ldm_nlfuzz_test
 )
-for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_status.sh \
+for s in selftests/ldm_netns.sh selftests/ldm_resume.sh selftests/ldm_migrate.sh selftests/ldm_status.sh \
 	selftests/ldm_soak.sh selftests/ldm_sparc.sh selftests/ldm_sparc_migrate.sh; do
 	[ -e "$s" ] && programs+=("$s")
 done
 programs+=(selftests/ldm_module.sh)
+if [ -n "${LDM_SELFTESTS:-}" ]; then
+	read -r -a programs <<< "$LDM_SELFTESTS"
+fi
 
 # run_one PROG: run it, print its TAP, set p, f, s, rc and note.
 run_one() {

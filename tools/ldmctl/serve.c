@@ -2,7 +2,7 @@
 /*
  * ldmctl serve [--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]
  *              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]
- *              [--qmp-dir DIR]
+ *              [--qmp-dir DIR] [--on-receive CMD]
  *
  * The target side of live migration: a daemon that accepts migrations
  * into new domains. Each control connection is served by a child process
@@ -16,7 +16,9 @@
  * into the target QEMU whose QMP socket is DIR/<target>.qmp, started by
  * the operator with -incoming defer on /dev/ldm/<target>, before the
  * commit; that QEMU is resumed only after COMMITTED, and told to quit if
- * the migration fails (ldmctl(8), "QEMU guests").
+ * the migration fails (ldmctl(8), "QEMU guests"). --on-receive runs a
+ * command of the operator's (typically: start that QEMU) once the target
+ * domain exists, before any data arrives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +68,7 @@ struct serve_opts {
 	uint16_t port;
 	const char *cert, *key, *trust_dir, *pwfile;
 	const char *qmp_dir;		/* target QEMUs' sockets: DIR/<name>.qmp */
+	const char *on_receive;		/* sh -c CMD once a domain is made */
 	bool fips;
 	uint32_t workers;
 	int timeout_ms;
@@ -1114,6 +1117,47 @@ static int commit(struct incoming *in)
 	return 0;
 }
 
+/*
+ * --on-receive: the operator's command, detached (a grandchild, so that
+ * nobody waits for it), with what it needs to know in its environment.
+ */
+static void on_receive(struct incoming *in)
+{
+	char dev[64], qmp[PATH_MAX];
+	pid_t pid;
+	int status;
+
+	snprintf(dev, sizeof(dev), "/dev/ldm/%s", in->hello.target);
+	if (in->o->qmp_dir)
+		snprintf(qmp, sizeof(qmp), "%s/%s.qmp", in->o->qmp_dir,
+			 in->hello.target);
+	pid = fork();
+	if (pid < 0) {
+		logf_(in->peer, "--on-receive: cannot fork: %s", strerror(errno));
+		return;
+	}
+	if (!pid) {
+		if (fork())
+			_exit(0);
+		setsid();
+		setenv("LDM_DOMAIN", in->hello.target, 1);
+		setenv("LDM_DEVICE", dev, 1);
+		setenv("LDM_SOURCE", in->hello.source, 1);
+		setenv("LDM_PEER", in->peer, 1);
+		if (in->o->qmp_dir)
+			setenv("LDM_QMP", qmp, 1);
+		/*
+		 * Not one of our descriptors: a command holding the netlink
+		 * socket would keep the receiving session alive after we die.
+		 */
+		close_range(3, ~0U, 0);
+		execl("/bin/sh", "sh", "-c", in->o->on_receive, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	logf_(in->peer, "--on-receive started for '%s'", in->hello.target);
+}
+
 static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		  const char *peer, char *pwtext)
 {
@@ -1187,6 +1231,8 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		err = prepare(in, &rdy.data_port);
 		if (err)
 			goto out;
+		if (o->on_receive)
+			on_receive(in);
 	}
 	err = send_msg(in, &b, proto_put_welcome(&b, &w));
 	if (err || w.verdict != PROTO_OK ||
@@ -1361,7 +1407,7 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 {
 	enum {
 		OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST_DIR, OPT_FIPS,
-		OPT_WORKERS, OPT_TIMEOUT, OPT_QMP_DIR,
+		OPT_WORKERS, OPT_TIMEOUT, OPT_QMP_DIR, OPT_ON_RECEIVE,
 	};
 	static const struct option longopts[] = {
 		{ "listen",	required_argument,	NULL, OPT_LISTEN },
@@ -1373,6 +1419,7 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 		{ "workers",	required_argument,	NULL, OPT_WORKERS },
 		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 		{ "qmp-dir",	required_argument,	NULL, OPT_QMP_DIR },
+		{ "on-receive",	required_argument,	NULL, OPT_ON_RECEIVE },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
@@ -1418,6 +1465,11 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 			break;
 		case OPT_QMP_DIR:
 			o.qmp_dir = optarg;
+			break;
+		case OPT_ON_RECEIVE:
+			if (!*optarg)
+				return usage_error(cmd, "--on-receive needs a command");
+			o.on_receive = optarg;
 			break;
 		case OPT_WORKERS:
 		case OPT_TIMEOUT:
@@ -1490,7 +1542,7 @@ const struct subcommand cmd_serve = {
 	.name = "serve",
 	.synopsis = "[--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]\n"
 		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]\n"
-		    "              [--qmp-dir DIR]",
+		    "              [--qmp-dir DIR] [--on-receive CMD]",
 	.summary = "accept live migrations into new domains",
 	.help =
 	"Listen for 'ldmctl migrate' from other hosts and receive each migration\n"
@@ -1513,6 +1565,10 @@ const struct subcommand cmd_serve = {
 	"                           --qmp goes to the QEMU whose QMP socket is\n"
 	"                           DIR/TARGET.qmp (started with -incoming defer on\n"
 	"                           /dev/ldm/TARGET), resumed after the commit\n"
+	"  --on-receive CMD         run sh -c CMD once a target domain exists, before\n"
+	"                           its data arrives (e.g. start its QEMU), with\n"
+	"                           LDM_DOMAIN, LDM_DEVICE, LDM_SOURCE, LDM_PEER and,\n"
+	"                           with --qmp-dir, LDM_QMP in the environment\n"
 	"  -h, --help               show this help\n",
 	.run = serve,
 };
