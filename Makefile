@@ -6,6 +6,10 @@
 #   make deps       install every Debian package the project needs (root)
 #   make check      run every test (native, then in the lab VM); last line
 #                   is "N passed, N failed"
+#   make debug-kernel   build (or reuse) the debug lab kernel (KASAN, lockdep,
+#                   kmemleak, UBSAN, fault injection) and ldm.ko for it
+#   make check-debug    the selftests on the debug kernel; last line
+#                   "N passed, N failed"
 #   make demo       boot the lab, create a domain, boot a SPARC guest on it
 #   make lab CMD=…  run a command in the lab VM with ldm.ko loaded
 #   make style      checkpatch --strict on driver/ and include/
@@ -23,7 +27,8 @@ KSRC	:= $(BUILD)/ksrc
 export KVER KDIR BUILD KSRC
 
 .PHONY: all module ldmctl selftests benches ksrc deps check unit lab demo \
-	style sparse bench codec-check bench-codec fuzz clean
+	style sparse bench codec-check bench-codec fuzz clean debug-kernel \
+	check-debug
 
 all: module ldmctl selftests benches
 
@@ -55,10 +60,12 @@ lab: all
 demo: all
 	lab/run --timeout 900 -- lab/demo.sh
 
-# The codec natively, then the sending pipeline in the lab: workers 1..N
-# against the baseline mode, each measured beside its baseline.
+# The codec natively, then in the lab the sending pipeline (workers 1..N
+# against the baseline mode) and whole migrations of a SPARC guest (ldm,
+# its baseline mode, QEMU's own migration): bench/run.sh; results, table
+# and plot in build/bench/<timestamp>/ (build/bench/latest).
 bench: all bench-codec
-	lab/run --timeout 1800 -- bench/snapbench
+	bench/run.sh
 
 # The LZJB codec natively: TAP unit tests, ASan+UBSan, a short fuzz run.
 codec-check:
@@ -84,6 +91,14 @@ sparse:
 
 check: all
 	lab/check.sh
+
+# The debug lab kernel (lab/debug.config; cached under LDM_DEBUG_CACHE) and
+# ldm.ko built for it in build/debug/, never in driver/.
+debug-kernel:
+	lab/debugkernel.sh
+
+check-debug: ldmctl selftests
+	lab/check-debug.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

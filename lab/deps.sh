@@ -16,13 +16,18 @@
 #   libnl-genl-3-dev libssl-dev liblz4-dev  building and checking the code
 #   zlib1g-dev openssl xz-utils             codec corpus (man pages), test
 #                                           certificates, linux-source
+#   flex bison bc libelf-dev                building the debug lab kernel
+#                                           (lab/debugkernel.sh; libssl-dev
+#                                           above too; no BTF, so no dwarves)
+#   gnuplot-nox                             make bench's plot
 # The host kernel is never touched: the lab kernel is only booted in QEMU.
 set -eu
 
 pkgs="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 seabios qemu-system-sparc busybox-static kmod cpio
 iproute2 python3 make gcc clang libclang-rt-14-dev sparse pkg-config
-libnl-genl-3-dev libssl-dev liblz4-dev zlib1g-dev openssl xz-utils"
+libnl-genl-3-dev libssl-dev liblz4-dev zlib1g-dev openssl xz-utils
+flex bison bc libelf-dev gnuplot-nox"
 
 missing=
 for p in $pkgs; do

@@ -5,6 +5,8 @@
 #
 # The initramfs is tiny on purpose: a static busybox, lab/init as /init, and
 # the modules the lab kernel needs to mount the host's root over virtio-9p.
+# KVER "builtin" is for a kernel that has all of them built in (the debug
+# kernel, lab/debugkernel.sh): the image then holds no modules at all.
 # Everything else (the tests, ldm.ko, qemu-system-sparc, ...) is used from
 # the host root itself, read-only, so the image only changes when these
 # inputs do. The image is cached under OUTDIR, keyed by a checksum of its
@@ -18,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Load order matters: each module needs the ones before it.
 mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 netfs fscache 9pnet 9pnet_virtio 9p"
+[ "$kver" != builtin ] || mods=
 
 # busybox-static installs a static /bin/busybox; a dynamic one would not
 # run in the initramfs (no libc there).
@@ -64,7 +67,8 @@ chmod 755 "$root/init"
 for m in $mods; do
 	cp "$(modinfo -k "$kver" -n "$m")" "$root/lib/modules/$m.ko"
 done
-echo "$mods" | tr ' ' '\n' > "$root/lib/modules/order"
+# One name a line (none at all for "builtin").
+for m in $mods; do echo "$m"; done > "$root/lib/modules/order"
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) \
 	> "$tmp/img.cpio"
 # Drop older images for this kernel, then publish the new one atomically.

@@ -1,0 +1,98 @@
+#!/bin/bash
+# lab/check-debug.sh: the selftests on the debug kernel; last line
+# "N passed, N failed" (`make check-debug`).
+#
+# usage: lab/check-debug.sh
+#
+# Debian's lab kernel shows a module's memory and locking bugs only when
+# they crash or WARN. This runs the tests again on the debug kernel of
+# lab/debugkernel.sh (built first, or taken from its cache), where KASAN,
+# UBSAN, lockdep, DEBUG_VM/DEBUG_PAGEALLOC/DEBUG_LIST and kmemleak watch
+# every step of ldm.ko, and adds the fault-injection test that only that
+# kernel can run (selftests/ldm_faults.sh):
+#   1. kernel     lab/debugkernel.sh: the kernel (cached) and ldm.ko for it
+#   2. selftests  lab/run --kernel ... -- selftests/run.sh, with the subset
+#                 below (LDM_SELFTESTS), TAP; then one test each: no kernel
+#                 problem in the VM's dmesg (KASAN, UBSAN, lockdep, WARN,
+#                 BUG, ...), and no kmemleak suspect after the run
+# Logs go to build/logs-debug/ (kernel.log, selftests.log, and the lab's
+# dmesg, console and kmemleak logs under lab/). Exit status: non-zero on
+# any failure.
+#
+# The subset: everything but the two SPARC tests, whose nested OpenBIOS
+# boot under TCG with KASAN takes far beyond any CI budget (they test QEMU
+# integration, which the debug kernel adds nothing to), and ldm_soak.sh,
+# a timed load test whose rate targets mean nothing on a KASAN kernel.
+# LDM_DEBUG_SELFTESTS overrides the list; LDM_DEBUG_TIMEOUT (s) the lab's.
+set -u
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo" || exit 1
+logs=${BUILD:-$repo/build}/logs-debug
+rm -rf "$logs"
+mkdir -p "$logs"
+results=()	# LOG[:STATUS] arguments for lab/tap-summary
+
+subset="selftests/ldm_netlink_test selftests/ldm_device_test
+selftests/ldm_dirty_test selftests/ldm_migrate_test selftests/ldm_receive_test
+selftests/ldm_nlfuzz_test selftests/ldm_netns.sh selftests/ldm_migrate.sh
+selftests/ldm_status.sh selftests/ldm_faults.sh selftests/ldm_module.sh"
+subset=${LDM_DEBUG_SELFTESTS:-$subset}
+subset=${subset//$'\n'/ }	# one line, for LDM_SELFTESTS
+
+# run_step NAME CMD...: run CMD, show and log its output; $st is its status.
+run_step() {
+	local name=$1 t0=$SECONDS
+	shift
+	echo
+	echo "=== $name: $*"
+	"$@" < /dev/null 2>&1 | tee "$logs/$name.log"
+	st=${PIPESTATUS[0]}
+	echo "=== $name: exit $st after $((SECONDS - t0)) s"
+}
+
+# tap_one FILE OK|FAIL DESCRIPTION: a one-test TAP stream.
+tap_one() {
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		if [ "$2" = OK ]; then echo "ok 1 $3"; else echo "not ok 1 $3"; fi
+	} >> "$1"
+}
+
+# 1. The kernel and the module.
+run_step kernel lab/debugkernel.sh
+[ "$st" = 0 ] && r=OK || r=FAIL
+tap_one "$logs/kernel.tap" "$r" "the debug kernel and ldm.ko for it build (lab/debugkernel.sh)"
+results+=("$logs/kernel.tap")
+
+# 2. The selftests on it.
+if [ "$r" = OK ]; then
+	run_step selftests lab/run --kernel build/debug/bzImage \
+		--ko build/debug/ldm/driver/ldm.ko \
+		--timeout "${LDM_DEBUG_TIMEOUT:-2700}" --out "$logs/lab" -- \
+		env LDM_SELFTESTS="$subset" selftests/run.sh
+	dmesg=$logs/lab/dmesg.log
+	[ -f "$dmesg" ] || dmesg=$logs/lab/console.log
+	if [ -f "$dmesg" ]; then
+		if lab/run --check-dmesg "$dmesg" > /dev/null; then
+			tap_one "$logs/selftests.log" OK "no kernel problems (KASAN, UBSAN, lockdep, WARN, BUG...) in the debug lab's dmesg"
+		else
+			tap_one "$logs/selftests.log" FAIL "no kernel problems (KASAN, UBSAN, lockdep, WARN, BUG...) in the debug lab's dmesg (see $dmesg)"
+		fi
+	fi
+	leaks=$logs/lab/kmemleak.log
+	if [ ! -f "$leaks" ]; then
+		tap_one "$logs/selftests.log" FAIL "kmemleak scanned after the run (no $leaks)"
+	elif [ -s "$leaks" ]; then
+		tap_one "$logs/selftests.log" FAIL "no kmemleak suspects after the run (see $leaks)"
+	else
+		tap_one "$logs/selftests.log" OK "no kmemleak suspects after the run"
+	fi
+	results+=("$logs/selftests.log:$st")
+fi
+
+echo
+echo "=== summary (logs in $logs)"
+lab/tap-summary "${results[@]}" | tee "$logs/summary.log"
+exit "${PIPESTATUS[0]}"
