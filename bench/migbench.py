@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""migbench.py: the small helpers bench/migbench.sh needs that sh cannot do.
+
+  migbench.py qmp SOCK CMD [ARGS] [CMD [ARGS]]...
+                                           QMP commands on one connection
+                                           (ARGS: a JSON object); prints each
+                                           "return"
+  migbench.py qmp-wait SOCK TIMEOUT [URI]  "migrate" to URI if given, then
+                                           poll query-migrate until it ends;
+                                           prints the last reply
+  migbench.py qmp-until SOCK STATUS TIMEOUT  poll query-status until STATUS
+  migbench.py rusage FILE [STAMPS] -- CMD...
+                                           run CMD, write its (and its
+                                           children's) CPU seconds to FILE;
+                                           with STAMPS, also each line CMD
+                                           prints, after the time it came
+  migbench.py cpu-sample FILE              a CPU snapshot of the whole VM
+  migbench.py cpu-delta A B SRC DST        CPU seconds between two snapshots:
+                                           "src dst kern vm" (see below)
+  migbench.py json FILE KEY...             fields of a JSON object (dotted
+                                           paths), one per line, NA if absent
+
+CPU accounting (cpu-delta). SRC and DST are comma-separated lists of
+pid[:tree|:qemu][@SNAPSHOT] (@: count from that snapshot instead of A, for
+a process started after A):
+  pid:qemu  a QEMU process: all its threads except vCPU threads (named
+            ".../TCG" or ".../KVM" with -name ...,debug-threads=on), so that
+            what the guest itself executes is not counted as migration cost
+  pid:tree  the process, its descendants (alive or zombie), and the
+            children it reaped (cutime+cstime)
+  pid       the process alone
+kern is the kernel's own threads (kworker*, ksoftirqd*: ldm's workqueue
+runs on kworkers) plus interrupt and softirq time from /proc/stat; vm is
+the whole VM's busy time from /proc/stat, guest vCPUs included.
+Every reply or error goes to stderr with what failed; exit 1.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def die(msg):
+    sys.exit("migbench.py: " + msg)
+
+
+class QMP:
+    def __init__(self, path, timeout=30):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.settimeout(timeout)
+        try:
+            self.s.connect(path)
+        except OSError as e:
+            die("QMP %s: %s" % (path, e))
+        self.f = self.s.makefile("rw")
+        self.f.readline()  # greeting
+        self.call("qmp_capabilities")
+
+    def call(self, cmd, args=None):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.f.write(json.dumps(msg) + "\n")
+        self.f.flush()
+        while True:  # skip asynchronous events
+            line = self.f.readline()
+            if not line:
+                die("QMP: QEMU closed the socket during '%s'" % cmd)
+            reply = json.loads(line)
+            if "error" in reply:
+                die("QMP '%s': %s" % (cmd, reply["error"].get("desc")))
+            if "return" in reply:
+                return reply["return"]
+
+
+def qmp(sock, words):
+    q = QMP(sock)
+    while words:
+        cmd, words = words[0], words[1:]
+        args = None
+        if words and words[0].startswith("{"):
+            args, words = json.loads(words[0]), words[1:]
+        print(json.dumps(q.call(cmd, args)))
+
+
+def qmp_wait(sock, timeout, uri=None):
+    q = QMP(sock)
+    end = time.time() + float(timeout)
+    if uri:
+        q.call("migrate", {"uri": uri})
+    while True:
+        r = q.call("query-migrate")
+        st = r.get("status")
+        if st in ("completed", "failed", "cancelled"):
+            print(json.dumps(r))
+            if st != "completed":
+                die("QEMU migration %s: %s" % (st, r.get("error-desc", "")))
+            return
+        if time.time() > end:
+            try:
+                q.call("migrate_cancel")
+            except SystemExit:
+                pass
+            print(json.dumps(r))
+            ram = r.get("ram", {})
+            die("QEMU migration still '%s' after %s s (%s dirty syncs, "
+                "%.0f MB sent, %s pages/s dirtied); cancelled" %
+                (st, timeout, ram.get("dirty-sync-count"),
+                 ram.get("transferred", 0) / 1e6,
+                 ram.get("dirty-pages-rate")))
+        time.sleep(0.1)
+
+
+def qmp_until(sock, want, timeout):
+    q = QMP(sock)
+    end = time.time() + float(timeout)
+    while True:
+        st = q.call("query-status").get("status")
+        if st == want:
+            return
+        if time.time() > end:
+            die("QEMU is '%s', not '%s', after %s s" % (st, want, timeout))
+        time.sleep(0.1)
+
+
+def rusage(out, stamps, argv):
+    try:
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE if stamps else None)
+    except OSError as e:
+        die("cannot run %s: %s" % (argv[0], e))
+    if stamps:
+        with open(stamps, "w") as f:
+            for line in p.stdout:
+                t = time.time()
+                sys.stdout.buffer.write(line)
+                sys.stdout.flush()
+                f.write("%.3f %s" % (t, line.decode(errors="replace")))
+    _, status, ru = os.wait4(p.pid, 0)
+    with open(out, "w") as f:
+        f.write("%.3f\n" % (ru.ru_utime + ru.ru_stime))
+    sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
+
+
+def read_stat(path):
+    with open(path) as f:
+        s = f.read()
+    comm = s[s.index("(") + 1:s.rindex(")")]
+    rest = s[s.rindex(")") + 2:].split()
+    # rest[0] is field 3 (state): ppid 4, utime 14, stime 15, cutime 16...
+    return comm, int(rest[1]), [int(x) for x in rest[11:15]]
+
+
+def cpu_sample(out):
+    snap = {"stat": None, "procs": {}, "threads": {}}
+    with open("/proc/stat") as f:
+        snap["stat"] = [int(x) for x in f.readline().split()[1:]]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            comm, ppid, t = read_stat("/proc/%s/stat" % pid)
+            snap["procs"][pid] = [comm, ppid, t]
+            for tid in os.listdir("/proc/%s/task" % pid):
+                tcomm, _, tt = read_stat("/proc/%s/task/%s/stat" % (pid, tid))
+                snap["threads"][tid] = [pid, tcomm, tt[0] + tt[1]]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    with open(out, "w") as f:
+        json.dump(snap, f)
+
+
+def group_ticks(snap, spec):
+    pid, _, kind = spec.partition(":")
+    procs, threads = snap["procs"], snap["threads"]
+    if pid not in procs:
+        return 0
+    t = procs[pid][2]
+    if kind == "qemu":  # threads that ended count in the process's times
+        return t[0] + t[1] - sum(
+            th[2] for th in threads.values() if th[0] == pid and
+            th[1].endswith(("/TCG", "/KVM")))
+    if kind != "tree":
+        return t[0] + t[1]
+    total = sum(t)
+    members = {pid}
+    grew = True
+    while grew:  # descendants, by parent pid
+        grew = False
+        for p, (_, ppid, pt) in procs.items():
+            if p not in members and str(ppid) in members:
+                members.add(p)
+                total += pt[0] + pt[1]
+                grew = True
+    return total
+
+
+def cpu_delta(a, b, src, dst):
+    with open(a) as f:
+        A = json.load(f)
+    with open(b) as f:
+        B = json.load(f)
+
+    def side(specs):
+        total = 0
+        for s in specs.split(","):
+            s, _, since = s.partition("@")
+            if since:  # a snapshot, or a plain tick count
+                with open(since) as f:
+                    text = f.read()
+                total -= int(text) if text.strip().isdigit() else \
+                    group_ticks(json.loads(text), s)
+            elif s:
+                total -= group_ticks(A, s)
+            if s:
+                total += group_ticks(B, s)
+        return total
+
+    def kthreads(snap):
+        return sum(t[2] for tid, t in snap["threads"].items()
+                   if t[1].startswith(("kworker", "ksoftirqd")))
+
+    sa, sb = A["stat"], B["stat"]
+    # user nice system idle iowait irq softirq steal ...
+    irq = (sb[5] + sb[6]) - (sa[5] + sa[6])
+    busy = sum(sb[i] - sa[i] for i in (0, 1, 2, 5, 6))
+    kern = kthreads(B) - kthreads(A) + irq
+    print("%.2f %.2f %.2f %.2f" % (side(src) / HZ, side(dst) / HZ,
+                                   kern / HZ, busy / HZ))
+
+
+def json_get(path, keys):
+    with open(path) as f:
+        obj = json.load(f)
+    for k in keys:
+        v = obj
+        for part in k.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        print("NA" if v is None else v)
+
+
+def main(argv):
+    if len(argv) < 2:
+        die("usage: see the header of bench/migbench.py")
+    cmd, args = argv[1], argv[2:]
+    if cmd == "qmp" and len(args) >= 2:
+        qmp(args[0], args[1:])
+    elif cmd == "qmp-wait" and len(args) in (2, 3):
+        qmp_wait(*args)
+    elif cmd == "qmp-until" and len(args) == 3:
+        qmp_until(*args)
+    elif cmd == "rusage" and len(args) >= 3 and args[1] == "--":
+        rusage(args[0], None, args[2:])
+    elif cmd == "rusage" and len(args) >= 4 and args[2] == "--":
+        rusage(args[0], args[1], args[3:])
+    elif cmd == "cpu-sample" and len(args) == 1:
+        cpu_sample(args[0])
+    elif cmd == "cpu-delta" and len(args) == 4:
+        cpu_delta(*args)
+    elif cmd == "json" and len(args) >= 2:
+        json_get(args[0], args[1:])
+    else:
+        die("bad arguments for '%s'" % cmd)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
