@@ -305,6 +305,21 @@ static bool ldm_snapshot_idle(struct ldm_session *s)
 				      HZ / 10);
 }
 
+/* A sending session that has not failed; session_lock held. */
+static int ldm_snapshot_usable(struct ldm_session *s,
+			       struct netlink_ext_ack *extack)
+{
+	if (!s || !s->sending) {
+		NL_SET_ERR_MSG(extack, "domain has no sending session");
+		return -ENOENT;
+	}
+	if (ldm_session_failed(s)) {
+		NL_SET_ERR_MSG(extack, "the migration failed");
+		return -s->error;
+	}
+	return 0;
+}
+
 /* LZ4 needs a compressor per worker; a kernel without LZ4 has none. */
 static int ldm_snapshot_codec_ok(struct ldm_session *s, u32 codec,
 				 struct netlink_ext_ack *extack)
@@ -345,20 +360,15 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	struct ldm_session *s;
 	struct page *page;
 	unsigned long index;
-	int err = 0;
+	int err;
 
 	mutex_lock(&dom->session_lock);
 	s = dom->session;
-	if (!s || !s->sending) {
-		NL_SET_ERR_MSG(extack, "domain has no sending session");
-		err = -ENOENT;
-	} else if (ldm_session_failed(s)) {
-		NL_SET_ERR_MSG(extack, "the migration failed");
-		err = -s->error;
-	} else if (!ldm_snapshot_idle(s)) {
+	err = ldm_snapshot_usable(s, extack);
+	if (!err && !ldm_snapshot_idle(s)) {
 		NL_SET_ERR_MSG(extack, "the previous round is still running");
 		err = -EBUSY;
-	} else if (s->round >= LDM_MAX_ROUNDS) {
+	} else if (!err && s->round >= LDM_MAX_ROUNDS) {
 		NL_SET_ERR_MSG(extack, "too many rounds");
 		err = -ERANGE;
 	}
@@ -420,17 +430,11 @@ int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
 
 	mutex_lock(&dom->session_lock);
 	s = dom->session;
-	if (!s || !s->sending) {
-		NL_SET_ERR_MSG(extack, "domain has no sending session");
-		err = -ENOENT;
-	} else if (ldm_session_failed(s)) {
-		NL_SET_ERR_MSG(extack, "the migration failed");
-		err = -s->error;
-	} else {
+	err = ldm_snapshot_usable(s, extack);
+	if (!err)
 		err = ldm_snapshot_codec_ok(s, codec, extack);
-		if (!err)
-			WRITE_ONCE(s->codec, codec);
-	}
+	if (!err)
+		WRITE_ONCE(s->codec, codec);
 	mutex_unlock(&dom->session_lock);
 	return err;
 }
