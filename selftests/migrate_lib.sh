@@ -10,7 +10,7 @@ L=$PWD/tools/ldmctl/ldmctl
 G=$PWD/selftests/ldm_guest
 need_built "$L" "$G"
 
-W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_migrate.XXXXXX")
+W=$(mktemp -d "${LAB_OUT:-/tmp}/$(basename "$0" .sh).XXXXXX")
 PKI=$W/pki
 SRC=$LDM_SRC_NS
 DST=$LDM_DST_NS
