@@ -175,29 +175,42 @@ static int ldm_ring_read_cons(struct ldm_ring *ring, u64 *cons)
 	return 0;
 }
 
-/* True when a slot is free for the kernel producer, or waiting is over. */
-static bool ldm_ring_space(struct ldm_ring *ring, int *err)
+/*
+ * Take the next slot if one is free; true when it is taken or waiting is
+ * over (@err says which). The check and the taking are one step under
+ * ring->lock: one kick wakes every waiting worker, and two that both saw
+ * the same free slot would otherwise both take it, the second writing over
+ * a slot userland is still sending.
+ */
+static bool ldm_ring_try_reserve(struct ldm_ring *ring, u64 *seq, int *err)
 {
+	bool done = true;
 	u64 cons;
 
 	spin_lock(&ring->lock);
 	if (ring->dead) {
 		*err = -ECANCELED;
-	} else {
+		goto out;
+	}
+	*err = ldm_ring_read_cons(ring, &cons);
+	if (*err)
+		goto out;
+	if (ring->reserved - cons >= ring->nslots) {
+		/* Ask userland to kick us after it frees a slot. */
+		ring->hdr->flags |= LDM_RING_F_NEED_WAKEUP;
+		smp_mb();	/* flag before rechecking cons */
 		*err = ldm_ring_read_cons(ring, &cons);
 		if (!*err && ring->reserved - cons >= ring->nslots) {
-			/* Ask userland to kick us after it frees a slot. */
-			ring->hdr->flags |= LDM_RING_F_NEED_WAKEUP;
-			smp_mb();	/* flag before rechecking cons */
-			if (ldm_ring_read_cons(ring, &cons) ||
-			    ring->reserved - cons >= ring->nslots) {
-				spin_unlock(&ring->lock);
-				return false;
-			}
+			done = false;
+			goto out;
 		}
+		if (*err)
+			goto out;
 	}
+	*seq = ring->reserved++;
+out:
 	spin_unlock(&ring->lock);
-	return true;
+	return done;
 }
 
 /**
@@ -212,24 +225,13 @@ static bool ldm_ring_space(struct ldm_ring *ring, int *err)
  */
 int ldm_ring_reserve(struct ldm_ring *ring, u64 *seq)
 {
-	int err;
+	int err = 0;
 
 	/*
 	 * Idle, not uninterruptible: a worker may wait as long as the link
 	 * is slow, and that is neither load nor a hung task.
 	 */
-	wait_event_idle(ring->space_wq, ldm_ring_space(ring, &err));
-	if (err)
-		return err;
-
-	spin_lock(&ring->lock);
-	if (ring->dead) {
-		err = -ECANCELED;
-	} else {
-		ring->hdr->flags &= ~LDM_RING_F_NEED_WAKEUP;
-		*seq = ring->reserved++;
-	}
-	spin_unlock(&ring->lock);
+	wait_event_idle(ring->space_wq, ldm_ring_try_reserve(ring, seq, &err));
 	return err;
 }
 
@@ -321,6 +323,14 @@ void ldm_ring_release(struct ldm_ring *ring, u64 seq)
  */
 void ldm_ring_kick(struct ldm_ring *ring)
 {
+	/*
+	 * Only here, not when a worker takes a slot: that could clear the
+	 * flag under a worker still asleep, and no kick would come for it.
+	 * Every woken worker that still finds the ring full sets it again.
+	 */
+	spin_lock(&ring->lock);
+	ring->hdr->flags &= ~LDM_RING_F_NEED_WAKEUP;
+	spin_unlock(&ring->lock);
 	wake_up_all(&ring->space_wq);
 }
 

@@ -32,9 +32,9 @@ programs=(
 	selftests/ldm_receive_test
 	selftests/ldm_nlfuzz_test
 )
-# ldm_resume.sh is left out until its open bug is found (see its header).
-for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_status.sh \
-	selftests/ldm_soak.sh selftests/ldm_sparc.sh selftests/ldm_sparc_migrate.sh; do
+for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_resume.sh \
+	selftests/ldm_status.sh selftests/ldm_soak.sh selftests/ldm_sparc.sh \
+	selftests/ldm_sparc_migrate.sh; do
 	[ -e "$s" ] && programs+=("$s")
 done
 programs+=(selftests/ldm_module.sh)
