@@ -8,6 +8,11 @@
  *   ldm_dom del NAME           destroy it
  *   ldm_dom get NAME           print its attributes as key=value lines
  *   ldm_dom list               print every domain name, one a line
+ *   ldm_dom sessions SRC DST   start a sending session on SRC and run its
+ *                              round 0 into a small ring nobody maps, and
+ *                              a receiving session on DST; print "ready",
+ *                              keep both (and their netlink socket) until
+ *                              stdin closes
  *
  * Exits 0 on success, else with the errno (ENOENT when the family is
  * not registered) after printing the error and the extack message.
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ldm_nl.h"
 
@@ -26,6 +32,54 @@ static int fail(const char *what, int err, const struct ldm_nl *nl)
 	fprintf(stderr, "ldm_dom: %s: %s%s%s\n", what, strerror(-err),
 		nl && nl->ext_msg[0] ? ": " : "", nl ? nl->ext_msg : "");
 	return -err > 255 ? 255 : -err;
+}
+
+/* Not a secret: these sessions never carry anything off the host. */
+static const uint8_t session_key[LDM_KEY_BYTES] = { 'l', 'd', 'm', 0x42 };
+
+static int session_start(struct ldm_nl *nl, const char *name, int cmd)
+{
+	uint32_t workers = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), slots = 2;
+	struct ldm_msg m;
+
+	while (slots < 2 * workers)
+		slots *= 2;
+	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
+	ldm_msg_put(&m, LDM_A_MIG_KEY, session_key, sizeof(session_key));
+	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
+	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, slots);
+	ldm_msg_put_u32(&m, LDM_A_MIG_BATCH_BYTES, LDM_BATCH_MIN);
+	return ldm_nl_request(nl, &m, NULL, NULL);
+}
+
+/*
+ * Sessions whose owner keeps its netlink socket but maps no ring: round
+ * 0's workers fill the ring and wait for room that never comes.
+ */
+static int sessions(struct ldm_nl *nl, const char *src, const char *dst)
+{
+	struct ldm_msg m;
+	char buf[64];
+	int err;
+
+	err = session_start(nl, src, LDM_CMD_MIGRATE_START);
+	if (err)
+		return err;
+	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
+	err = ldm_nl_request(nl, &m, NULL, NULL);
+	if (!err)
+		err = session_start(nl, dst, LDM_CMD_RECEIVE_START);
+	if (err)
+		return err;
+	printf("ready\n");
+	fflush(stdout);
+	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+		;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -37,7 +91,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: ldm_dom new NAME BYTES | del NAME | "
-			"get NAME | list | state NAME N\n");
+			"get NAME | list | state NAME N | sessions SRC DST\n");
 		return 2;
 	}
 	err = ldm_nl_open_ldm(&nl);
@@ -66,6 +120,8 @@ int main(int argc, char **argv)
 		ldm_msg_put_u32(&m, LDM_A_DOMAIN_STATE,
 				strtoul(argv[3], NULL, 0));
 		err = ldm_nl_request(&nl, &m, NULL, NULL);
+	} else if (!strcmp(argv[1], "sessions") && argc == 4) {
+		err = sessions(&nl, argv[2], argv[3]);
 	} else if (!strcmp(argv[1], "list") && argc == 2) {
 		all = calloc(4096, sizeof(*all));
 		if (!all)

@@ -26,7 +26,7 @@ lab_tap_begin
 
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..40"
+echo "1..42"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -73,6 +73,48 @@ check "migrate a 32M domain dirtied at 300 pages/s" busy busy300 300
 check "busy 300/s: target byte-identical to the suspended source" same busy300 busy300-t
 check "migrate a 32M domain dirtied at 3000 pages/s" busy busy3000 3000
 check "busy 3000/s: target byte-identical to the suspended source" same busy3000 busy3000-t
+
+# ---- both directions at once: each host serves and migrates ----
+# east moves to the target host while west moves the other way, both
+# guests writing all along; each lands byte-identical to its suspended
+# source. The target host's certificate serves as a client one here too.
+both_ways() {
+	local ge gw pe pw re rw
+	ip netns exec "$SRC" "$L" serve --listen "$LDM_SRC_ADDR:$((PORT + 5))" \
+		--cert "$PKI/src.crt" --key "$PKI/src.key" --trust-dir "$PKI/trust" \
+		--timeout 15 2>> "$W/rserve.log" &
+	echo $! > "$W/rserve.pid"
+	for _ in $(seq 50); do
+		grep -q listening "$W/rserve.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	newdom east 32M && newdom west 32M || return 1
+	"$G" dirty east 1000 0 > "$W/east.guest" &
+	ge=$!
+	"$G" dirty west 1000 0 > "$W/west.guest" &
+	gw=$!
+	sleep 1
+	migrate -j --max-rounds 6 east "$DA:east-t" > "$W/east.out" 2>&1 &
+	pe=$!
+	ip netns exec "$DST" "$L" migrate --cert "$PKI/dst.crt" --key "$PKI/dst.key" \
+		--trust-dir "$PKI/trust" --port $((PORT + 5)) --timeout 15 \
+		-j --max-rounds 6 west "$LDM_SRC_ADDR:west-t" > "$W/west.out" 2>&1 &
+	pw=$!
+	wait "$pe"
+	re=$?
+	wait "$pw"
+	rw=$?
+	kill -9 "$ge" "$gw" 2>/dev/null
+	wait "$ge" "$gw" 2>/dev/null
+	grep -h '"event":"done"' "$W/east.out" "$W/west.out" | sed 's/^/#   /'
+	[ "$re" = 0 ] && [ "$rw" = 0 ] && return 0
+	say "east exit $re, west exit $rw"
+	grep -h '"event":"error"' "$W/east.out" "$W/west.out" | sed 's/^/#   /'
+	return 1
+}
+check "both directions at once, both guests writing 1000 pages/s" both_ways
+both_same() { same east east-t && same west west-t; }
+check "both ways: east and west byte-identical on the other host" both_same
 
 # ---- refusals: nothing changes ----
 

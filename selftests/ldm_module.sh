@@ -9,6 +9,8 @@
 # - the max_domain_mib parameter can be given to insmod;
 # - rmmod is refused while a process maps a domain (its fd closed) or keeps
 #   the node open; once it is gone, destroy and rmmod work;
+# - rmmod stops live sessions that hold no file (workers waiting on a full
+#   ring, a receiver waiting for batches) and unloads cleanly;
 # - it ends with the module loaded again, as the lab expects.
 set -u
 
@@ -20,7 +22,7 @@ ENOENT=2 EBUSY=16 ERANGE=34
 MiB=$((1 << 20))
 
 n=0 failures=0
-plan=9
+plan=10
 echo "TAP version 13"
 echo "1..$plan"
 
@@ -69,11 +71,12 @@ attr() { "$dom" get "$1" 2>/dev/null | sed -n "s/^$2=//p"; }
 
 pfx=mod$$
 
-# Holder process: started with start_holder [-o] NAME; it prints "ready"
-# once it holds the domain and exits when its stdin closes.
+# Holder process: started with start_holder CMD... (ldm_hold [-o] NAME,
+# ldm_dom sessions SRC DST); it prints "ready" once it holds what it
+# holds, and exits when its stdin closes.
 start_holder() {
 	local line
-	coproc HOLDER { exec "$hold" "$@"; }
+	coproc HOLDER { exec "$@"; }
 	holder_pid=$HOLDER_PID
 	exec {holder_in}>&"${HOLDER[1]}" {holder_out}<&"${HOLDER[0]}"
 	# only our copies may stay open: the holder waits for EOF on stdin
@@ -144,7 +147,7 @@ test_reload_default() {
 refused_while_held() { # NAME [-o]
 	local name=$1 opt=${2:-} ok=0 ref
 	"$dom" new "$name" $((4 * MiB)) || return 1
-	start_holder $opt "$name" || { stop_holder; return 1; }
+	start_holder "$hold" $opt "$name" || { stop_holder; return 1; }
 	ref=$(cat /sys/module/ldm/refcnt)
 	[ "$ref" -gt 0 ] || { diag "refcnt $ref while held"; ok=1; }
 	if [ -z "$opt" ]; then
@@ -186,6 +189,28 @@ test_rmmod_refused_open() {
 	do_rmmod
 }
 
+# Live sessions whose owner maps no ring (ldmctl always does, so only a
+# raw client can): round 0's workers wait on a full ring, a receiving
+# session waits for batches, and nothing holds the module. rmmod must stop
+# both, with their workers, and unload; the lab's dmesg scan (and, on the
+# debug kernel, KASAN, lockdep and kmemleak) sees what it leaves.
+test_rmmod_stops_live_sessions() {
+	local s=$pfx-ss r=$pfx-sr ok=0
+	do_insmod || return 1
+	"$dom" new "$s" $((8 * MiB)) && "$dom" new "$r" $((8 * MiB)) || return 1
+	"$hold" "$s" </dev/null >/dev/null || return 1
+	start_holder "$dom" sessions "$s" "$r" || { stop_holder; return 1; }
+	sleep 1		# the workers fill the ring and wait
+	[ "$(cat /sys/module/ldm/refcnt)" = 0 ] ||
+		{ diag "refcnt $(cat /sys/module/ldm/refcnt), want 0"; ok=1; }
+	do_rmmod || ok=1
+	! loaded || { diag "still loaded"; ok=1; }
+	[ ! -e "/dev/ldm/$s" ] && [ ! -e "/dev/ldm/$r" ] ||
+		{ diag "nodes left"; ok=1; }
+	stop_holder || ok=1
+	return $ok
+}
+
 test_insmod_final() {
 	do_insmod || return 1
 	loaded && [ "$(cat $param)" = 65536 ] && "$dom" list >/dev/null
@@ -199,6 +224,7 @@ t "reload_without_parameter_restores_default_limit" test_reload_default
 t "rmmod_is_refused_while_a_mapping_outlives_its_fd" test_rmmod_refused_mapped
 t "destroy_and_rmmod_work_once_the_mapping_is_gone" test_destroy_and_rmmod_after_holder
 t "rmmod_is_refused_while_the_node_is_open" test_rmmod_refused_open
+t "rmmod_stops_live_sessions_with_workers_waiting" test_rmmod_stops_live_sessions
 t "insmod_at_the_end_leaves_the_module_loaded" test_insmod_final
 
 # Whatever happened, leave the module loaded for the lab.

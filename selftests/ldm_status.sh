@@ -14,6 +14,7 @@
 # the source is migrated, with the destination as its peer. A cancelled
 # migration leaves its reason in the ERROR column. The default 'list'
 # output keeps its columns. LDMCTL=PATH tests another build of ldmctl.
+# The set-up (tools, certificates, serve, migrate) is migrate_lib.sh's.
 set -u
 
 . "$(dirname "$0")/lib.sh"
@@ -21,57 +22,15 @@ lab_tap_begin
 . lab/netns.sh
 . lab/pki.sh
 
-L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
-G=$PWD/selftests/ldm_guest
-need_built "$L" "$G"
-
-W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_status.XXXXXX")
-PKI=$W/pki
-SRC=$LDM_SRC_NS
-DST=$LDM_DST_NS
-DA=$LDM_DST_ADDR
-PORT=8101
-
-
-make_pki() {
-	mkdir -p "$PKI" &&
-	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
-}
-
-serve_start() {
-	ip netns exec "$DST" "$L" serve --listen "$DA:$PORT" \
-		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
-		--trust-dir "$PKI/trust" --timeout 15 2>> "$W/serve.log" &
-	echo $! > "$W/serve.pid"
-	for _ in $(seq 50); do
-		grep -q listening "$W/serve.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+. "$(dirname "$0")/migrate_lib.sh"
 
 # migrate_bg NAME ARGS...: a slow migration of NAME to NAME-t, in the
 # background ($W/NAME.mpid, output in $W/NAME.out).
 migrate_bg() {
 	local name=$1
 	shift
-	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
-		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 15 -j "$@" "$name" "$DA:$name-t" \
-		> "$W/$name.out" 2>&1 &
+	migrate -j "$@" "$name" "$DA:$name-t" > "$W/$name.out" 2>&1 &
 	echo $! > "$W/$name.mpid"
-}
-
-finish() { # NAME: wait for its background migrate; its exit status
-	local p rc
-	p=$(cat "$W/$1.mpid")
-	wait "$p"
-	rc=$?
-	rm -f "$W/$1.mpid"
-	return "$rc"
 }
 
 # jfield FILE KEY: the value of KEY in the one-object JSON array in FILE.
@@ -82,23 +41,11 @@ jfield() {
 # row FILE NAME: NAME's line of a -o status table, fields split by blanks.
 row() { awk -v n="$2" '$1 == n' "$1"; }
 
-cleanup() {
-	local f
-	for f in "$W"/*.pid "$W"/*.mpid "$W"/*.gpid; do
-		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
-	done
-	wait 2>/dev/null
-	netns_teardown
-	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
-		"$L" remove-domain "$d" 2>/dev/null
-	done
-}
-trap cleanup EXIT
 
 echo "1..13"
 check "set up the two hosts" netns_setup
 check "make a CA and the two hosts' certificates" make_pki
-check "serve on $DA:$PORT" serve_start
+check "serve on $DA:$PORT" serve_start serve "$PORT"
 
 "$L" add-domain st --mem 16M && "$G" fill st >/dev/null
 "$G" dirty st 600 0 > "$W/guest.out" &

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# selftests/migrate_lib.sh: what ldm_migrate.sh and ldm_resume.sh share,
-# sourced after lib.sh, lab/netns.sh and lab/pki.sh: the tools, a work
-# directory, certificates (make_pki), 'migrate' and 'serve_start' with
-# them, and checks of domains (exists, state, sum, gone, intact, same,
+# selftests/migrate_lib.sh: what ldm_migrate.sh, ldm_resume.sh and
+# ldm_status.sh share, sourced after lib.sh, lab/netns.sh and lab/pki.sh:
+# the tools, a work directory, certificates (make_pki), 'migrate' and
+# 'serve_start' with them, and checks of domains (exists, state, sum, gone, intact, same,
 # expect_fail, newdom, finish); cleanup runs at exit.
 
-L=$PWD/tools/ldmctl/ldmctl
+L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}	# LDMCTL=PATH tests another build
 G=$PWD/selftests/ldm_guest
 need_built "$L" "$G"
 
@@ -142,7 +142,8 @@ newdom() { # NAME SIZE: a filled source domain
 
 cleanup() {
 	local f
-	for f in "$W"/*.pid; do
+	# serves (.pid), background migrates (.mpid), guests (.gpid)
+	for f in "$W"/*.pid "$W"/*.mpid "$W"/*.gpid; do
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	wait 2>/dev/null

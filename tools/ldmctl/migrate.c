@@ -804,6 +804,7 @@ static int commit(struct migration *m)
 		.batches = m->batches_total,
 		.verify = m->o.verify,
 	};
+	bool ignored = false;
 	struct pbuf b;
 	int ret;
 
@@ -818,10 +819,25 @@ static int commit(struct migration *m)
 		if (ret)
 			return ret;
 	}
+	/*
+	 * The target holds everything and commits on its own now; cancel
+	 * has no say from here (nor can it: only the target knows whether
+	 * it committed). Said here so that an operator's cancel-operation,
+	 * and a script's -j reader, see where the point of no return was.
+	 */
+	oplock_status(m->lock_fd, "running: committing on %s", m->dest_str);
+	progress_event(&m->pr, "commit", NULL);
+	progress_note(&m->pr, "asked %s to commit: too late to cancel", m->dest_str);
 	ctl_next(&m->ctl);
 	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
-	while (ret == -EINTR)	/* too late to cancel: the target decides */
+	while (ret == -EINTR) {	/* too late to cancel: the target decides */
+		if (cancelled && !ignored) {
+			progress_note(&m->pr, "cancel ignored: %s decides now",
+				      m->dest_str);
+			ignored = true;
+		}
 		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+	}
 	if (ret < 0) {
 		/*
 		 * The target may have committed and its answer been lost: the
