@@ -20,7 +20,11 @@
 # source domain marked migrated. Before that, a migration to a target
 # whose QEMU never comes fails before the commit: the source QEMU must run
 # again (QMP 'cont'), the source domain be active with the constant intact,
-# and the target hold no domain. About 2 minutes under TCG, most of it the
+# and the target hold no domain. Then a target killed after it was asked
+# to commit: the outcome is unknown, so the source must stay suspended and
+# its QEMU stopped until the operator resumes them by hand. In the real
+# migration a cancel comes once the commit was asked for: too late, the
+# migration goes through. About 3 minutes under TCG, most of it the
 # guest's boot. Environment: LDMCTL, SPARC_BOOT_TIMEOUT (default 400 s),
 # LAB_OUT (logs are copied there).
 set -u
@@ -66,16 +70,19 @@ cleanup() {
 	[ -f "$W/watch.pid" ] && kill "$(cat "$W/watch.pid")" 2>/dev/null
 	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
 	[ -f "$W/serve-noqemu.pid" ] && kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
+	[ -f "$W/serve-lost.pid" ] && kill "$(cat "$W/serve-lost.pid")" 2>/dev/null
 	sparc_stop "$T" 2>/dev/null
 	sparc_stop "$S" 2>/dev/null
 	wait 2>/dev/null
 	"$L" remove-domain "$DST" >/dev/null 2>&1
 	"$L" remove-domain "$SRC" >/dev/null 2>&1
 	"$L" remove-domain sparc-nope >/dev/null 2>&1
+	"$L" remove-domain sparc-lost >/dev/null 2>&1
 	netns_teardown >/dev/null 2>&1
 	if [ -n "${LAB_OUT:-}" ]; then
 		for f in src/console.log src/qemu.log dst/console.log dst/qemu.log \
-			serve.log serve-noqemu.log migrate.out fail.out; do
+			serve.log serve-noqemu.log serve-lost.log migrate.out \
+			fail.out lost.out cancel.out; do
 			cp "$W/$f" "$LAB_OUT/ldm_sparc_migrate.$(echo "$f" | tr / .)" \
 				2>/dev/null
 		done
@@ -84,7 +91,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..13"
+echo "1..17"
 t0=$(date +%s)
 
 netns_setup && mkcert ca ldm-sparc-ca DNS:ldm-sparc-ca self &&
@@ -141,6 +148,59 @@ tap $? "the source runs on: QEMU '$st', domain '$sst', ldmval intact"
 ! "$L" list sparc-nope >/dev/null 2>&1
 tap $? "the target holds no half-made domain"
 
+# ---- the outcome unknown: the target is lost once asked to commit ----
+# This serve's --qmp-dir never gets a QEMU, so it waits (a third of its
+# --timeout) after the COMMIT; its process for the migration is killed
+# then. Whether it committed is
+# unknowable to the source, which must neither resume nor let QEMU run.
+mkdir -p "$W/lostq"
+ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 2))" \
+	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+	--qmp-dir "$W/lostq" --timeout 60 2> "$W/serve-lost.log" &
+echo $! > "$W/serve-lost.pid"
+i=0
+until grep -q listening "$W/serve-lost.log" 2>/dev/null || [ "$i" -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ip netns exec "$LDM_SRC_NS" "$L" -j migrate --cert "$PKI/src.crt" \
+	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 2)) \
+	--timeout 60 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-lost" \
+	> "$W/lost.out" 2>&1 &
+mpid=$!
+i=0
+until grep -q '"event":"commit"' "$W/lost.out" || [ "$i" -ge 1200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 1
+# serve's process for this one migration (serve forks one per migration)
+kill -9 "$(cat /run/ldm/incoming/sparc-lost)" 2>/dev/null
+wait "$mpid"
+rc=$?
+sed 's/^/#   /' "$W/lost.out"
+[ "$rc" = 7 ] && grep -q "outcome unknown: lost the target after asking it to commit" "$W/lost.out"
+tap $? "the target killed after the COMMIT: migrate exits 7, outcome unknown"
+st=$(qstatus "$S")
+sst=$(state "$SRC")
+[ "$st" != running ] && [ -n "$st" ] && [ "$sst" = suspended ] &&
+	! grep -q "QEMU resumed on the source" "$W/lost.out"
+tap $? "the source stays stopped: QEMU '$st', domain '$sst'"
+kill "$(cat "$W/serve-lost.pid")" 2>/dev/null
+wait "$(cat "$W/serve-lost.pid")" 2>/dev/null
+rm -f "$W/serve-lost.pid"
+sed 's/^/# serve: /' "$W/serve-lost.log"
+# What the operator does once they know the target never committed.
+{ ! "$L" list sparc-lost >/dev/null 2>&1 || "$L" remove-domain sparc-lost; } &&
+	"$L" resume-domain "$SRC" >/dev/null &&
+	sparc_qmp "$S" '{"execute": "cont"}' >/dev/null
+st=$(qstatus "$S")
+sst=$(state "$SRC")
+out=$(sparc_type "$S" "decimal ldmval . hex" 60)
+echo "$out" | sed 's/^/# source: /'
+[ "$st" = running ] && [ "$sst" = active ] && case $out in *"$VALUE "*) true ;; *) false ;; esac
+tap $? "resumed by hand, the source runs on: QEMU '$st', domain '$sst', ldmval intact"
+
 # ---- the migration ----
 ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$PORT" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
@@ -154,7 +214,9 @@ done
 grep -q listening "$W/serve.log"
 tap $? "serve --qmp-dir listens on the target host"
 
-# The target QEMU, as soon as serve has made the target domain.
+# The target QEMU starts as soon as serve has made the target domain, but
+# serve finds it only once the source has asked for the commit and a
+# cancel has come then: too late, the migration must go through.
 (
 	wait_node "/dev/ldm/$DST" 120 || exit 1
 	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S || exit 1
@@ -163,7 +225,22 @@ tap $? "serve --qmp-dir listens on the target host"
 		sleep 0.1
 		i=$((i + 1))
 	done
+	i=0
+	until grep -q "too late to cancel" "$W/migrate.out" || [ "$i" -ge 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$LDM_SRC_NS" "$L" cancel-operation migration "$SRC" \
+		> "$W/cancel.out" 2>&1 &
+	cpid=$!
+	i=0
+	until grep -q "cancel ignored" "$W/migrate.out" || [ "$i" -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	ln -s "$T/qmp.sock" "$Q/$DST.qmp"
+	wait "$cpid"
+	echo $? > "$W/cancel.rc"
 ) &
 echo $! > "$W/watch.pid"
 
@@ -176,7 +253,13 @@ rc=$?
 say "migration took $(($(date +%s) - t1)) s"
 sed 's/^/#   /' "$W/migrate.out"
 tap "$rc" "ldmctl migrate --qmp --verify $SRC $LDM_DST_ADDR:$DST"
+wait "$(cat "$W/watch.pid")"
 rm -f "$W/watch.pid"
+sed 's/^/# cancel: /' "$W/cancel.out"
+[ "$(cat "$W/cancel.rc" 2>/dev/null)" = 1 ] &&
+	grep -q "too late: the domain had already migrated to" "$W/cancel.out" &&
+	grep -q "cancel ignored" "$W/migrate.out"
+tap $? "a cancel once the commit was asked for is too late: cancel-operation exits 1"
 
 grep -q "QEMU device state: [0-9]* bytes" "$W/migrate.out" &&
 	grep -q "loaded the device state" "$W/serve.log"
