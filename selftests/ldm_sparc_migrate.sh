@@ -12,19 +12,19 @@
 # defined on its console. 'ldmctl serve --qmp-dir Q' runs on the target;
 # once serve has created /dev/ldm/sparc-dst the test starts the target
 # QEMU on it with '-incoming defer -S' and its QMP socket at
-# Q/sparc-dst.qmp. 'ldmctl migrate --qmp SOCKET --verify' moves the RAM
-# through ldm and QEMU's device state (x-ignore-shared: no RAM) over the
-# migration's TLS connection; serve loads it into the target QEMU and
-# resumes it after the commit. The constant is then read back on the
-# TARGET's console; the source QEMU must be stopped (postmigrate) and the
-# source domain marked migrated. Before that, a migration to a target
-# whose QEMU never comes fails before the commit: the source QEMU must run
-# again (QMP 'cont'), the source domain be active with the constant intact,
-# and the target hold no domain. Then a target killed after it was asked
-# to commit: the outcome is unknown, so the source must stay suspended and
-# its QEMU stopped until the operator resumes them by hand. In the real
-# migration a cancel comes once the commit was asked for: too late, the
-# migration goes through. About 3 minutes under TCG, most of it the
+# Q/sparc-dst.qmp; serve arms it for the device state and says so, and
+# only then does the source suspend its guest. 'ldmctl migrate --qmp
+# SOCKET --verify' moves the RAM through ldm and QEMU's device state
+# (x-ignore-shared: no RAM) over the migration's TLS connection; serve
+# loads it into the target QEMU and resumes it after the commit. The
+# constant is then read back on the TARGET's console; the source QEMU must
+# be stopped (postmigrate) and the source domain marked migrated. In that
+# migration a cancel comes once the commit was asked for: too late, it
+# goes through. Before it: a target whose QEMU never comes (the source
+# gives up before suspending: its QEMU runs on, the target holds no
+# domain); and a target killed after it was asked to commit: the outcome
+# is unknown, so the source stays suspended and its QEMU stopped until the
+# operator resumes them by hand. About 2 minutes under TCG, most of it the
 # guest's boot. Environment: LDMCTL, SPARC_BOOT_TIMEOUT (default 400 s),
 # LAB_OUT (logs are copied there).
 set -u
@@ -66,12 +66,38 @@ wait_node() { # PATH SECONDS
 	[ -c "$1" ]
 }
 
+wait_node_sock() { # PATH: a socket within 30 s
+	_i=0
+	while [ ! -S "$1" ] && [ "$_i" -lt 300 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -S "$1" ]
+}
+
+wait_for() { # FILE PATTERN [TENTHS]: until PATTERN is in FILE (grep -q)
+	_i=0
+	until grep -q -- "$2" "$1" 2>/dev/null || [ "$_i" -ge "${3:-1200}" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q -- "$2" "$1" 2>/dev/null
+}
+qemu_pid() { cat "$1/qemu.pid" 2>/dev/null; }
+
 cleanup() {
+	# nothing may stay stopped (SIGSTOP) by the tests below
+	for _p in "$(qemu_pid "$W/lost")" "$(qemu_pid "$T")" \
+		"$(cat "$W/migrate.pid" 2>/dev/null)"; do
+		[ -n "$_p" ] && kill -CONT "$_p" 2>/dev/null
+	done
+	[ -f "$W/migrate.pid" ] && kill "$(cat "$W/migrate.pid")" 2>/dev/null
 	[ -f "$W/watch.pid" ] && kill "$(cat "$W/watch.pid")" 2>/dev/null
 	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
 	[ -f "$W/serve-noqemu.pid" ] && kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 	[ -f "$W/serve-lost.pid" ] && kill "$(cat "$W/serve-lost.pid")" 2>/dev/null
 	sparc_stop "$T" 2>/dev/null
+	sparc_stop "$W/lost" 2>/dev/null
 	sparc_stop "$S" 2>/dev/null
 	wait 2>/dev/null
 	"$L" remove-domain "$DST" >/dev/null 2>&1
@@ -116,25 +142,24 @@ case $out in
 *) tap 1 "the source guest defines the Forth constant ldmval = $VALUE" ;;
 esac
 
-# ---- a failure before the commit: the target has no QEMU ----
+# ---- a failure before the suspension: the target's QEMU never comes ----
+# The source waits for the target QEMU before it suspends anything; after
+# its --timeout it gives up, its guest never stopped.
 mkdir -p "$W/noqemu"
 ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 1))" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
 	--qmp-dir "$W/noqemu" --timeout 5 2> "$W/serve-noqemu.log" &
 echo $! > "$W/serve-noqemu.pid"
-i=0
-until grep -q listening "$W/serve-noqemu.log" 2>/dev/null || [ "$i" -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for "$W/serve-noqemu.log" listening 100
 ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 1)) \
-	--qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-nope" > "$W/fail.out" 2>&1
+	--timeout 15 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-nope" \
+	> "$W/fail.out" 2>&1
 rc=$?
 sed 's/^/#   /' "$W/fail.out"
-[ "$rc" = 1 ] && grep -q "no target QEMU" "$W/fail.out" &&
-	grep -q "QEMU resumed on the source" "$W/fail.out"
-tap $? "a target without its QEMU refuses the commit; migrate exits 1 and resumes QEMU"
+[ "$rc" = 1 ] && grep -q "no target QEMU came up for 'sparc-nope'" "$W/fail.out" &&
+	! grep -q "resumed on the source" "$W/fail.out"
+tap $? "a target whose QEMU never comes: migrate gives up before suspending, exits 1"
 kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 wait "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 rm -f "$W/serve-noqemu.pid"
@@ -149,36 +174,34 @@ tap $? "the source runs on: QEMU '$st', domain '$sst', ldmval intact"
 tap $? "the target holds no half-made domain"
 
 # ---- the outcome unknown: the target is lost once asked to commit ----
-# This serve's --qmp-dir never gets a QEMU, so it waits (a third of its
-# --timeout) after the COMMIT; its process for the migration is killed
-# then. Whether it committed is
+# The source is held (SIGSTOP) while the target QEMU comes up and serve
+# arms it; that QEMU is then frozen, so that serve, asked to commit, waits
+# for it to load the device state; its process for the migration (serve
+# forks one per migration) is killed then. Whether it committed is
 # unknowable to the source, which must neither resume nor let QEMU run.
-mkdir -p "$W/lostq"
+mkdir -p "$W/lostq" "$W/lost"
 ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 2))" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
 	--qmp-dir "$W/lostq" --timeout 60 2> "$W/serve-lost.log" &
 echo $! > "$W/serve-lost.pid"
-i=0
-until grep -q listening "$W/serve-lost.log" 2>/dev/null || [ "$i" -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for "$W/serve-lost.log" listening 100
 ip netns exec "$LDM_SRC_NS" "$L" -j migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 2)) \
 	--timeout 60 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-lost" \
 	> "$W/lost.out" 2>&1 &
 mpid=$!
-i=0
-until grep -q '"event":"commit"' "$W/lost.out" || [ "$i" -ge 1200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-sleep 1
-# serve's process for this one migration (serve forks one per migration)
+wait_node /dev/ldm/sparc-lost 120 && kill -STOP "$mpid" &&
+	sparc_start "$W/lost" /dev/ldm/sparc-lost -incoming defer -S &&
+	wait_node_sock "$W/lost/qmp.sock" &&
+	ln -s "$W/lost/qmp.sock" "$W/lostq/sparc-lost.qmp" &&
+	wait_for "$W/serve-lost.log" "ready for the device state" 300 &&
+	kill -STOP "$(qemu_pid "$W/lost")"
+kill -CONT "$mpid"
+wait_for "$W/lost.out" '"event":"commit"' && sleep 1
 kill -9 "$(cat /run/ldm/incoming/sparc-lost)" 2>/dev/null
 wait "$mpid"
 rc=$?
-sed 's/^/#   /' "$W/lost.out"
+grep -v '"event":"progress"' "$W/lost.out" | sed 's/^/#   /'
 [ "$rc" = 7 ] && grep -q "outcome unknown: lost the target after asking it to commit" "$W/lost.out"
 tap $? "the target killed after the COMMIT: migrate exits 7, outcome unknown"
 st=$(qstatus "$S")
@@ -186,6 +209,8 @@ sst=$(state "$SRC")
 [ "$st" != running ] && [ -n "$st" ] && [ "$sst" = suspended ] &&
 	! grep -q "QEMU resumed on the source" "$W/lost.out"
 tap $? "the source stays stopped: QEMU '$st', domain '$sst'"
+kill -CONT "$(qemu_pid "$W/lost")" 2>/dev/null
+sparc_stop "$W/lost"
 kill "$(cat "$W/serve-lost.pid")" 2>/dev/null
 wait "$(cat "$W/serve-lost.pid")" 2>/dev/null
 rm -f "$W/serve-lost.pid"
@@ -214,42 +239,42 @@ done
 grep -q listening "$W/serve.log"
 tap $? "serve --qmp-dir listens on the target host"
 
-# The target QEMU starts as soon as serve has made the target domain, but
-# serve finds it only once the source has asked for the commit and a
-# cancel has come then: too late, the migration must go through.
+t1=$(date +%s)
+ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
+	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
+	--verify --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:$DST" \
+	> "$W/migrate.out" 2>&1 &
+echo $! > "$W/migrate.pid"
+
+# The target QEMU starts as soon as serve has made the target domain, the
+# source held meanwhile (SIGSTOP) so that it cannot get ahead; once serve
+# has armed the QEMU, that QEMU is frozen and the source let go. Asked to
+# commit, serve then waits for the QEMU to load the device state: a cancel
+# comes then, too late; the migration must go through once the QEMU runs.
 (
 	wait_node "/dev/ldm/$DST" 120 || exit 1
-	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S || exit 1
-	i=0
-	while [ ! -S "$T/qmp.sock" ] && [ "$i" -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	i=0
-	until grep -q "too late to cancel" "$W/migrate.out" || [ "$i" -ge 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	mp=$(cat "$W/migrate.pid")
+	kill -STOP "$mp"
+	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S &&
+		wait_node_sock "$T/qmp.sock" &&
+		ln -s "$T/qmp.sock" "$Q/$DST.qmp" &&
+		wait_for "$W/serve.log" "ready for the device state" 300 &&
+		kill -STOP "$(qemu_pid "$T")"
+	kill -CONT "$mp"
+	wait_for "$W/migrate.out" "too late to cancel"
 	ip netns exec "$LDM_SRC_NS" "$L" cancel-operation migration "$SRC" \
 		> "$W/cancel.out" 2>&1 &
 	cpid=$!
-	i=0
-	until grep -q "cancel ignored" "$W/migrate.out" || [ "$i" -ge 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ln -s "$T/qmp.sock" "$Q/$DST.qmp"
+	wait_for "$W/migrate.out" "cancel ignored" 100
+	kill -CONT "$(qemu_pid "$T")"
 	wait "$cpid"
 	echo $? > "$W/cancel.rc"
 ) &
 echo $! > "$W/watch.pid"
 
-t1=$(date +%s)
-ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
-	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-	--verify --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:$DST" \
-	> "$W/migrate.out" 2>&1
+wait "$(cat "$W/migrate.pid")"
 rc=$?
+rm -f "$W/migrate.pid"
 say "migration took $(($(date +%s) - t1)) s"
 sed 's/^/#   /' "$W/migrate.out"
 tap "$rc" "ldmctl migrate --qmp --verify $SRC $LDM_DST_ADDR:$DST"

@@ -356,6 +356,13 @@ static int expect(struct migration *m, uint16_t type, const char *what)
 			ctl_next(&m->ctl);
 			continue;
 		}
+		/* It may come whenever the target's QEMU is up (proto.h). */
+		if (m->ctl.type == PROTO_MSG_QEMU_READY && type != m->ctl.type &&
+		    !proto_get_empty(m->ctl.payload, m->ctl.len)) {
+			m->snd.target_qemu_ready = true;
+			ctl_next(&m->ctl);
+			continue;
+		}
 		break;
 	}
 	if (m->ctl.type == PROTO_MSG_ABORT) {
@@ -635,6 +642,81 @@ static void tick(void *arg)
 }
 
 /* One round: harvest, send, then wait for the target to apply it all. */
+/*
+ * --qmp: the guest is suspended only once the target's QEMU is up and
+ * armed for the device state (QEMU_READY, proto.h), so that its start-up
+ * is no part of the downtime. Meanwhile the guest runs on; PINGs keep the
+ * target from taking the silence for a dead source. Returns 0 or an exit
+ * code (reported).
+ */
+static int wait_target_qemu(struct migration *m)
+{
+	int64_t t0 = now_ms(), deadline = t0 + m->o.timeout_ms, ping = 0;
+	struct proto_abort ab;
+	struct pbuf b;
+	int ret;
+
+	progress_note(&m->pr, "waiting for the target QEMU on %s before suspending; '%s' runs on",
+		      m->o.dest.host, m->o.domain);
+	ctl_next(&m->ctl);
+	pbuf_init(&b);
+	while (!m->snd.target_qemu_ready) {
+		if (cancelled) {
+			pbuf_free(&b);
+			return fail(m, LDMCTL_EXIT_CANCELLED,
+				    "cancelled while waiting for the target QEMU; the source domain is intact");
+		}
+		if (now_ms() >= deadline) {
+			pbuf_free(&b);
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "no target QEMU came up for '%s' on %s within %d s (serve --qmp-dir: a QEMU started with -incoming defer on /dev/ldm/%s); the source domain is intact",
+				    m->target, m->o.dest.host,
+				    m->o.timeout_ms / 1000, m->target);
+		}
+		ret = 0;
+		if (now_ms() >= ping) {
+			ret = send_msg(m, &b, proto_put_empty(&b, PROTO_MSG_PING));
+			ping = now_ms() + 1000;
+		}
+		if (!ret)
+			ret = ctl_recv(&m->ctl, 250);
+		if (ret == -ETIMEDOUT || ret == -EINTR)
+			continue;
+		/* Between rounds: --reconnect resumes cut rounds only. */
+		if (ret < 0) {
+			pbuf_free(&b);
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "lost the target while waiting for its QEMU: %s; the source domain is intact",
+				    m->ctl.why);
+		}
+		if (m->ctl.type == PROTO_MSG_ABORT) {
+			pbuf_free(&b);
+			if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
+				snprintf(ab.reason, sizeof(ab.reason), "malformed ABORT");
+			m->ctl_up = false;
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "the target refused: %s (%s); the source domain is intact",
+				    ab.reason, proto_code_name(ab.code));
+		}
+		if (m->ctl.type == PROTO_MSG_QEMU_READY &&
+		    !proto_get_empty(m->ctl.payload, m->ctl.len))
+			m->snd.target_qemu_ready = true;
+		else if (m->ctl.type != PROTO_MSG_PING) {
+			pbuf_free(&b);
+			return fail(m, LDMCTL_EXIT_FAIL,
+				    "protocol error: the target sent %s while its QEMU was awaited",
+				    proto_msg_name(m->ctl.type));
+		}
+		ctl_next(&m->ctl);
+	}
+	pbuf_free(&b);
+	progress_event(&m->pr, "target_qemu", "ms", (uint64_t)(now_ms() - t0),
+		       NULL);
+	progress_note(&m->pr, "the target QEMU is ready (waited %lld ms)",
+		      (long long)(now_ms() - t0));
+	return 0;
+}
+
 static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		     uint64_t *ns)
 {
@@ -1347,6 +1429,18 @@ static int migrate_run(struct migration *m)
 		if (d != CONV_CONTINUE) {
 			m->final = true;
 			m->why_final = conv_decision_name(d);
+		}
+		if (m->final && m->qmp_up && !m->snd.target_qemu_ready) {
+			ret = wait_target_qemu(m);
+			if (ret)
+				return ret;
+			/*
+			 * What the guest wrote while we waited goes in one
+			 * more pre-copy round, not in the downtime; unless
+			 * --max-rounds says no more.
+			 */
+			if (d != CONV_MAX_ROUNDS)
+				m->final = false;
 		}
 	}
 	progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,

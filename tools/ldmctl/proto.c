@@ -49,6 +49,7 @@ const char *proto_msg_name(uint32_t type)
 		[PROTO_MSG_DEVSTATE] = "DEVSTATE",
 		[PROTO_MSG_RESUME] = "RESUME",
 		[PROTO_MSG_APPLIED] = "APPLIED",
+		[PROTO_MSG_QEMU_READY] = "QEMU_READY",
 	};
 
 	return type && type < __PROTO_MSG_MAX ? names[type] : "unknown";
@@ -224,7 +225,8 @@ int proto_put_empty(struct pbuf *b, uint16_t type)
 
 	return end(b, at, type == PROTO_MSG_STREAMS_OK ||
 			  type == PROTO_MSG_COMMITTED ||
-			  type == PROTO_MSG_PING);
+			  type == PROTO_MSG_PING ||
+			  type == PROTO_MSG_QEMU_READY);
 }
 
 int proto_put_round_done(struct pbuf *b, const struct proto_round_done *m)

@@ -50,6 +50,7 @@ enum proto_msg_type {
 	PROTO_MSG_DEVSTATE,		/* source: a chunk of QEMU's device state */
 	PROTO_MSG_RESUME,		/* source, reconnected: go on */
 	PROTO_MSG_APPLIED,		/* target: a chunk of its applied pages */
+	PROTO_MSG_QEMU_READY,		/* target: its QEMU awaits the state */
 	__PROTO_MSG_MAX
 };
 
@@ -101,6 +102,12 @@ struct proto_resume {
 };
 
 /*
+ * With QEMU's device state (PROTO_HELLO_F_DEVSTATE), the target makes its
+ * QEMU ready for it during the rounds, as soon as that QEMU is up, and
+ * says so with an empty QEMU_READY (again after a resume); the source
+ * suspends its guest only after that, so that the target QEMU's start-up
+ * is no part of the downtime.
+ *
  * QEMU's device state (migrate --qmp) travels after the final round as
  * DEVSTATE chunks of at most PROTO_DEVSTATE_CHUNK bytes, in order, the
  * last one flagged; all of them together at most PROTO_DEVSTATE_MAX.

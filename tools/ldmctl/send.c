@@ -32,7 +32,10 @@ int sender_check_ctl(struct sender *s)
 		snprintf(s->why, sizeof(s->why), "%s", ab.reason);
 		return -ECONNABORTED;
 	}
-	if (s->ctl->type == PROTO_MSG_PING) {
+	if (s->ctl->type == PROTO_MSG_PING ||
+	    (s->ctl->type == PROTO_MSG_QEMU_READY &&
+	     !proto_get_empty(s->ctl->payload, s->ctl->len))) {
+		s->target_qemu_ready |= s->ctl->type == PROTO_MSG_QEMU_READY;
 		ctl_next(s->ctl);
 		return 0;
 	}

@@ -41,6 +41,7 @@ struct sender {
 	volatile sig_atomic_t *cancel;
 	uint32_t abort_code;		/* the target's, on -ECONNABORTED */
 	bool round_end_out;		/* the round-end batch was handed out */
+	bool target_qemu_ready;		/* QEMU_READY came (see proto.h) */
 	char why[600];
 };
 

@@ -98,6 +98,9 @@ struct incoming {
 	size_t devstate_len;
 	struct qmp qmp;			/* the target QEMU, --qmp-dir */
 	bool qmp_up;
+	int devstate_fd;		/* armed: the pipe the QEMU loads from */
+	bool qemu_ready_sent;		/* QEMU_READY on this control link */
+	int64_t next_arm_ms;		/* when to look for the QEMU again */
 	SSL_CTX *ctx;			/* for a resumed control connection */
 	bool resumable;			/* HELLO asked to wait for a reconnect */
 	uint8_t ticket[32];		/* what the reconnect must show */
@@ -457,6 +460,7 @@ static int accept_streams(struct incoming *in)
 }
 
 static int expect(struct incoming *in, uint16_t type);
+static int qmp_target_poll(struct incoming *in);
 
 /* APPLIED: the pages the module has from round @round on, in chunks. */
 static int send_applied(struct incoming *in, uint32_t round)
@@ -695,6 +699,7 @@ static int receive_rounds(struct incoming *in)
 			err = resume_wait(in, in->rx.why);
 			if (err)
 				return err;
+			in->qemu_ready_sent = false;
 			pending = -1;
 			ctl_next(&in->ctl);
 			continue;
@@ -709,6 +714,7 @@ static int receive_rounds(struct incoming *in)
 				err = resume_wait(in, in->ctl.why);
 				if (err)
 					return err;
+				in->qemu_ready_sent = false;
 				pending = -1;
 				ctl_next(&in->ctl);
 				continue;
@@ -754,6 +760,9 @@ static int receive_rounds(struct incoming *in)
 			}
 			ctl_next(&in->ctl);
 		}
+		err = qmp_target_poll(in);
+		if (err)
+			return err;
 		if (pending >= 0) {
 			err = round_complete(in, (uint32_t)pending, &done);
 			if (err)
@@ -770,6 +779,7 @@ static int receive_rounds(struct incoming *in)
 			err = resume_wait(in, "no data for the timeout");
 			if (err)
 				return err;
+			in->qemu_ready_sent = false;
 			pending = -1;
 			ctl_next(&in->ctl);
 			continue;
@@ -903,22 +913,14 @@ static int qmp_target_open(struct incoming *in, int timeout_ms)
 }
 
 /*
- * Load the device state into the target QEMU, started with -incoming
- * defer on /dev/ldm/<target>: x-ignore-shared (the RAM is the domain's,
- * already here), migrate-incoming from a pipe we fill, then wait until
- * QEMU has loaded it. The source stopped its QEMU, so the target's ends
- * in "paused" and runs only when we "cont" it, after the commit.
+ * Make the target QEMU, started with -incoming defer on
+ * /dev/ldm/<target>, ready for the device state: x-ignore-shared (the RAM
+ * is the domain's, which ldm fills), and an incoming migration from a
+ * pipe of ours, armed now and fed at the commit. Waits up to @wait_ms for
+ * the QEMU's socket. Return: 0, or -errno after an ABORT to the source.
  */
-static int devstate_load(struct incoming *in)
+static int qmp_target_arm(struct incoming *in, int wait_ms)
 {
-	/*
-	 * A third of --timeout to find QEMU, a third to load: the source,
-	 * waiting for COMMITTED, must hear from us before its own timeout.
-	 */
-	int wait_ms = in->o->timeout_ms / 3;
-	const uint8_t *p = in->devstate;
-	size_t left = in->devstate_len;
-	int64_t deadline;
 	char st[64];
 	int pfd[2], err;
 
@@ -928,7 +930,6 @@ static int devstate_load(struct incoming *in)
 			   in->o->qmp_dir, in->hello.target, in->qmp.why);
 		return err;
 	}
-	deadline = now_ms() + wait_ms;
 	err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
 	if (!err && strcmp(st, "inmigrate")) {
 		send_abort(in, PROTO_E_TARGET,
@@ -962,25 +963,88 @@ static int devstate_load(struct incoming *in)
 		send_abort(in, PROTO_E_TARGET, "target QEMU: %s", in->qmp.why);
 		return err;
 	}
+	in->devstate_fd = pfd[1];
+	logf_(in->peer, "target QEMU %s on %s/%s.qmp is ready for the device state",
+	      in->qmp.version, in->o->qmp_dir, in->hello.target);
+	return 0;
+}
+
+/*
+ * During the rounds, with --qmp-dir and a source sending device state:
+ * once the target QEMU's socket is there, arm it and say QEMU_READY (see
+ * proto.h), at most every 100 ms while it is not; again after a resume.
+ */
+static int qmp_target_poll(struct incoming *in)
+{
+	char path[PATH_MAX];
+	struct pbuf b;
+	int err;
+
+	if (!(in->hello.flags & PROTO_HELLO_F_DEVSTATE) || in->qemu_ready_sent)
+		return 0;
+	if (in->devstate_fd < 0) {
+		if (now_ms() < in->next_arm_ms)
+			return 0;
+		in->next_arm_ms = now_ms() + 100;
+		snprintf(path, sizeof(path), "%s/%s.qmp", in->o->qmp_dir,
+			 in->hello.target);
+		if (access(path, F_OK))
+			return 0;
+		err = qmp_target_arm(in, in->o->timeout_ms / 3);
+		if (err)
+			return err;
+	}
+	pbuf_init(&b);
+	err = send_msg(in, &b, proto_put_empty(&b, PROTO_MSG_QEMU_READY));
+	pbuf_free(&b);
+	if (!err)
+		in->qemu_ready_sent = true;
+	/* A lost link is the rounds' to notice (and maybe resume). */
+	return 0;
+}
+
+/*
+ * Load the device state into the armed target QEMU (arming it first if
+ * it was not: its socket may have come late) and wait until it has
+ * loaded it. The source stopped its QEMU, so the target's ends in
+ * "paused" and runs only when we "cont" it, after the commit.
+ */
+static int devstate_load(struct incoming *in)
+{
+	/*
+	 * A third of --timeout to find QEMU, a third to load: the source,
+	 * waiting for COMMITTED, must hear from us before its own timeout.
+	 */
+	int wait_ms = in->o->timeout_ms / 3;
+	const uint8_t *p = in->devstate;
+	size_t left = in->devstate_len;
+	int64_t deadline;
+	char st[64];
+	int err;
+
+	if (in->devstate_fd < 0) {
+		err = qmp_target_arm(in, wait_ms);
+		if (err)
+			return err;
+	}
+	deadline = now_ms() + wait_ms;
 	while (left) {
-		struct pollfd q = { .fd = pfd[1], .events = POLLOUT };
+		struct pollfd q = { .fd = in->devstate_fd, .events = POLLOUT };
 		ssize_t w;
 
 		if (now_ms() > deadline || stopping ||
 		    poll(&q, 1, 250) < 0) {
-			close(pfd[1]);
 			send_abort(in, PROTO_E_TARGET,
 				   "the target QEMU does not read the device state");
 			return -ETIMEDOUT;
 		}
 		if (!(q.revents & (POLLOUT | POLLERR)))
 			continue;
-		w = write(pfd[1], p, left);
+		w = write(in->devstate_fd, p, left);
 		if (w < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (w < 0) {
 			err = -errno;
-			close(pfd[1]);
 			send_abort(in, PROTO_E_TARGET,
 				   "the target QEMU stopped reading the device state: %s",
 				   strerror(-err));
@@ -989,7 +1053,8 @@ static int devstate_load(struct incoming *in)
 		p += w;
 		left -= (size_t)w;
 	}
-	close(pfd[1]);
+	close(in->devstate_fd);
+	in->devstate_fd = -1;
 	/* QEMU exits if the load fails: its socket closes (-EPIPE). */
 	for (;;) {
 		err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
@@ -1007,7 +1072,7 @@ static int devstate_load(struct incoming *in)
 				   wait_ms);
 			return -ETIMEDOUT;
 		}
-		usleep(20000);
+		usleep(5000);
 	}
 	if (strcmp(st, "paused")) {
 		/* It must not run before the commit: stop it, and give up. */
@@ -1177,6 +1242,7 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	in->data_fd = -1;
 	in->ring.fd = -1;
 	in->qmp.fd = -1;
+	in->devstate_fd = -1;
 	in->pwtext = pwtext;
 	in->ctx = ctx;
 	in->t_start = now_ns();
@@ -1255,6 +1321,9 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		status = LDMCTL_EXIT_OK;
 out:
 	pbuf_free(&b);
+	/* Without its state, an armed target QEMU's load fails: it exits. */
+	if (in->devstate_fd >= 0)
+		close(in->devstate_fd);
 	if (status != LDMCTL_EXIT_OK && in->created &&
 	    (in->hello.flags & PROTO_HELLO_F_DEVSTATE) && in->o->qmp_dir)
 		qmp_target_quit(in);

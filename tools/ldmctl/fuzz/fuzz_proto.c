@@ -139,6 +139,7 @@ static int decode(uint16_t type, const uint8_t *p, size_t len, union msg *m)
 	case PROTO_MSG_STREAMS_OK:
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
+	case PROTO_MSG_QEMU_READY:
 		return proto_get_empty(p, len);
 	case PROTO_MSG_ROUND_DONE:
 		return proto_get_round_done(p, len, &m->round_done);
@@ -175,6 +176,7 @@ static int encode(struct pbuf *b, uint16_t type, const union msg *m)
 	case PROTO_MSG_STREAMS_OK:
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
+	case PROTO_MSG_QEMU_READY:
 		return proto_put_empty(b, type);
 	case PROTO_MSG_ROUND_DONE:
 		return proto_put_round_done(b, &m->round_done);
@@ -473,6 +475,7 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 	case PROTO_MSG_STREAMS_OK:
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
+	case PROTO_MSG_QEMU_READY:
 		FUZZ_CHECK(qlen == 0);
 		break;
 	default:
