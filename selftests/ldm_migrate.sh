@@ -13,7 +13,8 @@
 # source) end with the target byte-identical to the source, as the test
 # sees it through its own hash and the guest's own verification; every
 # refusal (untrusted certificate either way, expired, wrongly signed, wrong
-# password, password file open to others, target name taken, --fips
+# password, password file open to others, target name taken, a FIPS
+# mismatch either way (a peer claiming FIPS mode: no provider here), --fips
 # without the provider) changes nothing; every failure (the target's
 # migration process killed mid-round, a cancel, the link cut) leaves the
 # source active and intact and the target without the domain.
@@ -26,7 +27,7 @@ lab_tap_begin
 
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..42"
+echo "1..44"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -194,6 +195,41 @@ rc=$?
 expect_fail "$rc" 1 "FIPS provider is not available" "$W/fips.out" && ! exists ref-t
 tap $? "--fips without OpenSSL's FIPS provider fails at once, saying so"
 sed -n '1s/^/#   /p' "$W/fips.out"
+
+# A FIPS mismatch, each way: no FIPS provider here, so no ldmctl runs with
+# --fips; tools/ldmctl/tests/fipspeer speaks ldmctl's protocol and claims
+# FIPS mode on the wire, as a source to the serve, then as a target to a
+# migrate. Each real end must refuse it, naming the mismatch.
+P=$PWD/tools/ldmctl/tests/fipspeer
+need_built "$P"
+ip netns exec "$SRC" "$P" source "$DA" "$PORT" "$PKI/src.crt" "$PKI/src.key" \
+	"$PKI/trust" ref ref-t > "$W/fipssrc.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$W/fipssrc.out" | grep -i fips
+[ "$rc" = 0 ] &&
+	grep -q "FIPS mode mismatch: the source is in FIPS mode, the target is not" "$W/fipssrc.out" &&
+	grep -q "refused: FIPS mode mismatch" "$W/serve.log" &&
+	! exists ref-t && intact ref "$refsum"
+tap $? "FIPS mismatch: a serve not in FIPS mode refuses a source in FIPS mode"
+fips_target() {
+	local fp o=$W/fipsdst.out
+	ip netns exec "$DST" "$P" target "$DA" $((PORT + 6)) "$PKI/dst.crt" \
+		"$PKI/dst.key" "$PKI/trust" > "$W/fipspeer.out" 2>&1 &
+	fp=$!
+	for _ in $(seq 50); do
+		grep -q listening "$W/fipspeer.out" && break
+		sleep 0.1
+	done
+	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" --key "$PKI/src.key" \
+		--trust-dir "$PKI/trust" --port $((PORT + 6)) --timeout 15 \
+		ref "$DA:ref-t" > "$o" 2>&1
+	rc=$?
+	wait "$fp" || { say "fipspeer: $(cat "$W/fipspeer.out")"; return 1; }
+	grep -i fips "$o" | sed 's/^/#   /'
+	expect_fail "$rc" 5 "FIPS mode mismatch: the source is not in FIPS mode, the target is" "$o" &&
+		grep -q "the source hung up" "$W/fipspeer.out" && intact ref "$refsum"
+}
+check "FIPS mismatch: a migrate not in FIPS mode refuses a target in FIPS mode" fips_target
 
 # serve --on-receive: the operator's command runs once the target domain
 # exists (its device node there), before the data, with the names in its
