@@ -20,6 +20,14 @@
                                            "src dst kern vm" (see below)
   migbench.py json FILE KEY...             fields of a JSON object (dotted
                                            paths), one per line, NA if absent
+  migbench.py events SOCK FILE             log QEMU's QMP events from its
+                                           second monitor SOCK to FILE, one
+                                           "NAME SECONDS" line each (QEMU's
+                                           own timestamp), until QEMU goes
+  migbench.py gap SRC DST                  the guest's pause in ms, from two
+                                           such logs: the target's first
+                                           RESUME less the source's last
+                                           STOP before it
 
 CPU accounting (cpu-delta). SRC and DST are comma-separated lists of
 pid[:tree|:qemu][@SNAPSHOT] (@: count from that snapshot instead of A, for
@@ -243,6 +251,51 @@ def json_get(path, keys):
         print("NA" if v is None else v)
 
 
+def events(sock, out):
+    # Connect as soon as the socket is there; QEMU may still be starting.
+    end = time.time() + 30
+    while True:
+        try:
+            q = QMP(sock)
+            break
+        except SystemExit:
+            if time.time() > end:
+                raise
+            time.sleep(0.1)
+    q.s.settimeout(None)
+    with open(out, "a") as f:
+        for line in q.f:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if "event" not in ev:
+                continue
+            ts = ev.get("timestamp", {})
+            f.write("%s %d.%06d\n" % (ev["event"], ts.get("seconds", 0),
+                                      ts.get("microseconds", 0)))
+            f.flush()
+
+
+def read_events(path):
+    try:
+        with open(path) as f:
+            return [(w[0], float(w[1])) for w in
+                    (line.split() for line in f) if len(w) == 2]
+    except OSError:
+        return []
+
+
+def gap(src, dst):
+    resume = [t for e, t in read_events(dst) if e == "RESUME"]
+    if not resume:
+        die("no RESUME event in %s" % dst)
+    stops = [t for e, t in read_events(src) if e == "STOP" and t <= resume[0]]
+    if not stops:
+        die("no STOP event in %s before the target's RESUME" % src)
+    print("%.0f" % ((resume[0] - stops[-1]) * 1000))
+
+
 def main(argv):
     if len(argv) < 2:
         die("usage: see the header of bench/migbench.py")
@@ -261,6 +314,10 @@ def main(argv):
         cpu_sample(args[0])
     elif cmd == "cpu-delta" and len(args) == 4:
         cpu_delta(*args)
+    elif cmd == "events" and len(args) == 2:
+        events(*args)
+    elif cmd == "gap" and len(args) == 2:
+        gap(*args)
     elif cmd == "json" and len(args) >= 2:
         json_get(args[0], args[1:])
     else:

@@ -44,6 +44,10 @@
 # without its vCPU thread, from the moment its QMP socket is up, plus
 # ldmctl serve and its children), kernel threads (kworker, where ldm's
 # workqueue runs, ksoftirqd) plus irq and softirq time, and the whole VM.
+# And one meter for every method, the guest's pause (gap_ms): from the
+# source QEMU's STOP event to the target QEMU's RESUME event, as QEMU
+# timestamps them on a second QMP monitor of every QEMU (one clock: both
+# run in the VM), whatever the tool calls its downtime.
 # After each migration the guest must answer on the target: the Forth
 # constant ldmval typed after its boot must read back 4242.
 #
@@ -138,8 +142,12 @@ start_guest() {
 	sg_h=$1 sg_d=$2 sg_m=$3
 	shift 3
 	ip netns exec "$(ns "$sg_h")" sh -c '. lab/sparc.sh && sparc_start "$@"' \
-		sh "$sg_d" "$sg_m" -name "$(basename "$sg_d"),debug-threads=on" "$@" ||
+		sh "$sg_d" "$sg_m" -name "$(basename "$sg_d"),debug-threads=on" \
+		-qmp "unix:$sg_d/ev.sock,server=on,wait=off" "$@" ||
 		return 1
+	# A second monitor for the STOP and RESUME events (gap_ms); the
+	# logger ends with QEMU.
+	$H events "$sg_d/ev.sock" "$sg_d/events.log" 2>> "$sg_d/events.err" &
 	sg_i=0
 	until [ -S "$sg_d/qmp.sock" ]; do
 		sg_i=$((sg_i + 1))
@@ -243,11 +251,11 @@ mark_end() {
 	t1=$(date +%s.%N) && v1=$(veth_bytes) && $H cpu-sample "$W/cpu1"
 }
 
-CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms
+CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms
 # row METHOD RATE LEG FROM TO STATUS [FIGURES]: one CSV line; FIGURES is
 # what figures printed, or nothing for a failed migration.
 row() {
-	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,}" >> "$CSV"
+	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,}" >> "$CSV"
 }
 # figures TOTAL_MS DOWNTIME_MS ROUNDS TOOL_BYTES SRC_EXTRA_S SRCSPEC DSTSPEC
 # [TGT_UP SUSPENDED]: the numeric fields of a successful migration's row,
@@ -347,6 +355,7 @@ mig_ldm() {
 		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
 		return 1
 	}
+	m_f="$m_f,$($H gap "$l_dir/events.log" "$m_t/events.log" || :)"
 	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
 	echo "    ok: $m_f"
 	# The source QEMU is stopped for good and its domain marked migrated.
@@ -426,6 +435,7 @@ mig_qemu() {
 		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
 		return 1
 	}
+	m_f="$m_f,$($H gap "$q_dir/events.log" "$m_t/events.log" || :)"
 	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
 	echo "    ok: $m_f"
 	retire Q
