@@ -591,4 +591,4 @@ for rate in $RATES; do
 		leg=$((leg + 1))
 	done
 done
-say "done: $(grep -c ',ok,' "$CSV") of $(($(wc -l < "$CSV") - 1)) migrations ok; $CSV"
+say "done: $(grep -c ',"ok",' "$CSV") of $(($(wc -l < "$CSV") - 1)) migrations ok; $CSV"

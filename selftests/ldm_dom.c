@@ -37,23 +37,6 @@ static int fail(const char *what, int err, const struct ldm_nl *nl)
 /* Not a secret: these sessions never carry anything off the host. */
 static const uint8_t session_key[LDM_KEY_BYTES] = { 'l', 'd', 'm', 0x42 };
 
-static int session_start(struct ldm_nl *nl, const char *name, int cmd)
-{
-	uint32_t workers = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN), slots = 2;
-	struct ldm_msg m;
-
-	while (slots < 2 * workers)
-		slots *= 2;
-	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
-	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, session_key, sizeof(session_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
-	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
-	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, slots);
-	ldm_msg_put_u32(&m, LDM_A_MIG_BATCH_BYTES, LDM_BATCH_MIN);
-	return ldm_nl_request(nl, &m, NULL, NULL);
-}
-
 /*
  * Sessions whose owner keeps its netlink socket but maps no ring: round
  * 0's workers fill the ring and wait for room that never comes.
@@ -64,7 +47,8 @@ static int sessions(struct ldm_nl *nl, const char *src, const char *dst)
 	char buf[64];
 	int err;
 
-	err = session_start(nl, src, LDM_CMD_MIGRATE_START);
+	err = ldm_session_start_small(nl, src, LDM_CMD_MIGRATE_START, 0, 0,
+				      session_key, 1);
 	if (err)
 		return err;
 	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
@@ -72,7 +56,8 @@ static int sessions(struct ldm_nl *nl, const char *src, const char *dst)
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, src);
 	err = ldm_nl_request(nl, &m, NULL, NULL);
 	if (!err)
-		err = session_start(nl, dst, LDM_CMD_RECEIVE_START);
+		err = ldm_session_start_small(nl, dst, LDM_CMD_RECEIVE_START,
+					      0, 0, session_key, 1);
 	if (err)
 		return err;
 	printf("ready\n");

@@ -81,14 +81,7 @@ check "busy 3000/s: target byte-identical to the suspended source" same busy3000
 # source. The target host's certificate serves as a client one here too.
 both_ways() {
 	local ge gw pe pw re rw
-	ip netns exec "$SRC" "$L" serve --listen "$LDM_SRC_ADDR:$((PORT + 5))" \
-		--cert "$PKI/src.crt" --key "$PKI/src.key" --trust-dir "$PKI/trust" \
-		--timeout 15 2>> "$W/rserve.log" &
-	echo $! > "$W/rserve.pid"
-	for _ in $(seq 50); do
-		grep -q listening "$W/rserve.log" 2>/dev/null && break
-		sleep 0.1
-	done
+	serve_on "$SRC" "$LDM_SRC_ADDR" src rserve $((PORT + 5)) || return 1
 	newdom east 32M && newdom west 32M || return 1
 	"$G" dirty east 1000 0 > "$W/east.guest" &
 	ge=$!

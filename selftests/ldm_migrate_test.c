@@ -232,23 +232,8 @@ TEST_F_TIMEOUT(migrate, round0_b_equals_a, 120)
 static int start_small(struct ldm_nl *nl, const char *name, int cmd,
 		       uint32_t workers, uint32_t flags)
 {
-	uint32_t slots = 2;
-	struct ldm_msg m;
-
-	if (!workers)
-		workers = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	while (slots < 2 * workers)
-		slots *= 2;
-	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
-	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 0x5a17);
-	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
-	if (flags)
-		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
-	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, slots);
-	ldm_msg_put_u32(&m, LDM_A_MIG_BATCH_BYTES, LDM_BATCH_MIN);
-	return ldm_nl_request(nl, &m, NULL, NULL);
+	return ldm_session_start_small(nl, name, cmd, workers, flags, test_key,
+				       0x5a17);
 }
 
 struct held {

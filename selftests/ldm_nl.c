@@ -512,3 +512,31 @@ int ldm_domain_dump(struct ldm_nl *nl, struct ldm_domain_info *infos,
 	*count = ctx.count;
 	return err;
 }
+
+int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
+			    uint32_t workers, uint32_t flags,
+			    const uint8_t *key, uint32_t salt)
+{
+	struct ldm_msg *m = malloc(sizeof(*m));
+	uint32_t slots = 2;
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	if (!workers)
+		workers = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	while (slots < 2 * workers)
+		slots *= 2;
+	ldm_msg_init(m, nl->family, 0, cmd, LDM_GENL_VERSION);
+	ldm_msg_put_str(m, LDM_A_DOMAIN_NAME, name);
+	ldm_msg_put(m, LDM_A_MIG_KEY, key, LDM_KEY_BYTES);
+	ldm_msg_put_u32(m, LDM_A_MIG_SALT, salt);
+	ldm_msg_put_u32(m, LDM_A_MIG_WORKERS, workers);
+	if (flags)
+		ldm_msg_put_u32(m, LDM_A_MIG_FLAGS, flags);
+	ldm_msg_put_u32(m, LDM_A_MIG_RING_SLOTS, slots);
+	ldm_msg_put_u32(m, LDM_A_MIG_BATCH_BYTES, LDM_BATCH_MIN);
+	err = ldm_nl_request(nl, m, NULL, NULL);
+	free(m);
+	return err;
+}

@@ -141,5 +141,13 @@ int ldm_domain_get(struct ldm_nl *nl, const char *name,
  * kernel reported (may exceed @max, the extra ones are dropped). */
 int ldm_domain_dump(struct ldm_nl *nl, struct ldm_domain_info *infos,
 		    size_t max, size_t *count);
+/*
+ * START a sending (LDM_CMD_MIGRATE_START) or receiving session on @name
+ * with the smallest batches and ring the module accepts (so that the ring
+ * fills at once): @workers (0: every online CPU), @flags, a 32-byte @key.
+ */
+int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
+			    uint32_t workers, uint32_t flags,
+			    const uint8_t *key, uint32_t salt);
 
 #endif /* LDM_NL_H */

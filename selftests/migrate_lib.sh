@@ -74,10 +74,16 @@ migrate() {
 }
 
 serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
-	local name=$1 port=$2
-	shift 2
-	ip netns exec "$DST" "$L" serve --listen "$DA:$port" \
-		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
+	serve_on "$DST" "$DA" dst "$@"
+}
+
+# serve_on NS ADDR CERT NAME PORT [ARGS...]: a serve in namespace NS on
+# ADDR:PORT with certificate CERT (dst, src), logged in $W/NAME.log.
+serve_on() {
+	local ns=$1 addr=$2 cert=$3 name=$4 port=$5
+	shift 5
+	ip netns exec "$ns" "$L" serve --listen "$addr:$port" \
+		--cert "$PKI/$cert.crt" --key "$PKI/$cert.key" \
 		--trust-dir "$PKI/trust" --timeout 15 "$@" \
 		2>> "$W/$name.log" &
 	echo $! > "$W/$name.pid"
