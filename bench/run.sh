@@ -10,8 +10,9 @@
 #
 # Runs, each in a lab VM of its own (lab/run), bench/snapbench (the sending
 # pipeline, workers 1..N against the baseline mode), bench/codecbench.sh
-# (--compress auto against each fixed codec, fast and throttled link) and
-# bench/migbench.sh
+# (--compress auto against each fixed codec, fast and throttled link),
+# bench/streambench.sh (--streams 1, 2, 4 on a bare and a per-flow capped
+# link) and bench/migbench.sh
 # (whole migrations of a SPARC guest: ldm, ldm's baseline mode, QEMU's own
 # migration with its defaults and with multifd + zstd); then, here on the
 # host, bench/migreport.py turns the migrations into a table with ldm's
@@ -19,13 +20,14 @@
 # in build/bench/<timestamp>/ (build/bench/latest points to the newest):
 #
 #   snapbench.txt         snapbench's table and CSV lines
+#   codecbench.txt streambench.txt    those benchmarks' tables
 #   results.csv           one line per migration, raw
 #   table.txt summary.csv plot.png    the report
 #   migbench.log          the migration run's output; lab/, lab-snapbench/
 #                         the lab runs (console, dmesg, logs/ of each QEMU)
 #
 # A step that fails is reported and the next one still runs; the exit
-# status is non-zero if any failed. About 45 minutes on a 2-CPU TCG lab
+# status is non-zero if any failed. About 47 minutes on a 2-CPU TCG lab
 # loaded by other runs.
 set -eu
 
@@ -58,6 +60,13 @@ run "$dir/codecbench.txt" lab/run --timeout 1500 --out "$dir/lab-codecbench" \
 	-- bench/codecbench.sh || {
 	echo "bench: bench/codecbench.sh failed (log: $dir/codecbench.txt)" >&2
 	fails="$fails codecbench"
+}
+
+echo "== bench/streambench.sh in the lab (--streams N, bare and per-flow capped link)"
+run "$dir/streambench.txt" lab/run --timeout 1500 --out "$dir/lab-streambench" \
+	-- bench/streambench.sh || {
+	echo "bench: bench/streambench.sh failed (log: $dir/streambench.txt)" >&2
+	fails="$fails streambench"
 }
 
 echo "== bench/migbench.sh in the lab (whole migrations, side by side)"

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/streambench.sh: when do several data streams (--streams N) help?
+# Runs in the lab VM:
+#
+#   make && lab/run --timeout 1500 -- bench/streambench.sh
+#
+# The same domain (STREAMBENCH_MIB, default 32 MiB, filled by
+# selftests/ldm_guest: zero, text-like and random pages) migrates between
+# the lab's two hosts with --streams 1, 2 and 4 (STREAMBENCH_STREAMS), on
+# two links: the bare veth, where the lab's CPUs are the bottleneck, and
+# the same veth under tc's fq qdisc with a per-connection rate cap
+# (STREAMBENCH_FLOW, default 8mbit), the shape of a path that limits each
+# TCP connection (a per-flow shaper, or a long fat pipe where one
+# connection's window caps its rate). Runs are interleaved and repeated
+# STREAMBENCH_REPS times (default 2); each setting's fastest run is kept,
+# and the result is its speed against one stream on the same link,
+# measured in the same run. Raw lines go to $LAB_OUT/streambench.csv.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+[ "${LAB:-}" = 1 ] || { echo "bench/streambench.sh: run it in the lab (lab/run -- $0)" >&2; exit 2; }
+. selftests/lib.sh
+. lab/netns.sh
+. lab/pki.sh
+. selftests/migrate_lib.sh
+
+MIB=${STREAMBENCH_MIB:-32}
+FLOW=${STREAMBENCH_FLOW:-8mbit}
+REPS=${STREAMBENCH_REPS:-2}
+STREAMS=${STREAMBENCH_STREAMS:-1 2 4}
+CSV=${LAB_OUT:-$W}/streambench.csv
+
+die() { echo "streambench: $*" >&2; exit 1; }
+
+netns_setup || die "cannot set up the two hosts"
+make_pki || die "cannot make certificates"
+serve_start serve "$PORT" --timeout 60 || die "serve did not start"
+
+# field FILE KEY: a number from the "done" event.
+field() { grep '"event":"done"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+
+# one LINK STREAMS REP: migrate a fresh domain; a CSV line.
+one() {
+	local link=$1 s=$2 rep=$3 name=sb$2 out=$W/$1-$2-$3.out
+	newdom "$name" "${MIB}M" || die "cannot make the domain"
+	if migrate -j --timeout 60 --streams "$s" "$name" "$DA:$name-t" > "$out" 2>&1; then
+		echo "$link,$s,$rep,$(field "$out" total_ms),$(field "$out" wire_bytes),$(field "$out" bytes_in),ok"
+	else
+		echo "$link,$s,$rep,,,,failed"
+		sed 's/^/# /' "$out" >&2
+	fi
+	"$L" remove-domain "$name" 2>/dev/null
+	"$L" remove-domain "$name-t" 2>/dev/null
+}
+
+echo "link,streams,rep,total_ms,wire_bytes,guest_bytes,status" > "$CSV"
+for link in veth "fq-$FLOW-per-flow"; do
+	if [ "$link" != veth ]; then
+		ip netns exec "$SRC" tc qdisc add dev eth0 root fq \
+			maxrate "$FLOW" || die "cannot cap the flows with tc fq"
+	fi
+	for rep in $(seq "$REPS"); do
+		for s in $STREAMS; do
+			one "$link" "$s" "$rep" | tee -a "$CSV"
+		done
+	done
+done
+
+# The table: per link, each setting's fastest run, and its speed-up over
+# one stream on that link.
+echo
+awk -F, -v mib="$MIB" '
+NR > 1 && $7 == "ok" {
+	k = $1 SUBSEP $2
+	if (!(k in best) || $4 < best[k]) { best[k] = $4; wire[k] = $5 }
+	if (!($1 in seen)) { seen[$1] = 1; order[++nl] = $1 }
+	if (!($2 in sseen)) { sseen[$2] = 1; sorder[++ns] = $2 }
+}
+END {
+	printf "%-22s %-7s %9s %9s %9s %s\n", "link", "streams", "time ms", "MB/s", "wire MB", "speed-up"
+	bad = 0
+	for (i = 1; i <= nl; i++) {
+		l = order[i]
+		one = best[l SUBSEP sorder[1]]
+		for (j = 1; j <= ns; j++) {
+			k = l SUBSEP sorder[j]
+			if (!(k in best)) { printf "%-22s %-7s %9s\n", l, sorder[j], "failed"; bad = 1; continue }
+			printf "%-22s %-7s %9d %9.1f %9.1f %s\n", l, sorder[j], best[k],
+			       mib * 1.048576 * 1000 / best[k], wire[k] / 1e6,
+			       one ? sprintf("%.2fx", one / best[k]) : "-"
+		}
+	}
+	exit bad
+}' "$CSV"
