@@ -7,7 +7,8 @@
  *   ldm_guest fill NAME [SEED]           write 3 pages of every 4 (gen 1),
  *                                        leave the 4th untouched
  *   ldm_guest dirty NAME RATE [SECS] [SEED]
- *                                        rewrite RATE pages a second, in a
+ *                                        rewrite RATE pages a second ("max":
+ *                                        as fast as it can), in a
  *                                        pseudo-random order, each with its
  *                                        next generation, for SECS seconds
  *                                        (0: until SIGTERM); prints the
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,7 +160,10 @@ static int do_dirty(const char *name, unsigned long rate, double duration,
 	sigaction(SIGINT, &sa, NULL);
 	npages = bytes / psz;
 	/* Ready: the test waits for this line before it migrates. */
-	printf("dirtying %lu pages/s\n", rate);
+	if (rate == ULONG_MAX)
+		printf("dirtying pages as fast as it can\n");
+	else
+		printf("dirtying %lu pages/s\n", rate);
 	fflush(stdout);
 	while (!stop) {
 		uint64_t due;
@@ -166,7 +171,8 @@ static int do_dirty(const char *name, unsigned long rate, double duration,
 		now = secs();
 		if (duration > 0 && now - t0 >= duration)
 			break;
-		due = (uint64_t)((now - t0) * (double)rate);
+		due = rate == ULONG_MAX ? UINT64_MAX :
+		      (uint64_t)((now - t0) * (double)rate);
 		while (written < due && !stop) {
 			struct page_hdr h;
 			uint32_t i;
@@ -251,7 +257,8 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "fill"))
 		return do_fill(argv[2], argc > 3 ? arg_u32(argv[3]) : 1);
 	if (argc >= 4 && !strcmp(argv[1], "dirty"))
-		return do_dirty(argv[2], strtoul(argv[3], NULL, 0),
+		return do_dirty(argv[2], !strcmp(argv[3], "max") ? ULONG_MAX :
+				strtoul(argv[3], NULL, 0),
 				argc > 4 ? strtod(argv[4], NULL) : 0,
 				argc > 5 ? arg_u32(argv[5]) : 1);
 	if (argc >= 3 && !strcmp(argv[1], "verify"))

@@ -27,7 +27,7 @@ lab_tap_begin
 
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..44"
+echo "1..46"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -74,6 +74,10 @@ check "migrate a 32M domain dirtied at 300 pages/s" busy busy300 300
 check "busy 300/s: target byte-identical to the suspended source" same busy300 busy300-t
 check "migrate a 32M domain dirtied at 3000 pages/s" busy busy3000 3000
 check "busy 3000/s: target byte-identical to the suspended source" same busy3000 busy3000-t
+# A guest writing as fast as it can through every phase: pre-copy, the
+# suspension (its writes wait), the final round and the commit.
+check "migrate a 32M domain whose guest rewrites pages as fast as it can" busy busymax max
+check "busy at full speed: target byte-identical to the suspended source" same busymax busymax-t
 
 # ---- both directions at once: each host serves and migrates ----
 # east moves to the target host while west moves the other way, both
