@@ -21,77 +21,29 @@ set -u
 
 cd "$(dirname "$0")/.." || exit 1
 [ "${LAB:-}" = 1 ] || { echo "bench/codecbench.sh: run it in the lab (lab/run -- $0)" >&2; exit 2; }
+. selftests/lib.sh
 . lab/netns.sh
 . lab/pki.sh
+. selftests/migrate_lib.sh
+. bench/lib.sh
 
-L=$PWD/tools/ldmctl/ldmctl
-G=$PWD/selftests/ldm_guest
 MIB=${CODECBENCH_MIB:-64}
 RATE=${CODECBENCH_RATE:-40mbit}
 REPS=${CODECBENCH_REPS:-2}
-W=$(mktemp -d "${LAB_OUT:-/tmp}/codecbench.XXXXXX")
-PKI=$W/pki
-DA=$LDM_DST_ADDR
-PORT=8101
 CSV=${LAB_OUT:-$W}/codecbench.csv
 
-die() { echo "codecbench: $*" >&2; exit 1; }
+bench_setup codecbench
 
-cleanup() {
-	[ -f "$W/serve.pid" ] && kill "$(cat "$W/serve.pid")" 2>/dev/null
-	wait 2>/dev/null
-	netns_teardown
-}
-trap cleanup EXIT
-
-netns_setup || die "cannot set up the two hosts"
-mkcert ca bench-ca "DNS:bench-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null ||
-	die "cannot make certificates (see $PKI/openssl.log)"
-ip netns exec "$LDM_DST_NS" "$L" serve --listen "$DA:$PORT" \
-	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	--timeout 30 2>> "$W/serve.log" &
-echo $! > "$W/serve.pid"
-for _ in $(seq 50); do
-	grep -q listening "$W/serve.log" 2>/dev/null && break
-	sleep 0.1
-done
-grep -q listening "$W/serve.log" || die "serve did not start: $(cat "$W/serve.log")"
-
-# field FILE KEY: a number from the "done" event.
-field() { grep '"event":"done"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
-
-# one LINK CODEC REP: migrate a fresh domain; a CSV line.
-one() {
-	local link=$1 c=$2 rep=$3 name=cb$2 out=$W/$1-$2-$3.out
-	"$L" add-domain "$name" --mem "${MIB}M" && "$G" fill "$name" >/dev/null ||
-		die "cannot make the domain"
-	ip netns exec "$LDM_SRC_NS" "$L" migrate -j --compress "$c" \
-		--cert "$PKI/src.crt" --key "$PKI/src.key" \
-		--trust-dir "$PKI/trust" --port "$PORT" --timeout 30 \
-		"$name" "$DA:$name-t" > "$out" 2>&1
-	if [ $? = 0 ]; then
-		echo "$link,$c,$rep,$(field "$out" total_ms),$(field "$out" wire_bytes),$(field "$out" bytes_in),$(field "$out" codec_switches),ok"
-	else
-		echo "$link,$c,$rep,,,,,failed"
-		sed 's/^/# /' "$out" >&2
-	fi
-	"$L" remove-domain "$name" 2>/dev/null
-	"$L" remove-domain "$name-t" 2>/dev/null
-}
-
-echo "link,codec,rep,total_ms,wire_bytes,guest_bytes,codec_switches,status" > "$CSV"
+bench_csv_head codec > "$CSV"
 for link in veth "tbf-$RATE"; do
 	if [ "$link" != veth ]; then
 		ip netns exec "$LDM_SRC_NS" tc qdisc add dev eth0 root tbf \
 			rate "$RATE" burst 64k latency 200ms ||
-			die "cannot throttle the link with tc"
+			bench_die "cannot throttle the link with tc"
 	fi
 	for rep in $(seq "$REPS"); do
 		for c in lzjb lz4 none auto; do
-			one "$link" "$c" "$rep" | tee -a "$CSV"
+			bench_one "$link" "$c" "$rep" "$MIB" --compress "$c" | tee -a "$CSV"
 		done
 	done
 done

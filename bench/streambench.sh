@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.." || exit 1
 . lab/netns.sh
 . lab/pki.sh
 . selftests/migrate_lib.sh
+. bench/lib.sh
 
 MIB=${STREAMBENCH_MIB:-32}
 FLOW=${STREAMBENCH_FLOW:-8mbit}
@@ -31,30 +32,8 @@ REPS=${STREAMBENCH_REPS:-2}
 STREAMS=${STREAMBENCH_STREAMS:-1 2 4}
 CSV=${LAB_OUT:-$W}/streambench.csv
 
-die() { echo "streambench: $*" >&2; exit 1; }
-
-netns_setup || die "cannot set up the two hosts"
-make_pki || die "cannot make certificates"
-serve_start serve "$PORT" --timeout 60 || die "serve did not start"
-
-# field FILE KEY: a number from the "done" event.
-field() { grep '"event":"done"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
-
-# one LINK STREAMS REP: migrate a fresh domain; a CSV line.
-one() {
-	local link=$1 s=$2 rep=$3 name=sb$2 out=$W/$1-$2-$3.out
-	newdom "$name" "${MIB}M" || die "cannot make the domain"
-	if migrate -j --timeout 60 --streams "$s" "$name" "$DA:$name-t" > "$out" 2>&1; then
-		echo "$link,$s,$rep,$(field "$out" total_ms),$(field "$out" wire_bytes),$(field "$out" bytes_in),ok"
-	else
-		echo "$link,$s,$rep,,,,failed"
-		sed 's/^/# /' "$out" >&2
-	fi
-	"$L" remove-domain "$name" 2>/dev/null
-	"$L" remove-domain "$name-t" 2>/dev/null
-}
-
-echo "link,streams,rep,total_ms,wire_bytes,guest_bytes,status" > "$CSV"
+bench_setup streambench
+bench_csv_head streams > "$CSV"
 for link in veth "fq-$FLOW-per-flow"; do
 	if [ "$link" != veth ]; then
 		ip netns exec "$SRC" tc qdisc add dev eth0 root fq \
@@ -62,7 +41,7 @@ for link in veth "fq-$FLOW-per-flow"; do
 	fi
 	for rep in $(seq "$REPS"); do
 		for s in $STREAMS; do
-			one "$link" "$s" "$rep" | tee -a "$CSV"
+			bench_one "$link" "$s" "$rep" "$MIB" --streams "$s" | tee -a "$CSV"
 		done
 	done
 done
@@ -71,7 +50,7 @@ done
 # one stream on that link.
 echo
 awk -F, -v mib="$MIB" '
-NR > 1 && $7 == "ok" {
+NR > 1 && $8 == "ok" {
 	k = $1 SUBSEP $2
 	if (!(k in best) || $4 < best[k]) { best[k] = $4; wire[k] = $5 }
 	if (!($1 in seen)) { seen[$1] = 1; order[++nl] = $1 }
