@@ -5,7 +5,7 @@
 #
 #   make && lab/run --timeout 1500 -- bench/codecbench.sh
 #
-# The same domain (CODECBENCH_MIB, default 64 MiB, filled by
+# The same domain (CODECBENCH_MIB, default 256 MiB, filled by
 # selftests/ldm_guest: a mix of zero, text-like and random pages) is
 # migrated between the lab's two hosts with each fixed codec (lzjb, lz4,
 # none) and with auto, on two links: the bare veth (as fast as the lab's
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.." || exit 1
 . selftests/migrate_lib.sh
 . bench/lib.sh
 
-MIB=${CODECBENCH_MIB:-64}
+MIB=${CODECBENCH_MIB:-256}
 RATE=${CODECBENCH_RATE:-40mbit}
 REPS=${CODECBENCH_REPS:-2}
 CSV=${LAB_OUT:-$W}/codecbench.csv

@@ -45,6 +45,26 @@ static uint32_t pick(const struct adapt *a, uint64_t now_ns)
 	return best ? best : LDM_CODEC_LZJB;
 }
 
+/*
+ * Whether the codec on trial, moving @rate so far, is clearly behind the
+ * best fresh figure of another codec: its trial need not go on.
+ */
+static bool losing(const struct adapt *a, uint64_t now_ns, double rate)
+{
+	unsigned int i;
+
+	for (i = 0; i < NCODECS; i++) {
+		uint32_t c = probe_order[i];
+
+		if (c != a->current && !a->unavailable[c] &&
+		    a->measured_ns[c] &&
+		    now_ns - a->measured_ns[c] <= ADAPT_STALE_NS &&
+		    rate < ADAPT_LOSING * a->rate[c])
+			return true;
+	}
+	return false;
+}
+
 /* Open a measurement window now. */
 static void window_open(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
 			uint64_t bytes_out, double fill)
@@ -74,7 +94,10 @@ uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
 		window_open(a, now_ns, bytes_in, bytes_out, fill);
 		return 0;
 	}
-	if (now_ns - a->win_ns < ADAPT_WINDOW_NS)
+	secs = (double)(now_ns - a->win_ns) / 1e9;
+	if (now_ns - a->win_ns < ADAPT_WINDOW_NS &&
+	    (now_ns - a->win_ns < ADAPT_WINDOW_NS / 2 ||
+	     !losing(a, now_ns, (double)(bytes_in - a->win_bytes) / secs)))
 		return 0;
 	drift = fill - a->win_fill;
 	if ((bytes_in == a->win_bytes || drift > ADAPT_FILL_DRIFT ||
@@ -84,7 +107,6 @@ uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
 		return 0;
 	}
 	a->discards = 0;
-	secs = (double)(now_ns - a->win_ns) / 1e9;
 	a->rate[a->current] = (double)(bytes_in - a->win_bytes) / secs;
 	a->measured_ns[a->current] = now_ns;
 	/* Link-bound: "none" would move guest RAM at the output's rate. */

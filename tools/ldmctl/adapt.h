@@ -18,6 +18,9 @@
  * data may change). A switch takes effect at the workers' next page
  * (MIGRATE_SET), so round 0, most of a migration, is covered too.
  *
+ * A trial costs what its codec loses: one that moves less than
+ * ADAPT_LOSING of the best fresh figure by half its window ends there.
+ *
  * One codec need not be tried: while a compressing codec keeps the ring
  * full, the link is the bottleneck and sends its compressed bytes as
  * fast as it can; without compression it would carry guest RAM at that
@@ -40,6 +43,7 @@
 #define ADAPT_FILL_DRIFT	0.25	/* of the ring, within a window */
 #define ADAPT_DISCARDS_MAX	4	/* then a window counts anyway */
 #define ADAPT_LINK_BOUND	0.5	/* ring fuller than this: the link */
+#define ADAPT_LOSING		0.6	/* of the best: a trial ends at half */
 
 struct adapt {
 	uint32_t fixed;			/* a forced LDM_CODEC_*, 0: auto */

@@ -415,6 +415,28 @@ static void test_adapt(void)
 	CHECK_INT(adapt_run(&a, slow_link, &now, &bytes, 20), LDM_CODEC_LZJB);
 	CHECK_INT(a.switches, 3);
 
+	/*
+	 * A trial clearly behind ends at half its window: NONE, at a third
+	 * of LZJB's rate on the slow link, is left after the tick that opens
+	 * its window (settled by then) and one more: 100 ms, not 200.
+	 */
+	adapt_init(&a, 0);
+	for (i = 0; i < 30 && a.current != LDM_CODEC_NONE; i++)
+		adapt_run(&a, slow_link, &now, &bytes, 1);
+	CHECK_INT(a.current, LDM_CODEC_NONE);
+	for (i = 0; i < 10 && a.current == LDM_CODEC_NONE; i++)
+		adapt_run(&a, slow_link, &now, &bytes, 1);
+	CHECK_INT(i, 2);
+	CHECK_INT(a.current, LDM_CODEC_LZJB);
+	CHECK(a.rate[LDM_CODEC_NONE] > 9e6 && a.rate[LDM_CODEC_NONE] < 11e6);
+	/* One a little behind (LZ4 at 0.83 of LZJB) gets its whole window. */
+	adapt_init(&a, 0);
+	a.rate[LDM_CODEC_LZJB] = 30e6;
+	a.measured_ns[LDM_CODEC_LZJB] = now;
+	for (i = 0; i < 10 && a.current == LDM_CODEC_LZ4; i++)
+		adapt_run(&a, slow_link, &now, &bytes, 1);
+	CHECK_INT(i, 3);
+
 	/* The link gets fast: the others are tried again and NONE wins. */
 	adapt_run(&a, fast_link, &now, &bytes, 120);
 	CHECK_INT(a.current, LDM_CODEC_NONE);
