@@ -66,9 +66,9 @@ wait_node() { # PATH SECONDS
 	[ -c "$1" ]
 }
 
-wait_node_sock() { # PATH: a socket within 30 s
+wait_node_sock() { # PATH: a socket within 120 s (a loaded machine)
 	_i=0
-	while [ ! -S "$1" ] && [ "$_i" -lt 300 ]; do
+	while [ ! -S "$1" ] && [ "$_i" -lt 1200 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
@@ -174,31 +174,37 @@ tap $? "the source runs on: QEMU '$st', domain '$sst', ldmval intact"
 tap $? "the target holds no half-made domain"
 
 # ---- the outcome unknown: the target is lost once asked to commit ----
-# The source is held (SIGSTOP) while the target QEMU comes up and serve
-# arms it; that QEMU is then frozen, so that serve, asked to commit, waits
+# The source is held (SIGSTOP, once its data streams are up and serve
+# receives) while the target QEMU comes up and serve arms it; that QEMU is then frozen, so that serve, asked to commit, waits
 # for it to load the device state; its process for the migration (serve
 # forks one per migration) is killed then. Whether it committed is
 # unknowable to the source, which must neither resume nor let QEMU run.
 mkdir -p "$W/lostq" "$W/lost"
 ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 2))" \
 	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	--qmp-dir "$W/lostq" --timeout 60 2> "$W/serve-lost.log" &
+	--qmp-dir "$W/lostq" --timeout 120 2> "$W/serve-lost.log" &
 echo $! > "$W/serve-lost.pid"
 wait_for "$W/serve-lost.log" listening 100
 ip netns exec "$LDM_SRC_NS" "$L" -j migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 2)) \
-	--timeout 60 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-lost" \
+	--timeout 120 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-lost" \
 	> "$W/lost.out" 2>&1 &
 mpid=$!
-wait_node /dev/ldm/sparc-lost 120 && kill -STOP "$mpid" &&
+if wait_for "$W/serve-lost.log" "data streams bound" 1200 && kill -STOP "$mpid" &&
 	sparc_start "$W/lost" /dev/ldm/sparc-lost -incoming defer -S &&
 	wait_node_sock "$W/lost/qmp.sock" &&
 	ln -s "$W/lost/qmp.sock" "$W/lostq/sparc-lost.qmp" &&
-	wait_for "$W/serve-lost.log" "ready for the device state" 300 &&
-	kill -STOP "$(qemu_pid "$W/lost")"
-kill -CONT "$mpid"
-wait_for "$W/lost.out" '"event":"commit"' && sleep 1
-kill -9 "$(cat /run/ldm/incoming/sparc-lost)" 2>/dev/null
+	wait_for "$W/serve-lost.log" "ready for the device state" 1200 &&
+	kill -STOP "$(qemu_pid "$W/lost")"; then
+	kill -CONT "$mpid"
+	wait_for "$W/lost.out" '"event":"commit"' && sleep 1
+	kill -9 "$(cat /run/ldm/incoming/sparc-lost)" 2>/dev/null
+else
+	# Not held as planned: this migration must not go on by itself (its
+	# guest would be gone for the tests below); it never got to suspend.
+	say "could not hold the target QEMU up and frozen; migrate killed"
+	kill -9 "$mpid"
+fi
 wait "$mpid"
 rc=$?
 grep -v '"event":"progress"' "$W/lost.out" | sed 's/^/#   /'
@@ -217,8 +223,8 @@ rm -f "$W/serve-lost.pid"
 sed 's/^/# serve: /' "$W/serve-lost.log"
 # What the operator does once they know the target never committed.
 { ! "$L" list sparc-lost >/dev/null 2>&1 || "$L" remove-domain sparc-lost; } &&
-	"$L" resume-domain "$SRC" >/dev/null &&
-	sparc_qmp "$S" '{"execute": "cont"}' >/dev/null
+	{ [ "$(state "$SRC")" != suspended ] || "$L" resume-domain "$SRC" >/dev/null; } &&
+	{ [ "$(qstatus "$S")" = running ] || sparc_qmp "$S" '{"execute": "cont"}' >/dev/null; }
 st=$(qstatus "$S")
 sst=$(state "$SRC")
 out=$(sparc_type "$S" "decimal ldmval . hex" 60)
@@ -246,19 +252,19 @@ ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
 	> "$W/migrate.out" 2>&1 &
 echo $! > "$W/migrate.pid"
 
-# The target QEMU starts as soon as serve has made the target domain, the
-# source held meanwhile (SIGSTOP) so that it cannot get ahead; once serve
+# The target QEMU starts once serve receives, the source held meanwhile
+# (SIGSTOP) so that it cannot get ahead; once serve
 # has armed the QEMU, that QEMU is frozen and the source let go. Asked to
 # commit, serve then waits for the QEMU to load the device state: a cancel
 # comes then, too late; the migration must go through once the QEMU runs.
 (
-	wait_node "/dev/ldm/$DST" 120 || exit 1
+	wait_for "$W/serve.log" "data streams bound" 1200 || exit 1
 	mp=$(cat "$W/migrate.pid")
 	kill -STOP "$mp"
 	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S &&
 		wait_node_sock "$T/qmp.sock" &&
 		ln -s "$T/qmp.sock" "$Q/$DST.qmp" &&
-		wait_for "$W/serve.log" "ready for the device state" 300 &&
+		wait_for "$W/serve.log" "ready for the device state" 1200 &&
 		kill -STOP "$(qemu_pid "$T")"
 	kill -CONT "$mp"
 	wait_for "$W/migrate.out" "too late to cancel"

@@ -917,20 +917,31 @@ static int qmp_target_open(struct incoming *in, int timeout_ms)
  * /dev/ldm/<target>, ready for the device state: x-ignore-shared (the RAM
  * is the domain's, which ldm fills), and an incoming migration from a
  * pipe of ours, armed now and fed at the commit. Waits up to @wait_ms for
- * the QEMU's socket. Return: 0, or -errno after an ABORT to the source.
+ * the QEMU's socket and for each answer. @tentative (during the rounds,
+ * whose data must not wait long): a QEMU not answering yet, still
+ * starting, is left for a later try (-EAGAIN) as long as nothing was
+ * asked of it. Return: 0, -EAGAIN, or -errno after an ABORT to the source.
  */
-static int qmp_target_arm(struct incoming *in, int wait_ms)
+static int qmp_target_arm(struct incoming *in, int wait_ms, bool tentative)
 {
 	char st[64];
 	int pfd[2], err;
 
 	err = qmp_target_open(in, wait_ms);
-	if (err) {
+	if (!err)
+		err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
+	if (tentative && (err == -ETIMEDOUT || err == -ENOENT ||
+			  err == -ECONNREFUSED)) {
+		if (in->qmp_up)
+			qmp_close(&in->qmp);
+		in->qmp_up = false;
+		return -EAGAIN;
+	}
+	if (err && !in->qmp_up) {
 		send_abort(in, PROTO_E_TARGET, "no target QEMU on %s/%s.qmp: %s",
 			   in->o->qmp_dir, in->hello.target, in->qmp.why);
 		return err;
 	}
-	err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
 	if (!err && strcmp(st, "inmigrate")) {
 		send_abort(in, PROTO_E_TARGET,
 			   "the target QEMU is '%s', not waiting for a migration (-incoming defer)",
@@ -990,7 +1001,11 @@ static int qmp_target_poll(struct incoming *in)
 			 in->hello.target);
 		if (access(path, F_OK))
 			return 0;
-		err = qmp_target_arm(in, in->o->timeout_ms / 3);
+		err = qmp_target_arm(in, 1000, true);
+		if (err == -EAGAIN) {
+			in->next_arm_ms = now_ms() + 1000;
+			return 0;
+		}
 		if (err)
 			return err;
 	}
@@ -1023,7 +1038,7 @@ static int devstate_load(struct incoming *in)
 	int err;
 
 	if (in->devstate_fd < 0) {
-		err = qmp_target_arm(in, wait_ms);
+		err = qmp_target_arm(in, wait_ms, false);
 		if (err)
 			return err;
 	}
@@ -1313,6 +1328,9 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 		err = accept_streams(in);
 	if (!err)
 		err = send_msg(in, &b, proto_put_empty(&b, PROTO_MSG_STREAMS_OK));
+	if (!err)
+		logf_(peer, "%u data streams bound; receiving '%s'",
+		      in->hello.streams, in->hello.target);
 	if (!err)
 		err = receive_rounds(in);
 	if (!err)
