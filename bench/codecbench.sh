@@ -20,11 +20,6 @@
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
-[ "${LAB:-}" = 1 ] || { echo "bench/codecbench.sh: run it in the lab (lab/run -- $0)" >&2; exit 2; }
-. selftests/lib.sh
-. lab/netns.sh
-. lab/pki.sh
-. selftests/migrate_lib.sh
 . bench/lib.sh
 
 MIB=${CODECBENCH_MIB:-256}

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # bench/lib.sh: what bench/codecbench.sh and bench/streambench.sh share.
-# Sourced in the lab VM after selftests/lib.sh, lab/netns.sh, lab/pki.sh
-# and selftests/migrate_lib.sh (the tools, $W, certificates, serve_start,
-# migrate); it sets the two hosts up with a serve on the target.
+# Sourced in the lab VM from the repository's top; it sources
+# selftests/lib.sh, lab/netns.sh, lab/pki.sh and selftests/migrate_lib.sh
+# (the tools, $W, certificates, serve_start, migrate) and sets the two
+# hosts up with a serve on the target.
 #
 #   bench_setup NAME          the hosts, certificates and serve, or die
 #   bench_one LINK SETTING REP MIB ARGS...
@@ -12,6 +13,12 @@
 #                             LINK,SETTING,REP,total_ms,wire_bytes,
 #                             guest_bytes,codec_switches,ok|failed
 #   bench_csv_head SETTING    that line's header, with SETTING's name
+
+[ "${LAB:-}" = 1 ] || { echo "$0: run it in the lab (lab/run -- $0)" >&2; exit 2; }
+. selftests/lib.sh
+. lab/netns.sh
+. lab/pki.sh
+. selftests/migrate_lib.sh
 
 bench_die() { echo "$bench_name: $*" >&2; exit 1; }
 

@@ -19,11 +19,6 @@
 # measured in the same run. Raw lines go to $LAB_OUT/streambench.csv.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-[ "${LAB:-}" = 1 ] || { echo "bench/streambench.sh: run it in the lab (lab/run -- $0)" >&2; exit 2; }
-. selftests/lib.sh
-. lab/netns.sh
-. lab/pki.sh
-. selftests/migrate_lib.sh
 . bench/lib.sh
 
 MIB=${STREAMBENCH_MIB:-32}
