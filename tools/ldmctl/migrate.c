@@ -311,6 +311,21 @@ static int send_msg(struct migration *m, struct pbuf *b, int ret)
 	return ret;
 }
 
+/* The message in is the target's ABORT: its refusal, reported. */
+static int target_aborted(struct migration *m)
+{
+	struct proto_abort ab;
+
+	if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
+		return fail(m, LDMCTL_EXIT_FAIL, "malformed ABORT from the target");
+	m->ctl_up = false;	/* it is gone; no ABORT back */
+	ctl_close(&m->ctl);
+	return fail(m, ab.code == PROTO_E_TARGET || ab.code == PROTO_E_DATA ?
+		    LDMCTL_EXIT_FAIL : LDMCTL_EXIT_REFUSED,
+		    "the target refused: %s (%s); the source domain is intact",
+		    ab.reason, proto_code_name(ab.code));
+}
+
 /*
  * Wait for a message of @type. An ABORT from the target is its refusal;
  * a cancel ends the wait. Returns 0 or an exit code (reported).
@@ -318,7 +333,6 @@ static int send_msg(struct migration *m, struct pbuf *b, int ret)
 static int expect(struct migration *m, uint16_t type, const char *what)
 {
 	int64_t deadline = now_ms() + m->o.timeout_ms;
-	struct proto_abort ab;
 	int ret;
 
 	ctl_next(&m->ctl);
@@ -365,17 +379,8 @@ static int expect(struct migration *m, uint16_t type, const char *what)
 		}
 		break;
 	}
-	if (m->ctl.type == PROTO_MSG_ABORT) {
-		if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
-			return fail(m, LDMCTL_EXIT_FAIL,
-				    "malformed ABORT from the target");
-		m->ctl_up = false;	/* it is gone; no ABORT back */
-		ctl_close(&m->ctl);
-		return fail(m, ab.code == PROTO_E_TARGET || ab.code ==
-			    PROTO_E_DATA ? LDMCTL_EXIT_FAIL : LDMCTL_EXIT_REFUSED,
-			    "the target refused: %s (%s); the source domain is intact",
-			    ab.reason, proto_code_name(ab.code));
-	}
+	if (m->ctl.type == PROTO_MSG_ABORT)
+		return target_aborted(m);
 	if (m->ctl.type != type)
 		return fail(m, LDMCTL_EXIT_FAIL,
 			    "protocol error: the target sent %s instead of %s",
@@ -641,7 +646,6 @@ static void tick(void *arg)
 		status_publish(m->lock_fd, m->dest_str, &ps);
 }
 
-/* One round: harvest, send, then wait for the target to apply it all. */
 /*
  * --qmp: the guest is suspended only once the target's QEMU is up and
  * armed for the device state (QEMU_READY, proto.h), so that its start-up
@@ -652,7 +656,6 @@ static void tick(void *arg)
 static int wait_target_qemu(struct migration *m)
 {
 	int64_t t0 = now_ms(), deadline = t0 + m->o.timeout_ms, ping = 0;
-	struct proto_abort ab;
 	struct pbuf b;
 	int ret;
 
@@ -691,12 +694,7 @@ static int wait_target_qemu(struct migration *m)
 		}
 		if (m->ctl.type == PROTO_MSG_ABORT) {
 			pbuf_free(&b);
-			if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
-				snprintf(ab.reason, sizeof(ab.reason), "malformed ABORT");
-			m->ctl_up = false;
-			return fail(m, LDMCTL_EXIT_FAIL,
-				    "the target refused: %s (%s); the source domain is intact",
-				    ab.reason, proto_code_name(ab.code));
+			return target_aborted(m);
 		}
 		if (m->ctl.type == PROTO_MSG_QEMU_READY &&
 		    !proto_get_empty(m->ctl.payload, m->ctl.len))
@@ -717,6 +715,7 @@ static int wait_target_qemu(struct migration *m)
 	return 0;
 }
 
+/* One round: harvest, send, then wait for the target to apply it all. */
 static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		     uint64_t *ns)
 {

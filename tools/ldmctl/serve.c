@@ -593,6 +593,8 @@ static int resume_wait(struct incoming *in, const char *why)
 			in->rounds_acked = rs.round + 1;
 			in->rx.last_data_ms = now_ms();
 			in->resumes++;
+			/* Said again on the new link (it may have been lost). */
+			in->qemu_ready_sent = false;
 			logf_(in->peer, "resumed '%s' after round %u was cut",
 			      in->hello.target, rs.round);
 			pbuf_free(&b);
@@ -699,7 +701,6 @@ static int receive_rounds(struct incoming *in)
 			err = resume_wait(in, in->rx.why);
 			if (err)
 				return err;
-			in->qemu_ready_sent = false;
 			pending = -1;
 			ctl_next(&in->ctl);
 			continue;
@@ -714,7 +715,6 @@ static int receive_rounds(struct incoming *in)
 				err = resume_wait(in, in->ctl.why);
 				if (err)
 					return err;
-				in->qemu_ready_sent = false;
 				pending = -1;
 				ctl_next(&in->ctl);
 				continue;
@@ -779,7 +779,6 @@ static int receive_rounds(struct incoming *in)
 			err = resume_wait(in, "no data for the timeout");
 			if (err)
 				return err;
-			in->qemu_ready_sent = false;
 			pending = -1;
 			ctl_next(&in->ctl);
 			continue;
