@@ -464,7 +464,8 @@ boot() {
 	n=$((n + 1))
 	if [ "$1" = L ]; then
 		l_dom=mb$n l_dir=$W/g$n
-		"$L" add-domain "$l_dom" --mem "$SPARC_MEM" > /dev/null &&
+		ip netns exec "$(ns "$l_host")" "$L" add-domain "$l_dom" \
+			--mem "$SPARC_MEM" > /dev/null &&
 			wait_node "/dev/ldm/$l_dom" 5 &&
 			start_guest "$l_host" "$l_dir" "/dev/ldm/$l_dom" || return 1
 		b_dir=$l_dir
@@ -527,7 +528,9 @@ for h in A B; do
 done
 
 echo "$CSV_HEAD" > "$CSV"
-"$L" add-domain mb0 --mem "$SPARC_MEM" && wait_node /dev/ldm/mb0 5 || {
+# A domain belongs to the host (namespace) that makes it: the source.
+ip netns exec "$(ns A)" "$L" add-domain mb0 --mem "$SPARC_MEM" &&
+	wait_node /dev/ldm/mb0 5 || {
 	warn "cannot create the ldm domain mb0"
 	exit 1
 }

@@ -110,26 +110,35 @@ static int run_once(struct ldm_nl *nl, const char *name, size_t resident,
 	void *map;
 	int fd, err, done = 0;
 
+	/* The session belongs to this open file: its ring maps through it. */
+	fd = open("/dev/ldm/snapbench", O_RDWR);
+	if (fd < 0) {
+		fprintf(stderr, "snapbench: /dev/ldm/snapbench: %s\n",
+			strerror(errno));
+		return -errno;
+	}
 	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, key, sizeof(key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 7);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)fd);
 	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
 	if (flags)
 		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
 	err = ldm_nl_request(nl, &m, NULL, NULL);
+	if (!err)
+		err = ldm_session_key(fd, key, 7);
 	if (err) {
-		fprintf(stderr, "snapbench: start: %s\n", nl->ext_msg);
+		fprintf(stderr, "snapbench: start: %s\n",
+			nl->ext_msg[0] ? nl->ext_msg : strerror(-err));
+		close(fd);
 		return err;
 	}
 	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_GET, LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
 	err = ldm_nl_request(nl, &m, ring_bytes_cb, &ring_bytes);
-	fd = open("/dev/ldm/snapbench", O_RDWR);
 	map = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   LDM_RING_OFFSET);
-	if (err || fd < 0 || map == MAP_FAILED) {
+	if (err || map == MAP_FAILED) {
 		fprintf(stderr, "snapbench: cannot map the ring\n");
 		return -EIO;
 	}
@@ -157,7 +166,9 @@ static int run_once(struct ldm_nl *nl, const char *name, size_t resident,
 		r->batches++;
 		r->bytes_out += sizeof(*b) + b->payload_bytes + LDM_TAG_BYTES;
 		__atomic_store_n(&hdr->cons, cons + 1, __ATOMIC_RELEASE);
-		if (__atomic_load_n(&hdr->flags, __ATOMIC_SEQ_CST) &
+		/* A full fence between the store and the flag (see ldm.h). */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&hdr->flags, __ATOMIC_RELAXED) &
 		    LDM_RING_F_NEED_WAKEUP)
 			ioctl(fd, LDM_IOC_RING_KICK);
 	}

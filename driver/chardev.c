@@ -17,6 +17,15 @@
  * (filp->f_mapping), as DRM does, so all VMAs of the domain sit in one
  * address_space and one wp_shared_mapping_range() re-arms them all. The
  * inodes come from a private pseudo filesystem.
+ *
+ * Who may do what through a node (the node is root-only, 0600):
+ *  - any open file maps guest RAM (an emulator's does just that);
+ *  - the file that owns the domain's migration session (the one named
+ *    when it started, see session.c) maps, polls and kicks its ring and
+ *    runs LDM_IOC_APPLIED and LDM_IOC_RESEND_SKIP; any other file gets
+ *    EPERM, or ENODEV without a session;
+ *  - LDM_IOC_HARVEST works on any file, but only while the domain has no
+ *    session: a session's rounds own the dirty bits (EBUSY).
  */
 
 #include <linux/cdev.h>
@@ -86,8 +95,15 @@ static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 
 	page = ldm_mem_get_page(&dom->mem, vmf->pgoff);
-	if (IS_ERR(page))
-		return vmf_error(PTR_ERR(page));
+	if (IS_ERR(page)) {
+		/*
+		 * SIGBUS, not VM_FAULT_OOM: that would retry the fault for
+		 * ever, and the OOM killer would free nothing (mem.c).
+		 */
+		pr_warn_ratelimited("ldm: %s: cannot allocate guest page %lu: no memory left in the memory cgroup that created it, or in the system\n",
+				    dom->name, vmf->pgoff);
+		return VM_FAULT_SIGBUS;
+	}
 
 	get_page(page);
 	vmf->page = page;
@@ -136,13 +152,15 @@ static const struct vm_operations_struct ldm_vm_ops = {
 };
 
 /* The batch ring of the domain's session, at LDM_RING_OFFSET. */
-static int ldm_fop_mmap_ring(struct ldm_domain *dom, struct vm_area_struct *vma)
+static int ldm_fop_mmap_ring(struct ldm_domain *dom, struct file *file,
+			     struct vm_area_struct *vma)
 {
-	int err = -ENODEV;
+	struct ldm_session *s;
+	int err;
 
 	mutex_lock(&dom->session_lock);
-	if (dom->session)
-		err = ldm_ring_mmap(dom->session->ring, vma);
+	s = ldm_session_of(dom, file);
+	err = IS_ERR(s) ? PTR_ERR(s) : ldm_ring_mmap(s->ring, vma);
 	mutex_unlock(&dom->session_lock);
 	return err;
 }
@@ -153,7 +171,7 @@ static int ldm_fop_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long pages = vma_pages(vma);
 
 	if (vma->vm_pgoff == LDM_RING_OFFSET >> PAGE_SHIFT)
-		return ldm_fop_mmap_ring(dom, vma);
+		return ldm_fop_mmap_ring(dom, file, vma);
 
 	/*
 	 * A private mapping would hide the guest's writes from tracking.
@@ -179,15 +197,15 @@ static loff_t ldm_fop_llseek(struct file *file, loff_t offset, int whence)
 	return fixed_size_llseek(file, offset, whence, dom->size);
 }
 
-static long ldm_ring_kick_ioctl(struct ldm_domain *dom)
+static long ldm_ring_kick_ioctl(struct ldm_domain *dom, struct file *file)
 {
 	struct ldm_session *s;
 	int err = 0;
 
 	mutex_lock(&dom->session_lock);
-	s = dom->session;
-	if (!s)
-		err = -ENODEV;
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		err = PTR_ERR(s);
 	else if (s->sending)
 		ldm_ring_kick(s->ring);
 	else
@@ -205,11 +223,14 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 	case LDM_IOC_HARVEST:
 		return ldm_dirty_ioctl_harvest(dom, (void __user *)arg);
 	case LDM_IOC_RING_KICK:
-		return ldm_ring_kick_ioctl(dom);
+		return ldm_ring_kick_ioctl(dom, file);
 	case LDM_IOC_APPLIED:
-		return ldm_receive_ioctl_applied(dom, (void __user *)arg);
+		return ldm_receive_ioctl_applied(dom, file, (void __user *)arg);
 	case LDM_IOC_RESEND_SKIP:
-		return ldm_snapshot_ioctl_resend_skip(dom, (void __user *)arg);
+		return ldm_snapshot_ioctl_resend_skip(dom, file,
+						      (void __user *)arg);
+	case LDM_IOC_SESSION_KEY:
+		return ldm_session_ioctl_key(dom, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -218,12 +239,13 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 static __poll_t ldm_fop_poll(struct file *file, poll_table *wait)
 {
 	struct ldm_domain *dom = file->private_data;
+	struct ldm_session *s;
 	__poll_t mask;
 
 	mutex_lock(&dom->session_lock);
-	if (dom->session) {
-		mask = ldm_ring_poll(dom->session->ring, file, wait,
-				     dom->session->sending);
+	s = ldm_session_of(dom, file);
+	if (!IS_ERR(s)) {
+		mask = ldm_ring_poll(s->ring, file, wait, s->sending);
 	} else {
 		poll_wait(file, &dom->poll_wq, wait);
 		mask = EPOLLERR;
@@ -245,7 +267,10 @@ static int ldm_fop_open(struct inode *inode, struct file *file)
 
 static int ldm_fop_release(struct inode *inode, struct file *file)
 {
-	ldm_domain_close(file->private_data);
+	struct ldm_domain *dom = file->private_data;
+
+	ldm_session_file_closed(dom, file);
+	ldm_domain_close(dom);
 	return 0;
 }
 
@@ -259,6 +284,18 @@ static const struct file_operations ldm_fops = {
 	.poll = ldm_fop_poll,
 	.compat_ioctl = compat_ptr_ioctl,
 };
+
+/**
+ * ldm_chardev_file_domain() - the domain an open file is a node of
+ * @file: any open file
+ *
+ * Return: the domain (the file holds a reference), or NULL when @file is
+ * not an ldm node.
+ */
+struct ldm_domain *ldm_chardev_file_domain(struct file *file)
+{
+	return file->f_op == &ldm_fops ? file->private_data : NULL;
+}
 
 /**
  * ldm_chardev_add() - create /dev/ldm/<name> for a domain
@@ -302,13 +339,13 @@ int ldm_chardev_init(void)
 	if (IS_ERR(ldm_mnt))
 		return PTR_ERR(ldm_mnt);
 
-	err = alloc_chrdev_region(&ldm_devt, 0, LDM_MAX_DOMAINS, "ldm");
+	err = alloc_chrdev_region(&ldm_devt, 0, LDM_MINORS, "ldm");
 	if (err)
 		goto err_unmount;
 
 	cdev_init(&ldm_cdev, &ldm_fops);
 	ldm_cdev.owner = THIS_MODULE;
-	err = cdev_add(&ldm_cdev, ldm_devt, LDM_MAX_DOMAINS);
+	err = cdev_add(&ldm_cdev, ldm_devt, LDM_MINORS);
 	if (err)
 		goto err_unregister_region;
 
@@ -327,7 +364,7 @@ int ldm_chardev_init(void)
 err_del_cdev:
 	cdev_del(&ldm_cdev);
 err_unregister_region:
-	unregister_chrdev_region(ldm_devt, LDM_MAX_DOMAINS);
+	unregister_chrdev_region(ldm_devt, LDM_MINORS);
 err_unmount:
 	kern_unmount(ldm_mnt);
 	return err;
@@ -340,6 +377,6 @@ void ldm_chardev_uninit(void)
 {
 	class_destroy(ldm_class);
 	cdev_del(&ldm_cdev);
-	unregister_chrdev_region(ldm_devt, LDM_MAX_DOMAINS);
+	unregister_chrdev_region(ldm_devt, LDM_MINORS);
 	kern_unmount(ldm_mnt);
 }

@@ -27,25 +27,26 @@ struct ldm_crypt {
 #define LDM_CRYPT_SG_MAX	(LDM_BATCH_MAX / PAGE_SIZE + 4)
 
 /**
- * struct ldm_crypt_req - one worker's AEAD request and scatterlists
+ * struct ldm_crypt_req - one worker's AEAD request and scatterlist
  * @req: the request, for the session's tfm
  * @wait: completion of an asynchronous implementation
- * @src: source scatterlist
- * @dst: destination scatterlist, when out of place
+ * @sg: the batch, in the worker's private buffer (sealed and opened in
+ *	place)
  */
 struct ldm_crypt_req {
 	struct aead_request *req;
 	struct crypto_wait wait;
-	struct scatterlist src[LDM_CRYPT_SG_MAX];
-	struct scatterlist dst[LDM_CRYPT_SG_MAX];
+	struct scatterlist sg[LDM_CRYPT_SG_MAX];
 };
 
-int ldm_crypt_init(struct ldm_crypt *c, const u8 *key, u32 salt);
+int ldm_crypt_init(struct ldm_crypt *c);
+int ldm_crypt_set_key(struct ldm_crypt *c, const u8 *key, u32 salt);
 void ldm_crypt_free(struct ldm_crypt *c);
 struct ldm_crypt_req *ldm_crypt_req_alloc(struct ldm_crypt *c);
 void ldm_crypt_req_free(struct ldm_crypt_req *r);
-int ldm_crypt_seal(struct ldm_crypt *c, struct ldm_crypt_req *r, void *batch);
-int ldm_crypt_open(struct ldm_crypt *c, struct ldm_crypt_req *r,
-		   const void *batch, void *out, u32 payload_bytes);
+int ldm_crypt_seal(struct ldm_crypt *c, struct ldm_crypt_req *r, u64 seq,
+		   void *batch, u32 len);
+int ldm_crypt_open(struct ldm_crypt *c, struct ldm_crypt_req *r, u64 seq,
+		   void *batch, u32 payload_bytes);
 
 #endif /* _LDM_CRYPT_H */

@@ -99,6 +99,22 @@ unsigned long ldm_dirty_count(struct ldm_dirty *dirty)
 }
 
 /**
+ * ldm_dirty_claim() - give the dirty bits to a migration session, or back
+ * @dirty: the tracker
+ * @claimed: true when a session starts, false when it ends
+ *
+ * While claimed, only the session's rounds harvest: a harvest from
+ * userland would take bits a round needs, and the page would never be
+ * sent again.
+ */
+void ldm_dirty_claim(struct ldm_dirty *dirty, bool claimed)
+{
+	mutex_lock(&dirty->harvest_lock);
+	dirty->claimed = claimed;
+	mutex_unlock(&dirty->harvest_lock);
+}
+
+/**
  * ldm_dirty_harvest() - take the pages written since the last harvest
  * @dom: the domain
  * @out: a zeroed bitmap of @dom->npages bits; receives the pages
@@ -163,7 +179,8 @@ static void ldm_dirty_restore(struct ldm_dirty *dirty, const unsigned long *bits
  * 64 * w + i. If any copy fails the harvested pages are put back, so a
  * bad buffer costs a spurious report at worst, never a lost page.
  *
- * Return: 0, -EFAULT, -EINVAL for bad flags or a short buffer, -ENOMEM.
+ * Return: 0, -EFAULT, -EINVAL for bad flags or a short buffer, -EBUSY
+ * while a migration session owns the bits, -ENOMEM.
  */
 long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 			     struct ldm_harvest __user *uarg)
@@ -183,13 +200,18 @@ long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 		return -EINVAL;
 
 	bits = ldm_bitmap_alloc(dirty->npages);
-	words_out = kvcalloc(words, sizeof(u64), GFP_KERNEL);
+	words_out = kvcalloc(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!bits || !words_out) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
 
 	mutex_lock(&dirty->harvest_lock);
+	if (dirty->claimed) {
+		mutex_unlock(&dirty->harvest_lock);
+		ret = -EBUSY;
+		goto out_free;
+	}
 	arg.dirty = ldm_dirty_harvest(dom, bits);
 	mutex_unlock(&dirty->harvest_lock);
 	/*

@@ -1,34 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Domains: lifetime, lookup and limits.
+ * Domains: lifetime, lookup, ownership and limits.
  *
  * The domain table maps an id (also the minor of the device node) to a
  * domain. Create and destroy change it under ldm_domains_lock; open looks
  * up under the same lock, so destroy's "is anybody using it" check and the
  * removal from the table are atomic with respect to new opens. A domain
  * outlives its removal while files or lookups still hold references.
+ *
+ * Minors are handed out cyclically over the whole minor space, so the node
+ * of a destroyed domain (a copy of it in a container's /dev, say) does not
+ * open the next domain created: it fails with ENXIO for about a million
+ * creations.
+ *
+ * A domain belongs to the network namespace that created it: requests
+ * from another namespace do not see it, except those from the initial
+ * namespace, the host's own, which see every domain. When a namespace
+ * goes away its domains pass to the initial namespace, running or not:
+ * no guest is lost with a container.
  */
 
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/kdev_t.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
+#include <net/net_namespace.h>
 
 #include "chardev.h"
 #include "domain.h"
-#include "session.h"
 
 static unsigned int max_domain_mib = 65536;
 module_param(max_domain_mib, uint, 0644);
 MODULE_PARM_DESC(max_domain_mib, "Largest domain that can be created, in MiB");
 
-/* Guards ldm_domains and each domain's membership in it. */
+/*
+ * Guards ldm_domains, each domain's membership in it and its owning
+ * namespace, ldm_ndomains and ldm_next_minor. Taken before a domain's
+ * session_lock, never after.
+ */
 static DEFINE_MUTEX(ldm_domains_lock);
 static DEFINE_XARRAY_ALLOC(ldm_domains);
+static unsigned int ldm_ndomains;
+static u32 ldm_next_minor;
 
 /*
  * Whatever max_domain_mib says, a domain has fewer than 1 << 30 pages: the
@@ -68,7 +86,13 @@ void ldm_domain_put(struct ldm_domain *dom)
 	kref_put(&dom->ref, ldm_domain_free);
 }
 
-/* Caller holds ldm_domains_lock. */
+/* Whether requests from @net may see @dom; ldm_domains_lock held. */
+static bool ldm_domain_visible(struct ldm_domain *dom, struct net *net)
+{
+	return net_eq(net, &init_net) || net_eq(read_pnet(&dom->net), net);
+}
+
+/* Any namespace's domain of that name; caller holds ldm_domains_lock. */
 static struct ldm_domain *ldm_domain_find(const char *name)
 {
 	struct ldm_domain *dom;
@@ -82,23 +106,28 @@ static struct ldm_domain *ldm_domain_find(const char *name)
 
 /**
  * ldm_domain_create() - create a domain and its device node
+ * @net: the network namespace that will own it
  * @name: a valid name (checked by the caller), at most LDM_NAME_MAX - 1
  * @size: guest RAM size in bytes, non-zero, page-aligned, within limits
  * @extack: where to say why it failed
  *
- * Return: 0, -EEXIST, -ENOSPC when the table is full, or -ENOMEM.
+ * The domain's pages will be charged to the caller's memory cgroup.
+ *
+ * Return: 0, -EEXIST, -ENOSPC when the table is full, or -ENOMEM (also
+ * when the caller's memory cgroup could never hold @size).
  */
-int ldm_domain_create(const char *name, u64 size,
+int ldm_domain_create(struct net *net, const char *name, u64 size,
 		      struct netlink_ext_ack *extack)
 {
-	struct ldm_domain *dom;
+	struct ldm_domain *dom, *other;
 	int err;
 
-	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL_ACCOUNT);
 	if (!dom)
 		return -ENOMEM;
 	kref_init(&dom->ref);
 	strscpy(dom->name, name, sizeof(dom->name));
+	write_pnet(&dom->net, net);
 	dom->size = size;
 	dom->npages = size >> PAGE_SHIFT;
 	dom->state = LDM_DOMAIN_STATE_ACTIVE;
@@ -107,11 +136,16 @@ int ldm_domain_create(const char *name, u64 size,
 	mutex_init(&dom->session_lock);
 	init_waitqueue_head(&dom->poll_wq);
 	init_waitqueue_head(&dom->write_wq);
-	ldm_mem_init(&dom->mem, dom->npages);
+	err = ldm_mem_init(&dom->mem, dom->npages);
+	if (err) {
+		NL_SET_ERR_MSG(extack,
+			       "domain size exceeds the memory limit (memory.max) of the caller's memory cgroup");
+		goto err_free_dom;
+	}
 
 	err = ldm_dirty_init(&dom->dirty, dom->npages);
 	if (err)
-		goto err_free_dom;
+		goto err_free_mem;
 
 	dom->inode = ldm_chardev_new_inode(size);
 	if (IS_ERR(dom->inode)) {
@@ -120,18 +154,25 @@ int ldm_domain_create(const char *name, u64 size,
 	}
 
 	mutex_lock(&ldm_domains_lock);
-	if (ldm_domain_find(name)) {
-		NL_SET_ERR_MSG(extack, "domain already exists");
+	other = ldm_domain_find(name);
+	if (other) {
+		if (ldm_domain_visible(other, net))
+			NL_SET_ERR_MSG(extack, "domain already exists");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "domain name is taken by another network namespace");
 		err = -EEXIST;
 		goto err_unlock;
 	}
-	err = xa_alloc(&ldm_domains, &dom->id, dom,
-		       XA_LIMIT(0, LDM_MAX_DOMAINS - 1), GFP_KERNEL);
-	if (err == -EBUSY) {
+	if (ldm_ndomains >= LDM_MAX_DOMAINS) {
 		NL_SET_ERR_MSG(extack, "too many domains");
 		err = -ENOSPC;
+		goto err_unlock;
 	}
-	if (err)
+	err = xa_alloc_cyclic(&ldm_domains, &dom->id, dom,
+			      XA_LIMIT(0, LDM_MINORS - 1), &ldm_next_minor,
+			      GFP_KERNEL);
+	if (err < 0)
 		goto err_unlock;
 
 	dom->dev = ldm_chardev_add(dom);
@@ -140,6 +181,7 @@ int ldm_domain_create(const char *name, u64 size,
 		NL_SET_ERR_MSG(extack, "cannot create the device node");
 		goto err_erase;
 	}
+	ldm_ndomains++;
 	mutex_unlock(&ldm_domains_lock);
 	return 0;
 
@@ -150,15 +192,18 @@ err_unlock:
 	iput(dom->inode);
 err_free_dirty:
 	ldm_dirty_free(&dom->dirty);
+err_free_mem:
+	ldm_mem_free(&dom->mem);
 err_free_dom:
 	kfree(dom);
 	return err;
 }
 
-/* Caller holds ldm_domains_lock and has checked the domain is idle. */
+/* Caller holds ldm_domains_lock; the domain is marked dead. */
 static void ldm_domain_remove(struct ldm_domain *dom)
 {
 	xa_erase(&ldm_domains, dom->id);
+	ldm_ndomains--;
 	ldm_chardev_remove(dom);
 	dom->dev = NULL;
 	ldm_domain_put(dom);
@@ -166,32 +211,47 @@ static void ldm_domain_remove(struct ldm_domain *dom)
 
 /**
  * ldm_domain_destroy() - destroy an idle domain
+ * @net: the caller's network namespace
  * @name: its name
  * @extack: where to say why it failed
  *
- * A domain with an open file or a mapping is refused: its RAM is in use.
+ * A domain with an open file, a mapping or a session is refused: its RAM
+ * is in use. The session check and the mark that stops any new session
+ * are one step under the domain's session_lock, so a session starting at
+ * the same moment either makes this fail or fails itself; none can attach
+ * to a domain on its way out.
  *
  * Return: 0, -ENOENT or -EBUSY.
  */
-int ldm_domain_destroy(const char *name, struct netlink_ext_ack *extack)
+int ldm_domain_destroy(struct net *net, const char *name,
+		       struct netlink_ext_ack *extack)
 {
 	struct ldm_domain *dom;
 	int err = 0;
 
 	mutex_lock(&ldm_domains_lock);
 	dom = ldm_domain_find(name);
-	if (!dom) {
+	if (!dom || !ldm_domain_visible(dom, net)) {
 		NL_SET_ERR_MSG(extack, "no such domain");
 		err = -ENOENT;
-	} else if (atomic_read(&dom->nr_open)) {
+		goto out_unlock;
+	}
+	if (atomic_read(&dom->nr_open)) {
 		NL_SET_ERR_MSG(extack, "domain is open or mapped");
 		err = -EBUSY;
-	} else if (ldm_session_active(dom)) {
+		goto out_unlock;
+	}
+	mutex_lock(&dom->session_lock);
+	if (dom->session) {
 		NL_SET_ERR_MSG(extack, "domain has a migration session");
 		err = -EBUSY;
 	} else {
-		ldm_domain_remove(dom);
+		dom->dead = true;
 	}
+	mutex_unlock(&dom->session_lock);
+	if (!err)
+		ldm_domain_remove(dom);
+out_unlock:
 	mutex_unlock(&ldm_domains_lock);
 	return err;
 }
@@ -264,17 +324,20 @@ int ldm_domain_lock_writable(struct ldm_domain *dom, struct page *page)
 
 /**
  * ldm_domain_get() - look a domain up by name
+ * @net: the caller's network namespace
  * @name: its name
  *
- * Return: the domain with a reference the caller drops with
- * ldm_domain_put(), or NULL.
+ * Return: the domain, if @net may see it, with a reference the caller
+ * drops with ldm_domain_put(); or NULL.
  */
-struct ldm_domain *ldm_domain_get(const char *name)
+struct ldm_domain *ldm_domain_get(struct net *net, const char *name)
 {
 	struct ldm_domain *dom;
 
 	mutex_lock(&ldm_domains_lock);
 	dom = ldm_domain_find(name);
+	if (dom && !ldm_domain_visible(dom, net))
+		dom = NULL;
 	if (dom)
 		kref_get(&dom->ref);
 	mutex_unlock(&ldm_domains_lock);
@@ -283,16 +346,20 @@ struct ldm_domain *ldm_domain_get(const char *name)
 
 /**
  * ldm_domain_get_next() - iterate over domains, for dumps
+ * @net: the caller's network namespace, or NULL for every domain
  * @id: in: the first id to consider; out: the id of the domain returned
  *
- * Return: the domain with the lowest id >= *@id, with a reference, or NULL.
+ * Return: the domain with the lowest id >= *@id that @net may see, with a
+ * reference, or NULL.
  */
-struct ldm_domain *ldm_domain_get_next(unsigned long *id)
+struct ldm_domain *ldm_domain_get_next(struct net *net, unsigned long *id)
 {
 	struct ldm_domain *dom;
 
 	mutex_lock(&ldm_domains_lock);
-	dom = xa_find(&ldm_domains, id, ULONG_MAX, XA_PRESENT);
+	xa_for_each_start(&ldm_domains, *id, dom, *id)
+		if (!net || ldm_domain_visible(dom, net))
+			break;
 	if (dom)
 		kref_get(&dom->ref);
 	mutex_unlock(&ldm_domains_lock);
@@ -330,20 +397,56 @@ void ldm_domain_close(struct ldm_domain *dom)
 	ldm_domain_put(dom);
 }
 
-/**
- * ldm_domain_uninit() - destroy every domain, at module unload
- *
- * No file can be open: each holds a module reference.
- */
-void ldm_domain_uninit(void)
+/* A namespace is gone: its domains pass to the initial namespace. */
+static void __net_exit ldm_domain_net_exit(struct net *net)
 {
 	struct ldm_domain *dom;
 	unsigned long id;
 
 	mutex_lock(&ldm_domains_lock);
 	xa_for_each(&ldm_domains, id, dom) {
+		if (net_eq(net, &init_net) || !net_eq(read_pnet(&dom->net), net))
+			continue;
+		write_pnet(&dom->net, &init_net);
+		pr_info("ldm: %s: its network namespace is gone; the initial namespace owns it now\n",
+			dom->name);
+	}
+	mutex_unlock(&ldm_domains_lock);
+}
+
+static struct pernet_operations ldm_domain_net_ops = {
+	.exit = ldm_domain_net_exit,
+};
+
+/**
+ * ldm_domain_init() - follow network namespaces, which own domains
+ *
+ * Return: 0 or -errno.
+ */
+int __init ldm_domain_init(void)
+{
+	return register_pernet_subsys(&ldm_domain_net_ops);
+}
+
+/**
+ * ldm_domain_uninit() - destroy every domain, at module unload
+ *
+ * No file can be open: each holds a module reference. Sessions were
+ * stopped first (ldm_session_stop_all()).
+ */
+void ldm_domain_uninit(void)
+{
+	struct ldm_domain *dom;
+	unsigned long id;
+
+	unregister_pernet_subsys(&ldm_domain_net_ops);
+	mutex_lock(&ldm_domains_lock);
+	xa_for_each(&ldm_domains, id, dom) {
 		WARN_ON_ONCE(atomic_read(&dom->nr_open));
-		ldm_session_stop(dom);
+		mutex_lock(&dom->session_lock);
+		WARN_ON_ONCE(dom->session);
+		dom->dead = true;
+		mutex_unlock(&dom->session_lock);
 		ldm_domain_remove(dom);
 	}
 	mutex_unlock(&ldm_domains_lock);

@@ -11,14 +11,17 @@
 #include <linux/wait.h>
 #include <linux/netlink.h>
 #include <linux/types.h>
+#include <net/net_namespace.h>
 
 #include <uapi/linux/ldm.h>
 
 #include "dirty.h"
 #include "mem.h"
 
-/* Domains at once; also the number of minors of the device region. */
+/* Domains at once. */
 #define LDM_MAX_DOMAINS	256
+/* Minors, handed out cyclically: every minor a device number can carry. */
+#define LDM_MINORS	(MINORMASK + 1)
 
 struct device;
 struct inode;
@@ -29,13 +32,15 @@ struct ldm_session;
  * @ref: references: one from the domain table while the domain exists,
  *	one per open file, and short-lived ones from lookups
  * @id: index in the domain table, also the minor of the device node;
- *	may be reused once the domain is destroyed
+ *	handed out cyclically, so not reused soon after the domain is gone
  * @name: NUL-terminated name, as in /dev/ldm/<name>
+ * @net: the network namespace that owns it (see domain.c); guarded by
+ *	the domain table lock
  * @size: guest RAM size in bytes, a multiple of PAGE_SIZE
  * @npages: @size in pages
  * @state: &enum ldm_domain_state; written under @session_lock, read
  *	locklessly by page_mkwrite, which also rechecks it with the page
- *	locked (see ldm_domain_wait_writable())
+ *	locked (see ldm_domain_lock_writable())
  * @write_wq: writers blocked while the domain is not active
  * @mem: the pages
  * @dirty: which pages were written since the last harvest
@@ -45,9 +50,10 @@ struct ldm_session;
  * @nr_open: open files. Incremented under the domain table lock, so that
  *	destroy, which checks it under that lock, cannot race with open.
  * @nr_mapped: VMAs mapping the domain; each also holds an open file
- * @session_lock: guards @session: starting, stopping and using it from
- *	netlink and from the device node
+ * @session_lock: guards @session and @dead: starting, stopping and using
+ *	the session from netlink and from the device node
  * @session: the migration session (sending or receiving), or NULL
+ * @dead: destroyed: out of the table, no session may start on it
  * @poll_wq: poll() on the node waits here; it lives as long as the domain
  *	because files (and so epoll entries) hold the domain
  */
@@ -55,6 +61,7 @@ struct ldm_domain {
 	struct kref ref;
 	u32 id;
 	char name[LDM_NAME_MAX];
+	possible_net_t net;
 	u64 size;
 	pgoff_t npages;
 	enum ldm_domain_state state;
@@ -67,14 +74,16 @@ struct ldm_domain {
 	atomic_t nr_mapped;
 	struct mutex session_lock;	/* see above */
 	struct ldm_session *session;
+	bool dead;
 	wait_queue_head_t poll_wq;
 };
 
-int ldm_domain_create(const char *name, u64 size,
+int ldm_domain_create(struct net *net, const char *name, u64 size,
 		      struct netlink_ext_ack *extack);
-int ldm_domain_destroy(const char *name, struct netlink_ext_ack *extack);
-struct ldm_domain *ldm_domain_get(const char *name);
-struct ldm_domain *ldm_domain_get_next(unsigned long *id);
+int ldm_domain_destroy(struct net *net, const char *name,
+		       struct netlink_ext_ack *extack);
+struct ldm_domain *ldm_domain_get(struct net *net, const char *name);
+struct ldm_domain *ldm_domain_get_next(struct net *net, unsigned long *id);
 struct ldm_domain *ldm_domain_open(unsigned int minor);
 void ldm_domain_close(struct ldm_domain *dom);
 void ldm_domain_put(struct ldm_domain *dom);
@@ -83,6 +92,7 @@ int ldm_domain_set_state(struct ldm_domain *dom, u32 state,
 			 struct netlink_ext_ack *extack);
 int ldm_domain_lock_writable(struct ldm_domain *dom, struct page *page);
 
+int ldm_domain_init(void);
 void ldm_domain_uninit(void);
 
 #endif /* _LDM_DOMAIN_H */

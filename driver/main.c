@@ -14,6 +14,7 @@
 #include "domain.h"
 #include "netlink.h"
 #include "queueing.h"
+#include "session.h"
 
 static int __init ldm_init(void)
 {
@@ -27,14 +28,20 @@ static int __init ldm_init(void)
 	if (err)
 		goto err_uninit_queueing;
 
+	err = ldm_domain_init();
+	if (err)
+		goto err_uninit_chardev;
+
 	/* Last: requests may create domains as soon as the family exists. */
 	err = ldm_netlink_init();
 	if (err)
-		goto err_uninit_chardev;
+		goto err_uninit_domain;
 
 	pr_info("ldm: loaded, user ABI version %d\n", LDM_UAPI_VERSION);
 	return 0;
 
+err_uninit_domain:
+	ldm_domain_uninit();
 err_uninit_chardev:
 	ldm_chardev_uninit();
 err_uninit_queueing:
@@ -45,6 +52,8 @@ err_uninit_queueing:
 static void __exit ldm_exit(void)
 {
 	ldm_netlink_uninit();
+	/* Sessions outlive their sockets' notifier; end them first. */
+	ldm_session_stop_all();
 	ldm_domain_uninit();
 	ldm_chardev_uninit();
 	ldm_queueing_uninit();

@@ -5,17 +5,28 @@
  * Every request is untrusted: attributes are typed by per-op policies,
  * validated strictly (resv_start_op = 0), and every refusal carries an
  * extack message naming what is wrong, which ldmctl prints. Every op needs
- * CAP_NET_ADMIN. Domains are global, not per network namespace: the family
- * is reachable from any namespace so that the lab's two "hosts" (two
- * namespaces of one kernel) can each drive it.
+ * CAP_NET_ADMIN in the initial user namespace.
+ *
+ * The family works in every network namespace, and a namespace sees the
+ * domains it created (the initial namespace, the host's, sees them all):
+ * a container with CAP_NET_ADMIN in a namespace of its own can neither
+ * see nor touch the host's guests (domain.c).
+ *
+ * No key travels in a request: a netlink request may be echoed back in
+ * an error reply or copied by a tap (nlmon), so a session's key goes
+ * through its own file (LDM_IOC_SESSION_KEY), and the attributes that
+ * carried it in version 1 are refused.
  */
 
+#include <linux/file.h>
 #include <linux/fips.h>
 #include <linux/mm.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 #include <uapi/linux/ldm.h>
 
+#include "chardev.h"
 #include "domain.h"
 #include "netlink.h"
 #include "ring.h"
@@ -55,9 +66,16 @@ static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
 
 static const struct nla_policy ldm_session_start_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
-	[LDM_A_MIG_KEY] = NLA_POLICY_EXACT_LEN(LDM_KEY_BYTES),
-	[LDM_A_MIG_SALT] = { .type = NLA_U32 },
-	[LDM_A_MIG_WORKERS] = { .type = NLA_U32 },
+	[LDM_A_MIG_KEY_V1] = {
+		.type = NLA_REJECT,
+		.reject_message = "keys go through LDM_IOC_SESSION_KEY, never netlink",
+	},
+	[LDM_A_MIG_SALT_V1] = {
+		.type = NLA_REJECT,
+		.reject_message = "keys go through LDM_IOC_SESSION_KEY, never netlink",
+	},
+	[LDM_A_MIG_FD] = { .type = NLA_S32 },
+	[LDM_A_MIG_WORKERS] = NLA_POLICY_RANGE(NLA_U32, 1, LDM_WORKERS_MAX),
 	[LDM_A_MIG_BATCH_BYTES] = { .type = NLA_U32 },
 	[LDM_A_MIG_RAW_THRESHOLD] = { .type = NLA_U32 },
 	[LDM_A_MIG_RING_SLOTS] = { .type = NLA_U32 },
@@ -122,7 +140,7 @@ static struct ldm_domain *ldm_nl_lookup(struct genl_info *info)
 	err = ldm_nl_get_name(info, name);
 	if (err)
 		return ERR_PTR(err);
-	dom = ldm_domain_get(name);
+	dom = ldm_domain_get(genl_info_net(info), name);
 	if (!dom) {
 		NL_SET_ERR_MSG(info->extack, "no such domain");
 		return ERR_PTR(-ENOENT);
@@ -193,7 +211,7 @@ static int ldm_nl_domain_new(struct sk_buff *skb, struct genl_info *info)
 		return -ERANGE;
 	}
 
-	return ldm_domain_create(name, size, extack);
+	return ldm_domain_create(genl_info_net(info), name, size, extack);
 }
 
 static int ldm_nl_domain_del(struct sk_buff *skb, struct genl_info *info)
@@ -204,7 +222,7 @@ static int ldm_nl_domain_del(struct sk_buff *skb, struct genl_info *info)
 	err = ldm_nl_get_name(info, name);
 	if (err)
 		return err;
-	return ldm_domain_destroy(name, info->extack);
+	return ldm_domain_destroy(genl_info_net(info), name, info->extack);
 }
 
 static int ldm_nl_domain_get(struct sk_buff *skb, struct genl_info *info)
@@ -261,7 +279,7 @@ static int ldm_nl_domain_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct ldm_domain *dom;
 	int err;
 
-	while ((dom = ldm_domain_get_next(&id))) {
+	while ((dom = ldm_domain_get_next(sock_net(skb->sk), &id))) {
 		err = ldm_nl_fill_domain(skb, dom,
 					 NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI);
@@ -286,14 +304,6 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **a = info->attrs;
 
-	if (!a[LDM_A_MIG_KEY] || !a[LDM_A_MIG_SALT]) {
-		NL_SET_ERR_MSG(extack, "missing key or salt");
-		NL_SET_ERR_ATTR_MISS(extack, NULL, a[LDM_A_MIG_KEY] ?
-				     LDM_A_MIG_SALT : LDM_A_MIG_KEY);
-		return -EINVAL;
-	}
-	p->key = nla_data(a[LDM_A_MIG_KEY]);
-	p->salt = nla_get_u32(a[LDM_A_MIG_SALT]);
 	p->flags = ldm_nl_u32(info, LDM_A_MIG_FLAGS, 0);
 	p->workers = ldm_nl_u32(info, LDM_A_MIG_WORKERS, num_online_cpus());
 	p->batch_bytes = ldm_nl_u32(info, LDM_A_MIG_BATCH_BYTES,
@@ -315,12 +325,8 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 	}
 	if (p->flags & LDM_MIG_F_BASELINE)
 		p->workers = 1;
-	/* Checked first: the default ring below rounds 2 * workers up. */
-	if (!p->workers || p->workers > num_online_cpus()) {
-		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_WORKERS],
-				    "workers must be 1 to the number of online CPUs");
-		return -EINVAL;
-	}
+	/* The policy bounds an explicit count; the default needs a bound. */
+	p->workers = min_t(u32, p->workers, LDM_WORKERS_MAX);
 	p->ring_slots = ldm_nl_u32(info, LDM_A_MIG_RING_SLOTS,
 				   max_t(u32, LDM_RING_SLOTS_DEFAULT,
 					 roundup_pow_of_two(2 * p->workers)));
@@ -352,29 +358,70 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 	return 0;
 }
 
+/*
+ * The open file of @dom's node that LDM_A_MIG_FD names, in the caller's
+ * file table, with a reference; or an ERR_PTR with the reason in extack.
+ * Read-write, so that its owner can move the ring's indexes.
+ */
+static struct file *ldm_nl_owner_file(struct genl_info *info,
+				      struct ldm_domain *dom)
+{
+	struct nlattr *attr = info->attrs[LDM_A_MIG_FD];
+	struct file *file;
+
+	if (!attr) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the file descriptor of the domain's node");
+		NL_SET_ERR_ATTR_MISS(info->extack, NULL, LDM_A_MIG_FD);
+		return ERR_PTR(-EINVAL);
+	}
+	file = fget(nla_get_s32(attr));
+	if (!file) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "not an open file descriptor");
+		return ERR_PTR(-EBADF);
+	}
+	if (ldm_chardev_file_domain(file) != dom) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "file descriptor is not this domain's node");
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	if ((file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+	    (FMODE_READ | FMODE_WRITE)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the domain's node must be open read-write");
+		fput(file);
+		return ERR_PTR(-EBADF);
+	}
+	return file;
+}
+
 static int ldm_nl_session_start(struct sk_buff *skb, struct genl_info *info,
 				bool sending)
 {
 	struct ldm_session_params p;
 	struct ldm_domain *dom;
+	struct file *file;
 	int err;
 
 	dom = ldm_nl_lookup(info);
-	if (IS_ERR(dom)) {
-		err = PTR_ERR(dom);
-		goto out_wipe;
-	}
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	err = ldm_nl_session_params(info, sending, &p);
-	if (!err)
-		err = ldm_session_start(dom, sending, &p, genl_info_net(info),
-					info->snd_portid, info->extack);
+	if (err)
+		goto out_put;
+	file = ldm_nl_owner_file(info, dom);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto out_put;
+	}
+	/* Our reference keeps @file from its release until it is owner. */
+	err = ldm_session_start(dom, sending, &p, file, genl_info_net(info),
+				info->snd_portid, info->extack);
+	fput(file);
+out_put:
 	ldm_domain_put(dom);
-
-out_wipe:
-	/* The key lives in the tfm only; do not leave it in the skb. */
-	if (info->attrs[LDM_A_MIG_KEY])
-		memzero_explicit(nla_data(info->attrs[LDM_A_MIG_KEY]),
-				 LDM_KEY_BYTES);
 	return err;
 }
 
@@ -442,17 +489,14 @@ static int ldm_nl_migrate_set(struct sk_buff *skb, struct genl_info *info)
 static int ldm_nl_migrate_stop(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
-	int err = 0;
+	int err;
 
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	if (!ldm_session_active(dom)) {
+	err = ldm_session_stop(dom);
+	if (err)
 		NL_SET_ERR_MSG(info->extack, "domain has no migration session");
-		err = -ENOENT;
-	} else {
-		ldm_session_stop(dom);
-	}
 	ldm_domain_put(dom);
 	return err;
 }
@@ -492,10 +536,35 @@ static int ldm_nl_put_stats(struct sk_buff *msg, int type,
 	return 0;
 }
 
+/* Rounds a MIGRATE_GET reply carries: the latest ones. */
+#define LDM_NL_ROUNDS_SHOWN	8
+
+/* Bytes of one nested set of counters, as ldm_nl_put_stats() writes it. */
+static size_t ldm_nl_stats_size(void)
+{
+	return nla_total_size(0) +
+	       (LDM_A_STAT_MAX - LDM_A_STAT_PAD) * nla_total_size_64bit(8);
+}
+
+/*
+ * Bytes of a MIGRATE_GET reply for a session of @workers workers: the
+ * totals, the latest rounds and one set per worker, whatever the number
+ * of workers, plus the scalars and the error message.
+ */
+static size_t ldm_nl_session_size(u32 workers)
+{
+	return nla_total_size(LDM_NAME_MAX) +
+	       4 * nla_total_size(sizeof(u32)) +
+	       nla_total_size(128) +
+	       nla_total_size_64bit(sizeof(u64)) +
+	       3 * nla_total_size(0) +
+	       (1 + LDM_NL_ROUNDS_SHOWN + workers) * ldm_nl_stats_size();
+}
+
 /* Caller holds dom->session_lock. */
 static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
 {
-	struct ldm_stats totals, rounds[8];
+	struct ldm_stats totals, rounds[LDM_NL_ROUNDS_SHOWN];
 	struct nlattr *nest;
 	u32 i, first, n, state, error;
 	const char *errmsg;
@@ -549,23 +618,31 @@ static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	/*
+	 * Sized under the lock that keeps the session (and so its worker
+	 * count) from changing: a reply never runs out of room, however
+	 * many workers there are.
+	 */
+	mutex_lock(&dom->session_lock);
+	msg = genlmsg_new(ldm_nl_session_size(dom->session ?
+					      dom->session->params.workers : 0),
+			  GFP_KERNEL);
 	if (!msg) {
 		err = -ENOMEM;
-		goto out_put;
+		goto out_unlock;
 	}
 	hdr = genlmsg_put_reply(msg, info, &ldm_genl_family, 0,
 				LDM_CMD_MIGRATE_GET);
 	err = -EMSGSIZE;
-	if (!hdr || nla_put_string(msg, LDM_A_DOMAIN_NAME, dom->name))
-		goto out_free;
-	mutex_lock(&dom->session_lock);
-	if (dom->session)
-		err = ldm_nl_fill_session(msg, dom->session);
-	else
-		err = nla_put_u32(msg, LDM_A_MIG_STATE, LDM_MIG_STATE_NONE);
+	if (hdr && !nla_put_string(msg, LDM_A_DOMAIN_NAME, dom->name)) {
+		if (dom->session)
+			err = ldm_nl_fill_session(msg, dom->session);
+		else
+			err = nla_put_u32(msg, LDM_A_MIG_STATE,
+					  LDM_MIG_STATE_NONE);
+	}
 	mutex_unlock(&dom->session_lock);
-	if (err)
+	if (WARN_ON_ONCE(err == -EMSGSIZE) || err)
 		goto out_free;
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, info);
@@ -573,6 +650,9 @@ static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 
 out_free:
 	nlmsg_free(msg);
+	goto out_put;
+out_unlock:
+	mutex_unlock(&dom->session_lock);
 out_put:
 	ldm_domain_put(dom);
 	return err;
@@ -652,14 +732,25 @@ static const struct genl_ops ldm_genl_ops[] = {
 	},
 };
 
-/* A session ends with the netlink socket that started it. */
+/*
+ * A session ends with the netlink socket that started it (its process
+ * exited or was killed): walk every domain, whichever namespace sees it,
+ * and end the sessions that socket owns.
+ */
 static int ldm_nl_notify(struct notifier_block *nb, unsigned long event,
 			 void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct ldm_domain *dom;
+	unsigned long id = 0;
 
-	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
-		ldm_session_owner_gone(n->net, n->portid);
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	while ((dom = ldm_domain_get_next(NULL, &id))) {
+		ldm_session_stop_owned(dom, n->net, n->portid);
+		ldm_domain_put(dom);
+		id++;
+	}
 	return NOTIFY_DONE;
 }
 

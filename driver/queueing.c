@@ -48,18 +48,23 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add)
  * @s: the session, with its AEAD set up
  * @n: number of workers
  * @fn: their work function
- * @buf_bytes: size of each worker's private buffer, or 0
+ * @buf_bytes: size of each worker's private batch buffer
+ * @bounce: give each worker a bounce page too (the baseline mode)
+ *
+ * More workers than online CPUs share CPUs in turn. Everything is charged
+ * to the memory cgroup of the caller (the process starting the session).
  *
  * Return: the array of @n workers, or NULL when out of memory.
  */
 struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
-				      work_func_t fn, size_t buf_bytes)
+				      work_func_t fn, size_t buf_bytes,
+				      bool bounce)
 {
 	struct ldm_worker *w;
 	unsigned int i;
 	int cpu = -1;
 
-	w = kcalloc(n, sizeof(*w), GFP_KERNEL);
+	w = kvcalloc(n, sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
 		return NULL;
 	for (i = 0; i < n; i++) {
@@ -75,9 +80,10 @@ struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
 		w[i].lz4 = crypto_alloc_comp("lz4", 0, 0);
 		if (IS_ERR(w[i].lz4))
 			w[i].lz4 = NULL;
-		if (buf_bytes)
-			w[i].buf = kvmalloc(buf_bytes, GFP_KERNEL);
-		if (!w[i].creq || (buf_bytes && !w[i].buf)) {
+		w[i].buf = kvmalloc(buf_bytes, GFP_KERNEL_ACCOUNT);
+		if (bounce)
+			w[i].bounce = kmalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+		if (!w[i].creq || !w[i].buf || (bounce && !w[i].bounce)) {
 			ldm_workers_destroy(w, i + 1);
 			return NULL;
 		}
@@ -98,8 +104,9 @@ void ldm_workers_destroy(struct ldm_worker *w, unsigned int n)
 		crypto_free_comp(w[i].lz4);
 		ldm_crypt_req_free(w[i].creq);
 		kvfree(w[i].buf);
+		kfree(w[i].bounce);
 	}
-	kfree(w);
+	kvfree(w);
 }
 
 /**

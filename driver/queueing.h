@@ -53,14 +53,15 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add);
  * @creq: its AEAD request
  * @lz4: its LZ4 compressor (the crypto API's "lz4", with its own work
  *	memory), or NULL where the kernel has none
- * @buf: private buffer: a batch's plaintext (receiving) or a bounce page
- *	(baseline sending)
+ * @buf: private buffer of a ring slot's size, which userland cannot
+ *	reach: the batch being built (sending) or the copy of a received
+ *	batch being checked, decrypted and applied (receiving)
+ * @bounce: sending in the baseline mode: a page copied before use
  * @total: its counters over the session; only it writes them
  * @round: its counters in the current round (sending)
- * @slot: sending: the ring slot being filled, or NULL
- * @seq: sending: that slot's sequence number
- * @used: sending: payload bytes in @slot
- * @nrec: sending: records in @slot
+ * @filling: sending: @buf holds a batch being built
+ * @used: sending: payload bytes in that batch
+ * @nrec: sending: records in that batch
  *
  * Everything a worker touches per page is its own: no lock on that path.
  */
@@ -72,16 +73,17 @@ struct ldm_worker {
 	struct ldm_crypt_req *creq;
 	struct crypto_comp *lz4;
 	void *buf;
+	void *bounce;
 	struct ldm_stats total;
 	struct ldm_stats round;
-	void *slot;
-	u64 seq;
+	bool filling;
 	u32 used;
 	u32 nrec;
 };
 
 struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
-				      work_func_t fn, size_t buf_bytes);
+				      work_func_t fn, size_t buf_bytes,
+				      bool bounce);
 void ldm_workers_destroy(struct ldm_worker *w, unsigned int n);
 void ldm_workers_queue(struct ldm_worker *w, unsigned int n);
 void ldm_workers_flush(struct ldm_worker *w, unsigned int n);

@@ -6,9 +6,11 @@
  * target domain's ring and kicks the module. Workers, one per CPU, take
  * slots as they come and, for each batch:
  *
- *  1. copy and check the header (it is in user-writable memory);
- *  2. verify and decrypt the payload into the worker's private buffer, so
- *     what was verified is what gets used;
+ *  1. copy and check the header (the slot is user-writable memory), then
+ *     copy the rest of the batch next to it, into the worker's private
+ *     buffer: from here on nothing is read from the slot;
+ *  2. verify and decrypt that private copy in place, so what was verified
+ *     is exactly what gets used;
  *  3. reject a replayed sequence number, or one older than the window
  *     (after verification, so forged batches cannot move the window);
  *  4. check every record (page inside the domain, known kind, sane length,
@@ -240,8 +242,11 @@ static int ldm_receive_batch(struct ldm_worker *w, const void *slot,
 	if (round >= LDM_MAX_ROUNDS)
 		return -ERANGE;
 
+	/* The rest once too, after the checked header; the slot is done. */
+	memcpy(hdr + 1, slot + sizeof(*hdr), len + LDM_TAG_BYTES);
 	*why = "batch failed authentication (corrupted or forged)";
-	err = ldm_crypt_open(&s->crypt, w->creq, slot, w->buf, len);
+	err = ldm_crypt_open(&s->crypt, w->creq, le64_to_cpu(hdr->seq), w->buf,
+			     len);
 	if (err)
 		return err;
 
@@ -316,13 +321,16 @@ void ldm_receive_work(struct work_struct *work)
  * ldm_receive_kick() - userland filled slots: process them
  * @s: a receiving session
  *
- * Return: 0, or -EPROTO when userland's index is bad (the session fails).
+ * Return: 0, -ENOKEY before the session has its key, or -EPROTO when
+ * userland's index is bad (the session fails).
  */
 int ldm_receive_kick(struct ldm_session *s)
 {
 	u64 prod;
 	int err;
 
+	if (!s->keyed)
+		return -ENOKEY;
 	err = ldm_ring_user_filled(s->ring, &prod);
 	if (err == -EPROTO)
 		ldm_session_fail(s, err, "ring producer index out of range");
@@ -337,6 +345,7 @@ int ldm_receive_kick(struct ldm_session *s)
 /**
  * ldm_receive_ioctl_applied() - LDM_IOC_APPLIED: the pages the target has
  * @dom: the domain, with a receiving session
+ * @file: the caller's open file, which must own the session
  * @uarg: user's &struct ldm_page_set
  *
  * Reports every page whose latest applied record is of round @round or
@@ -344,9 +353,9 @@ int ldm_receive_kick(struct ldm_session *s)
  * the caller asks once the ring is drained, when nothing is.
  *
  * Return: 0, -EFAULT, -EINVAL for bad flags or a short buffer, -ENODEV
- * without a receiving session, -ENOMEM.
+ * without a receiving session, -EPERM when @file does not own it, -ENOMEM.
  */
-long ldm_receive_ioctl_applied(struct ldm_domain *dom,
+long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 			       struct ldm_page_set __user *uarg)
 {
 	size_t words = DIV_ROUND_UP(dom->npages, 64);
@@ -363,15 +372,17 @@ long ldm_receive_ioctl_applied(struct ldm_domain *dom,
 		return -EINVAL;
 	bits = ldm_bitmap_alloc(dom->npages);
 	if (bits)
-		out = kvcalloc(words, sizeof(u64), GFP_KERNEL);
+		out = kvcalloc(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!out) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
 
 	mutex_lock(&dom->session_lock);
-	s = dom->session;
-	if (!s || s->sending) {
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
+	} else if (s->sending) {
 		ret = -ENODEV;
 	} else {
 		arg.count = 0;

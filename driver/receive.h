@@ -8,13 +8,14 @@
 #include <linux/compiler_types.h>
 #include <linux/workqueue.h>
 
+struct file;
 struct ldm_domain;
 struct ldm_page_set;
 struct ldm_session;
 
 void ldm_receive_work(struct work_struct *work);
 int ldm_receive_kick(struct ldm_session *s);
-long ldm_receive_ioctl_applied(struct ldm_domain *dom,
+long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 			       struct ldm_page_set __user *uarg);
 
 #endif /* _LDM_RECEIVE_H */

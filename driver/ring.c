@@ -24,37 +24,64 @@
  * whatever userland writes.
  */
 
+#include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
 #include "ring.h"
 
+/* Free the pages of a ring, as far as they were allocated. */
+static void ldm_ring_free_pages(struct ldm_ring *ring)
+{
+	unsigned int i;
+
+	for (i = 0; ring->pages && i < ring->npages && ring->pages[i]; i++)
+		__free_page(ring->pages[i]);
+	kvfree(ring->pages);
+}
+
 /**
- * ldm_ring_create() - allocate a ring
+ * ldm_ring_create() - allocate a ring, charged to the caller's memory cgroup
  * @nslots: number of slots, a power of two
  * @slot_bytes: bytes per slot, a multiple of PAGE_SIZE
  * @poll_wq: where poll() waits
+ *
+ * The ring is order-0 pages mapped contiguously into the kernel with
+ * vmap() (VM_USERMAP, so remap_vmalloc_range() maps them to userland):
+ * unlike vmalloc_user(), each page is charged (__GFP_ACCOUNT) to the
+ * memory cgroup of the process starting the session, and a ring that
+ * cgroup cannot hold is refused rather than paid for by an OOM kill.
  *
  * Return: the ring with one reference, or NULL when out of memory.
  */
 struct ldm_ring *ldm_ring_create(u32 nslots, u32 slot_bytes,
 				 wait_queue_head_t *poll_wq)
 {
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+			  __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 	struct ldm_ring *ring;
+	unsigned int i;
 
-	ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+	ring = kzalloc(sizeof(*ring), GFP_KERNEL_ACCOUNT);
 	if (!ring)
 		return NULL;
-	ring->ready = kcalloc(nslots, sizeof(*ring->ready), GFP_KERNEL);
 	ring->bytes = PAGE_SIZE + (size_t)nslots * slot_bytes;
-	ring->mem = vmalloc_user(ring->bytes);
-	if (!ring->ready || !ring->mem) {
-		vfree(ring->mem);
-		kfree(ring->ready);
-		kfree(ring);
-		return NULL;
+	ring->npages = ring->bytes >> PAGE_SHIFT;
+	ring->ready = kcalloc(nslots, sizeof(*ring->ready), GFP_KERNEL_ACCOUNT);
+	ring->pages = kvcalloc(ring->npages, sizeof(*ring->pages),
+			       GFP_KERNEL_ACCOUNT);
+	if (!ring->ready || !ring->pages)
+		goto err_free;
+	for (i = 0; i < ring->npages; i++) {
+		ring->pages[i] = alloc_page(gfp);
+		if (!ring->pages[i])
+			goto err_free;
 	}
+	ring->mem = vmap(ring->pages, ring->npages, VM_MAP | VM_USERMAP,
+			 PAGE_KERNEL);
+	if (!ring->mem)
+		goto err_free;
 	kref_init(&ring->ref);
 	spin_lock_init(&ring->lock);
 	init_waitqueue_head(&ring->space_wq);
@@ -68,13 +95,20 @@ struct ldm_ring *ldm_ring_create(u32 nslots, u32 slot_bytes,
 	ring->hdr->slot_bytes = slot_bytes;
 	ring->hdr->slots_offset = PAGE_SIZE;
 	return ring;
+
+err_free:
+	ldm_ring_free_pages(ring);
+	kfree(ring->ready);
+	kfree(ring);
+	return NULL;
 }
 
 static void ldm_ring_free(struct kref *ref)
 {
 	struct ldm_ring *ring = container_of(ref, struct ldm_ring, ref);
 
-	vfree(ring->mem);
+	vunmap(ring->mem);
+	ldm_ring_free_pages(ring);
 	kfree(ring->ready);
 	kfree(ring);
 }
@@ -128,6 +162,10 @@ static const struct vm_operations_struct ldm_ring_vm_ops = {
  * @ring: the ring
  * @vma: a shared mapping of exactly the ring's size
  *
+ * The mapping is not inherited across fork(): the ring belongs to the
+ * process that owns the session, not to children it starts (a hook, an
+ * emulator).
+ *
  * Return: 0 or -EINVAL for a mapping of the wrong shape.
  */
 int ldm_ring_mmap(struct ldm_ring *ring, struct vm_area_struct *vma)
@@ -137,6 +175,7 @@ int ldm_ring_mmap(struct ldm_ring *ring, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_MAYSHARE) ||
 	    vma->vm_end - vma->vm_start != PAGE_ALIGN(ring->bytes))
 		return -EINVAL;
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND;
 	err = remap_vmalloc_range(vma, ring->mem, 0);
 	if (err)
 		return err;

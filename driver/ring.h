@@ -18,8 +18,10 @@ struct vm_area_struct;
 /**
  * struct ldm_ring - a ring of batch slots mapped by userland
  * @ref: one reference from the session, one per VMA mapping it
- * @mem: vmalloc_user() memory: the header page, then the slots
+ * @mem: the header page, then the slots: @pages mapped contiguously
  * @bytes: size of @mem
+ * @pages: the pages of @mem, each charged to the session starter's memcg
+ * @npages: entries in @pages
  * @hdr: the header at the start of @mem, shared with userland
  * @nslots: slots, a power of two
  * @slot_bytes: bytes per slot
@@ -39,6 +41,8 @@ struct ldm_ring {
 	struct kref ref;
 	void *mem;
 	size_t bytes;
+	struct page **pages;
+	unsigned int npages;
 	struct ldm_ring_hdr *hdr;
 	u32 nslots;
 	u32 slot_bytes;

@@ -8,6 +8,15 @@
  * that socket closes (its process exited or was killed), the session ends,
  * so a dead migrator never leaves workers blocked on a ring nobody reads.
  *
+ * Its data path belongs to one open file of the domain's node, the one the
+ * start request named: only through that file can the ring be mapped,
+ * polled or kicked, and the session's ioctls run. Every other open file of
+ * the node (an emulator's, which runs guest code and must be presumed
+ * hostile) maps guest RAM and nothing else. The session keeps the file's
+ * address, not a reference: the file's release clears it under
+ * session_lock, so a later file at the same address is never taken for
+ * the owner, and the session then has no data path left at all.
+ *
  * A failure (bad batch, bad ring index, out of memory) moves the session
  * to FAILED: the workers stop, the ring says so, and the error stays
  * readable until the session is stopped. Stopping waits for the workers,
@@ -21,6 +30,8 @@
 #include <linux/mm.h>
 #include <linux/netlink.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "domain.h"
@@ -105,24 +116,35 @@ static void ldm_session_free(struct ldm_session *s)
  * @dom: the domain
  * @sending: source (true) or target side
  * @p: checked parameters
+ * @file: the open file of @dom's node that owns the data path
  * @net: owner's network namespace
  * @portid: owner's netlink port
  * @extack: where to say why it failed
  *
- * Return: 0, -EBUSY if the domain has a session, -ENOTEMPTY for a target
- * that was written to, -ENOMEM, or the crypto API's error.
+ * Everything the session allocates is charged to the caller's memory
+ * cgroup.
+ *
+ * Return: 0, -EBUSY if the domain has a session, -ENOENT if it was
+ * destroyed meanwhile, -ENOTEMPTY for a target that was written to, -E2BIG
+ * for a target too large to track, -ENOMEM, or the crypto API's error.
  */
 int ldm_session_start(struct ldm_domain *dom, bool sending,
-		      const struct ldm_session_params *p, struct net *net,
-		      u32 portid, struct netlink_ext_ack *extack)
+		      const struct ldm_session_params *p, struct file *file,
+		      struct net *net, u32 portid,
+		      struct netlink_ext_ack *extack)
 {
 	size_t slot_bytes = PAGE_ALIGN(sizeof(struct ldm_batch_hdr) +
 				       p->batch_bytes + LDM_TAG_BYTES);
 	struct ldm_session *s;
-	size_t buf_bytes = 0;
 	int err;
 
 	mutex_lock(&dom->session_lock);
+	/* Checked under the lock destroy sets it with: no orphan session. */
+	if (dom->dead) {
+		NL_SET_ERR_MSG(extack, "domain was destroyed");
+		err = -ENOENT;
+		goto err_unlock;
+	}
 	if (dom->session) {
 		NL_SET_ERR_MSG(extack, "domain already has a migration session");
 		err = -EBUSY;
@@ -134,8 +156,15 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		err = -ENOTEMPTY;
 		goto err_unlock;
 	}
+	/* page_round is one kvcalloc(), which stops at INT_MAX bytes. */
+	if (!sending && (u64)dom->npages * sizeof(*s->page_round) > INT_MAX) {
+		NL_SET_ERR_MSG(extack,
+			       "target domain is too large to receive (over 2 TiB)");
+		err = -E2BIG;
+		goto err_unlock;
+	}
 
-	s = kvzalloc(sizeof(*s), GFP_KERNEL);
+	s = kvzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s) {
 		err = -ENOMEM;
 		goto err_unlock;
@@ -143,18 +172,18 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 	kref_get(&dom->ref);
 	s->dom = dom;
 	s->sending = sending;
+	s->owner_file = file;
 	write_pnet(&s->owner_net, net);
 	s->owner_portid = portid;
 	s->params = *p;
-	s->params.key = NULL;
 	spin_lock_init(&s->lock);
 	s->state = sending ? LDM_MIG_STATE_SENDING : LDM_MIG_STATE_RECEIVING;
 	atomic64_set(&s->next_slot, 0);
 	atomic64_set(&s->prod_seen, 0);
 
-	err = ldm_crypt_init(&s->crypt, p->key, p->salt);
+	err = ldm_crypt_init(&s->crypt);
 	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot set up gcm(aes) with this key");
+		NL_SET_ERR_MSG(extack, "cannot set up gcm(aes)");
 		goto err_free;
 	}
 
@@ -167,21 +196,22 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		s->round_bits = ldm_bitmap_alloc(dom->npages);
 		if (!s->round_bits)
 			goto err_free;
-		if (p->flags & LDM_MIG_F_BASELINE)
-			buf_bytes = PAGE_SIZE;
 		s->workers = ldm_workers_create(s, p->workers,
-						ldm_snapshot_work, buf_bytes);
+						ldm_snapshot_work, slot_bytes,
+						p->flags & LDM_MIG_F_BASELINE);
 	} else {
 		s->page_round = kvcalloc(dom->npages, sizeof(*s->page_round),
-					 GFP_KERNEL);
+					 GFP_KERNEL_ACCOUNT);
 		if (!s->page_round)
 			goto err_free;
 		s->workers = ldm_workers_create(s, p->workers,
-						ldm_receive_work, slot_bytes);
+						ldm_receive_work, slot_bytes,
+						false);
 	}
 	if (!s->workers)
 		goto err_free;
 
+	ldm_dirty_claim(&dom->dirty, true);
 	dom->session = s;
 	mutex_unlock(&dom->session_lock);
 	return 0;
@@ -194,19 +224,82 @@ err_unlock:
 }
 
 /**
- * ldm_session_active() - whether a domain has a session
- * @dom: the domain
+ * ldm_session_of() - the session a file may drive
+ * @dom: the domain, with @dom->session_lock held
+ * @file: an open file of the domain's node
  *
- * Return: true if it has one, in any state.
+ * Return: the domain's session if @file owns it; ERR_PTR(-ENODEV) without
+ * a session, ERR_PTR(-EPERM) when another file owns it.
  */
-bool ldm_session_active(struct ldm_domain *dom)
+struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file)
 {
-	bool active;
+	struct ldm_session *s = dom->session;
 
+	lockdep_assert_held(&dom->session_lock);
+	if (!s)
+		return ERR_PTR(-ENODEV);
+	if (s->owner_file != file)
+		return ERR_PTR(-EPERM);
+	return s;
+}
+
+/**
+ * ldm_session_ioctl_key() - LDM_IOC_SESSION_KEY: the session's key, once
+ * @dom: the domain
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_session_key
+ *
+ * The key is copied onto the stack, handed to the AEAD and wiped on every
+ * path; it never goes back to userland.
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags, -ENODEV without a session,
+ * -EPERM when @file does not own it, -EBUSY when it has a key already, or
+ * the crypto API's error.
+ */
+long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
+			   struct ldm_session_key __user *uarg)
+{
+	struct ldm_session_key k;
+	struct ldm_session *s;
+	long ret;
+
+	if (copy_from_user(&k, uarg, sizeof(k))) {
+		ret = -EFAULT;
+		goto out_wipe;
+	}
+	if (k.flags) {
+		ret = -EINVAL;
+		goto out_wipe;
+	}
 	mutex_lock(&dom->session_lock);
-	active = dom->session;
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (s->keyed)
+		ret = -EBUSY;
+	else
+		ret = ldm_crypt_set_key(&s->crypt, k.key, k.salt);
+	if (!ret)
+		s->keyed = true;
 	mutex_unlock(&dom->session_lock);
-	return active;
+out_wipe:
+	memzero_explicit(&k, sizeof(k));
+	return ret;
+}
+
+/**
+ * ldm_session_file_closed() - an open file of a domain's node is released
+ * @dom: the domain
+ * @file: the file
+ *
+ * If it owned the session's data path, nobody owns it now.
+ */
+void ldm_session_file_closed(struct ldm_domain *dom, struct file *file)
+{
+	mutex_lock(&dom->session_lock);
+	if (dom->session && dom->session->owner_file == file)
+		dom->session->owner_file = NULL;
+	mutex_unlock(&dom->session_lock);
 }
 
 /*
@@ -224,8 +317,11 @@ static struct ldm_session *ldm_session_take(struct ldm_domain *dom,
 	if (s && net && (s->owner_portid != portid ||
 			 !net_eq(read_pnet(&s->owner_net), net)))
 		s = NULL;
-	if (s)
+	if (s) {
 		dom->session = NULL;
+		/* Under session_lock, as the claim: a new session may follow. */
+		ldm_dirty_claim(&dom->dirty, false);
+	}
 	mutex_unlock(&dom->session_lock);
 	return s;
 }
@@ -244,30 +340,44 @@ static void ldm_session_end(struct ldm_session *s)
  * @dom: the domain
  *
  * Waits for every worker, then frees the session and wipes the key.
+ *
+ * Return: 0, or -ENOENT when the domain had no session.
  */
-void ldm_session_stop(struct ldm_domain *dom)
+int ldm_session_stop(struct ldm_domain *dom)
 {
 	struct ldm_session *s = ldm_session_take(dom, NULL, 0);
+
+	if (!s)
+		return -ENOENT;
+	ldm_session_end(s);
+	return 0;
+}
+
+/**
+ * ldm_session_stop_owned() - end a domain's session if a socket owns it
+ * @dom: the domain
+ * @net: the socket's network namespace
+ * @portid: the socket's port
+ */
+void ldm_session_stop_owned(struct ldm_domain *dom, struct net *net,
+			    u32 portid)
+{
+	struct ldm_session *s = ldm_session_take(dom, net, portid);
 
 	if (s)
 		ldm_session_end(s);
 }
 
 /**
- * ldm_session_owner_gone() - a netlink socket closed: end its sessions
- * @net: its network namespace
- * @portid: its port
+ * ldm_session_stop_all() - end every session, at module unload
  */
-void ldm_session_owner_gone(struct net *net, u32 portid)
+void ldm_session_stop_all(void)
 {
-	struct ldm_session *s;
-	unsigned long id = 0;
 	struct ldm_domain *dom;
+	unsigned long id = 0;
 
-	while ((dom = ldm_domain_get_next(&id))) {
-		s = ldm_session_take(dom, net, portid);
-		if (s)
-			ldm_session_end(s);
+	while ((dom = ldm_domain_get_next(NULL, &id))) {
+		ldm_session_stop(dom);
 		ldm_domain_put(dom);
 		id++;
 	}

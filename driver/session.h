@@ -16,6 +16,7 @@
 #include "crypt.h"
 #include "queueing.h"
 
+struct file;
 struct ldm_domain;
 struct ldm_ring;
 struct netlink_ext_ack;
@@ -29,8 +30,6 @@ struct netlink_ext_ack;
 
 /**
  * struct ldm_session_params - what a START request asks for, checked
- * @key: the AEAD key
- * @salt: nonce salt
  * @workers: worker count
  * @batch_bytes: payload bytes per batch
  * @raw_threshold: largest compressed page worth sending compressed
@@ -38,8 +37,6 @@ struct netlink_ext_ack;
  * @flags: &enum ldm_mig_flags
  */
 struct ldm_session_params {
-	const u8 *key;
-	u32 salt;
 	u32 workers;
 	u32 batch_bytes;
 	u32 raw_threshold;
@@ -51,10 +48,15 @@ struct ldm_session_params {
  * struct ldm_session - a migration of one domain, either direction
  * @dom: the domain (the session holds a reference)
  * @sending: source (true) or target side
+ * @owner_file: the open file of the domain's node through which the ring
+ *	and the session's ioctls work; NULL once that file is released.
+ *	Guarded by the domain's session_lock.
  * @owner_net: network namespace of the owning netlink socket
  * @owner_portid: port of the owning socket; the session ends with it
- * @params: the parameters it was started with (key pointer cleared)
+ * @params: the parameters it was started with
  * @crypt: the AEAD
+ * @keyed: @crypt has its key (LDM_IOC_SESSION_KEY): rounds and kicks may
+ *	run. Set once, under the domain's session_lock.
  * @ring: the batch ring
  * @workers: @params.workers workers
  * @lock: guards @state, @error, @errmsg, @rounds and the replay window
@@ -83,10 +85,12 @@ struct ldm_session_params {
 struct ldm_session {
 	struct ldm_domain *dom;
 	bool sending;
+	struct file *owner_file;
 	possible_net_t owner_net;
 	u32 owner_portid;
 	struct ldm_session_params params;
 	struct ldm_crypt crypt;
+	bool keyed;
 	struct ldm_ring *ring;
 	struct ldm_worker *workers;
 
@@ -114,13 +118,19 @@ struct ldm_session {
 };
 
 int ldm_session_start(struct ldm_domain *dom, bool sending,
-		      const struct ldm_session_params *p, struct net *net,
-		      u32 portid, struct netlink_ext_ack *extack);
-void ldm_session_stop(struct ldm_domain *dom);
-bool ldm_session_active(struct ldm_domain *dom);
+		      const struct ldm_session_params *p, struct file *file,
+		      struct net *net, u32 portid,
+		      struct netlink_ext_ack *extack);
+int ldm_session_stop(struct ldm_domain *dom);
+struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file);
+long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
+			   struct ldm_session_key __user *uarg);
+void ldm_session_file_closed(struct ldm_domain *dom, struct file *file);
 void ldm_session_fail(struct ldm_session *s, int err, const char *msg);
 bool ldm_session_failed(struct ldm_session *s);
-void ldm_session_owner_gone(struct net *net, u32 portid);
+void ldm_session_stop_owned(struct ldm_domain *dom, struct net *net,
+			    u32 portid);
+void ldm_session_stop_all(void);
 void ldm_session_totals(struct ldm_session *s, struct ldm_stats *sum);
 
 #endif /* _LDM_SESSION_H */

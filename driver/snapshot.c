@@ -5,15 +5,20 @@
  * A round takes the pages to send (round 0: every resident page; later
  * rounds: the pages dirtied since the previous harvest), cuts them into
  * chunks, and queues every worker. Each worker pulls chunks and, for each
- * page, reads it once, straight from guest RAM into a ring slot:
+ * page, reads it once, straight from guest RAM into the batch it is
+ * building in its own private buffer:
  *
  *   zero page?  -> zero record (round 0: nothing; the target starts zeroed)
  *   compressed (the round's codec: LZJB, LZ4 or none) fits in
  *   raw_threshold bytes? -> compressed record, else raw record
  *
- * A full slot is sealed in place (AES-256-GCM) and published. The last
- * worker to finish a round appends a sealed round-end batch carrying the
- * round's batch count, so the receiver knows when it has the whole round.
+ * A full batch is sealed (AES-256-GCM) in place in that private buffer,
+ * then copied into the next free ring slot and published: a slot, which
+ * userland can map and write, only ever holds sealed bytes, and nothing
+ * is read back from it (crypt.c says why the AEAD never works on a slot). The
+ * last worker to finish a round appends a sealed round-end batch carrying
+ * the round's batch count, so the receiver knows when it has the whole
+ * round.
  *
  * The guest may run during a round: a page may change while it is read.
  * That is harmless: it was write-protected by the harvest before it was
@@ -41,32 +46,45 @@
 #include "session.h"
 #include "snapshot.h"
 
-/* Seal the worker's slot in place and hand it to userland. */
+/*
+ * Seal the worker's batch into the next ring slot and hand it to userland.
+ * The header is filled here, from kernel state only: the slot's sequence
+ * number (so the nonce) and the payload length are never read back from
+ * anything userland can write.
+ */
 static int ldm_snapshot_seal(struct ldm_worker *w, u32 flags)
 {
 	struct ldm_session *s = w->s;
-	struct ldm_batch_hdr *hdr = w->slot;
+	struct ldm_batch_hdr *hdr = w->buf;
+	void *slot;
+	u64 seq;
 	int err;
 
+	w->filling = false;
+	err = ldm_ring_reserve(s->ring, &seq);
+	if (err)
+		return err;
 	hdr->magic = cpu_to_le32(LDM_BATCH_MAGIC);
 	hdr->version = cpu_to_le16(LDM_BATCH_VERSION);
 	hdr->flags = cpu_to_le16(flags);
 	hdr->round = cpu_to_le32(s->round - 1);
 	hdr->nrecords = cpu_to_le32(w->nrec);
-	hdr->seq = cpu_to_le64(w->seq);
+	hdr->seq = cpu_to_le64(seq);
 	hdr->payload_bytes = cpu_to_le32(w->used);
 	hdr->page_size = cpu_to_le32(PAGE_SIZE);
 
-	err = ldm_crypt_seal(&s->crypt, w->creq, w->slot);
+	slot = ldm_ring_slot(s->ring, seq);
+	err = ldm_crypt_seal(&s->crypt, w->creq, seq, w->buf, w->used);
 	/*
-	 * Published even on failure, so the ring does not stall behind it,
-	 * but wiped first: no plaintext may leave, and a zero magic makes
+	 * Only sealed bytes reach the slot. Published even on failure, so
+	 * the ring does not stall behind it, but zeroed: a zero magic makes
 	 * any receiver reject it.
 	 */
 	if (err)
-		memset(w->slot, 0, s->ring->slot_bytes);
-	ldm_ring_publish(s->ring, w->seq);
-	w->slot = NULL;
+		memset(slot, 0, s->ring->slot_bytes);
+	else
+		memcpy(slot, w->buf, sizeof(*hdr) + w->used + LDM_TAG_BYTES);
+	ldm_ring_publish(s->ring, seq);
 	if (err)
 		return err;
 	w->round.batches++;
@@ -74,23 +92,19 @@ static int ldm_snapshot_seal(struct ldm_worker *w, u32 flags)
 	return 0;
 }
 
-/* Make room for a record of up to @need payload bytes. */
+/* Make room in the worker's batch for a record of up to @need bytes. */
 static int ldm_snapshot_room(struct ldm_worker *w, u32 need)
 {
-	struct ldm_session *s = w->s;
 	int err;
 
-	if (w->slot && w->used + need <= s->params.batch_bytes)
+	if (w->filling && w->used + need <= w->s->params.batch_bytes)
 		return 0;
-	if (w->slot) {
+	if (w->filling) {
 		err = ldm_snapshot_seal(w, 0);
 		if (err)
 			return err;
 	}
-	err = ldm_ring_reserve(s->ring, &w->seq);
-	if (err)
-		return err;
-	w->slot = ldm_ring_slot(s->ring, w->seq);
+	w->filling = true;
 	w->used = 0;
 	w->nrec = 0;
 	return 0;
@@ -99,7 +113,7 @@ static int ldm_snapshot_room(struct ldm_worker *w, u32 need)
 static void *ldm_snapshot_record(struct ldm_worker *w, pgoff_t index, u8 kind,
 				 u32 len)
 {
-	struct ldm_record *rec = w->slot + sizeof(struct ldm_batch_hdr) +
+	struct ldm_record *rec = w->buf + sizeof(struct ldm_batch_hdr) +
 				 w->used;
 
 	rec->page = cpu_to_le64(index);
@@ -113,7 +127,7 @@ static void *ldm_snapshot_record(struct ldm_worker *w, pgoff_t index, u8 kind,
 /* Account a record of @len data bytes and zero its padding. */
 static void ldm_snapshot_commit(struct ldm_worker *w, u32 len)
 {
-	u8 *data = w->slot + sizeof(struct ldm_batch_hdr) + w->used +
+	u8 *data = w->buf + sizeof(struct ldm_batch_hdr) + w->used +
 		   sizeof(struct ldm_record);
 
 	memset(data + len, 0, ALIGN(len, 8) - len);
@@ -175,9 +189,9 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 	src = kmap_local_page(page);
 	w->round.bytes_in += PAGE_SIZE;
 	if (baseline) {
-		memcpy(w->buf, src, PAGE_SIZE);
+		memcpy(w->bounce, src, PAGE_SIZE);
 		kunmap_local(src);
-		src = w->buf;
+		src = w->bounce;
 	} else if (!memchr_inv(src, 0, PAGE_SIZE)) {
 		kunmap_local(src);
 		if (s->round == 1) {
@@ -190,7 +204,7 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 		return 0;
 	}
 
-	/* The raw record fits too, so compress straight into the slot. */
+	/* The raw record fits too, so compress straight into the batch. */
 	data = ldm_snapshot_record(w, index, LDM_REC_RAW, 0);
 	clen = ldm_snapshot_compress(w, src, data, &kind);
 	if (clen < PAGE_SIZE) {
@@ -222,19 +236,18 @@ static void ldm_snapshot_round_end(struct ldm_worker *w)
 		memset(&s->workers[i].round, 0, sizeof(s->workers[i].round));
 	}
 
-	err = ldm_snapshot_room(w, sizeof(*end));
-	if (!err) {
-		end = w->slot + sizeof(struct ldm_batch_hdr);
-		end->batches = cpu_to_le64(sum.batches + 1);
-		end->pages = cpu_to_le64(sum.pages_zero + sum.pages_lzjb +
-					 sum.pages_lz4 + sum.pages_raw);
-		w->used = sizeof(*end);
-		err = ldm_snapshot_seal(w, LDM_BATCH_F_ROUND_END);
-		w->total.batches += w->round.batches;
-		w->total.bytes_out += w->round.bytes_out;
-		ldm_stats_add(&sum, &w->round);
-		memset(&w->round, 0, sizeof(w->round));
-	}
+	/* The worker sealed its own last batch before it got here. */
+	end = w->buf + sizeof(struct ldm_batch_hdr);
+	end->batches = cpu_to_le64(sum.batches + 1);
+	end->pages = cpu_to_le64(sum.pages_zero + sum.pages_lzjb +
+				 sum.pages_lz4 + sum.pages_raw);
+	w->used = sizeof(*end);
+	w->nrec = 0;
+	err = ldm_snapshot_seal(w, LDM_BATCH_F_ROUND_END);
+	w->total.batches += w->round.batches;
+	w->total.bytes_out += w->round.bytes_out;
+	ldm_stats_add(&sum, &w->round);
+	memset(&w->round, 0, sizeof(w->round));
 	if (err)
 		ldm_session_fail(s, err, "cannot send the round-end batch");
 
@@ -274,8 +287,9 @@ void ldm_snapshot_work(struct work_struct *work)
 		}
 		cond_resched();
 	}
-	if (!err && w->slot)
+	if (!err && w->filling)
 		err = ldm_snapshot_seal(w, 0);
+	w->filling = false;
 	if (err)
 		ldm_session_fail(s, err, err == -ECANCELED ?
 				 "migration cancelled" :
@@ -316,6 +330,11 @@ static int ldm_snapshot_usable(struct ldm_session *s,
 	if (ldm_session_failed(s)) {
 		NL_SET_ERR_MSG(extack, "the migration failed");
 		return -s->error;
+	}
+	if (!s->keyed) {
+		NL_SET_ERR_MSG(extack,
+			       "the session has no key yet (LDM_IOC_SESSION_KEY)");
+		return -ENOKEY;
 	}
 	return 0;
 }
@@ -445,6 +464,7 @@ static_assert(sizeof(struct ldm_page_set) == 32);
  * ldm_snapshot_ioctl_resend_skip() - LDM_IOC_RESEND_SKIP: leave out of
  * the next resend the pages the target already has
  * @dom: the domain, with a sending session between two rounds
+ * @file: the caller's open file, which must own the session
  * @uarg: user's &struct ldm_page_set
  *
  * Clears the set's pages from the last round's pages, which a round
@@ -453,9 +473,10 @@ static_assert(sizeof(struct ldm_page_set) == 32);
  * target miss a page it claimed to have.
  *
  * Return: 0, -EFAULT, -EINVAL for bad fields or a short buffer, -ENODEV
- * without a sending session, -EBUSY while a round runs, -ENOMEM.
+ * without a sending session, -EPERM when @file does not own it, -EBUSY
+ * while a round runs, -ENOMEM.
  */
-long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
+long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
 				    struct ldm_page_set __user *uarg)
 {
 	size_t words = DIV_ROUND_UP(dom->npages, 64);
@@ -471,7 +492,7 @@ long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
 		return -EINVAL;
 	bits = ldm_bitmap_alloc(dom->npages);
 	if (bits)
-		in = kvmalloc_array(words, sizeof(u64), GFP_KERNEL);
+		in = kvmalloc_array(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!in) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -484,8 +505,10 @@ long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom,
 	bitmap_from_arr64(bits, in, dom->npages);
 
 	mutex_lock(&dom->session_lock);
-	s = dom->session;
-	if (!s || !s->sending) {
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
+	} else if (!s->sending) {
 		ret = -ENODEV;
 	} else if (!ldm_snapshot_idle(s)) {
 		ret = -EBUSY;

@@ -58,8 +58,14 @@ run lsmod | grep -E '^(Module|ldm )' || {
 	exit 1
 }
 
-say "Create a domain: 64 MiB of guest RAM, owned by the kernel module"
-run "$ldmctl" add-domain "$name" --mem 64M
+say "Two hosts: network namespaces $LDM_SRC_NS ($LDM_SRC_ADDR) and $LDM_DST_NS ($LDM_DST_ADDR)"
+netns_setup
+run ip -n "$LDM_DST_NS" -brief address show
+echo "(a domain belongs to the namespace that creates it; the initial one, the"
+echo " lab's own, sees them all)"
+
+say "On the source host, create a domain: 64 MiB of guest RAM, owned by the kernel module"
+run ip netns exec "$LDM_SRC_NS" "$ldmctl" add-domain "$name" --mem 64M
 i=0
 while [ ! -c "/dev/ldm/$name" ] && [ "$i" -lt 50 ]; do
 	sleep 0.1
@@ -109,10 +115,6 @@ echo "(the constant lives in the guest's RAM: we will ask for it on the target)"
 say "The domain now: pages the guest touched are resident, and dirty"
 run "$ldmctl" list
 run "$ldmctl" list -j
-
-say "Two hosts: network namespaces $LDM_SRC_NS ($LDM_SRC_ADDR) and $LDM_DST_NS ($LDM_DST_ADDR)"
-netns_setup
-run ip -n "$LDM_DST_NS" -brief address show
 
 say "Certificates for both hosts, signed by a CA both trust (made now, thrown away after)"
 PKI=$dir/pki

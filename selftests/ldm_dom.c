@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +46,17 @@ static int sessions(struct ldm_nl *nl, const char *src, const char *dst)
 {
 	struct ldm_msg m;
 	char buf[64];
-	int err;
+	int err, sfd, dfd;
 
-	err = ldm_session_start_small(nl, src, LDM_CMD_MIGRATE_START, 0, 0,
-				      session_key, 1);
+	/* Each session needs an owning file to start; then it holds none. */
+	snprintf(buf, sizeof(buf), "/dev/ldm/%s", src);
+	sfd = open(buf, O_RDWR | O_CLOEXEC);
+	snprintf(buf, sizeof(buf), "/dev/ldm/%s", dst);
+	dfd = open(buf, O_RDWR | O_CLOEXEC);
+	if (sfd < 0 || dfd < 0)
+		return -errno;
+	err = ldm_session_start_small(nl, src, LDM_CMD_MIGRATE_START, sfd, 0,
+				      0, session_key, 1);
 	if (err)
 		return err;
 	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_ROUND,
@@ -57,7 +65,9 @@ static int sessions(struct ldm_nl *nl, const char *src, const char *dst)
 	err = ldm_nl_request(nl, &m, NULL, NULL);
 	if (!err)
 		err = ldm_session_start_small(nl, dst, LDM_CMD_RECEIVE_START,
-					      0, 0, session_key, 1);
+					      dfd, 0, 0, session_key, 1);
+	close(sfd);
+	close(dfd);
 	if (err)
 		return err;
 	printf("ready\n");

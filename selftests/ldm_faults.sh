@@ -211,7 +211,7 @@ serve_start() {
 # The migration is slowed down (--bandwidth) so that it is still moving
 # pages when its side gets make-it-fail.
 newsrc() {
-	"$L" add-domain fsrc --mem 4M && "$G" fill fsrc >/dev/null
+	ip netns exec "$SRC" "$L" add-domain fsrc --mem 4M && "$G" fill fsrc >/dev/null
 }
 
 # one_round N SIDE PROBABILITY TIMES: a migration of fsrc to fsrc-t with

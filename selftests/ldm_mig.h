@@ -27,7 +27,26 @@ struct session_info {
 	char errmsg[128];
 	uint64_t ring_bytes;
 	uint64_t stat[LDM_A_STAT_MAX + 1];	/* totals */
+	uint32_t rounds_done;	/* sending: rounds whose results are in */
+	uint32_t workers;	/* per-worker sets of counters reported */
 };
+
+/* Nested attributes inside @n. */
+static inline uint32_t nla_count(const struct nlattr *n)
+{
+	const struct nlattr *t;
+	uint32_t count = 0;
+	size_t len;
+
+	if (!n)
+		return 0;
+	len = n->nla_len - NLA_HDRLEN;
+	for (t = NLA_DATA(n); len >= NLA_HDRLEN && t->nla_len <= len;
+	     len -= NLA_ALIGN(t->nla_len),
+	     t = (const void *)((const char *)t + NLA_ALIGN(t->nla_len)))
+		count++;
+	return count;
+}
 
 static inline int get_session_cb(const struct nlmsghdr *nlh, void *arg)
 {
@@ -46,6 +65,8 @@ static inline int get_session_cb(const struct nlmsghdr *nlh, void *arg)
 			 (const char *)NLA_DATA(a.tb[LDM_A_MIG_ERROR_MSG]));
 	if (a.tb[LDM_A_MIG_RING_BYTES])
 		memcpy(&si->ring_bytes, NLA_DATA(a.tb[LDM_A_MIG_RING_BYTES]), 8);
+	si->rounds_done = nla_count(a.tb[LDM_A_MIG_ROUNDS]);
+	si->workers = nla_count(a.tb[LDM_A_MIG_WORKER_STATS]);
 	n = a.tb[LDM_A_MIG_TOTALS];
 	if (n) {
 		len = n->nla_len - NLA_HDRLEN;
@@ -75,22 +96,41 @@ static const uint8_t test_key[LDM_KEY_BYTES] = {
 	8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
 };
 
-/* START (sending or receiving) with the usual parameters. */
+/*
+ * Open @name's node read-write into @r->fd, the file that will own the
+ * session. Return: 0 or -errno.
+ */
+static inline int ring_open(const char *name, struct ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = ldm_open(name, O_RDWR);
+	return r->fd < 0 ? -errno : 0;
+}
+
+/*
+ * START (sending or receiving) with the usual parameters, owned by a new
+ * open file of @name's node in @r->fd (map it with ring_map()), and give
+ * the session the test key.
+ */
 static inline int session_start(struct ldm_nl *nl, const char *name, int cmd,
-			 uint32_t workers, uint32_t flags)
+				uint32_t workers, uint32_t flags, struct ring *r)
 {
 	struct ldm_msg m;
+	int err;
 
+	err = ring_open(name, r);
+	if (err)
+		return err;
 	ldm_msg_init(&m, nl->family, 0, cmd, LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 0x5a17);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)r->fd);
 	if (workers)
 		ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
 	if (flags)
 		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
 	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, 16);
-	return ldm_nl_request(nl, &m, NULL, NULL);
+	err = ldm_nl_request(nl, &m, NULL, NULL);
+	return err ? err : ldm_session_key(r->fd, test_key, 0x5a17);
 }
 
 static inline int name_cmd(struct ldm_nl *nl, const char *name, int cmd,
@@ -113,6 +153,7 @@ static inline int round_cb(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
+/* Map the ring of @name's session through the file that owns it, @r->fd. */
 static inline int ring_map(struct ldm_nl *nl, const char *name, struct ring *r)
 {
 	struct session_info si;
@@ -121,9 +162,6 @@ static inline int ring_map(struct ldm_nl *nl, const char *name, struct ring *r)
 	err = session_get(nl, name, &si);
 	if (err)
 		return err;
-	r->fd = ldm_open(name, O_RDWR);
-	if (r->fd < 0)
-		return -errno;
 	r->bytes = si.ring_bytes;
 	r->map = mmap(NULL, r->bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      r->fd, LDM_RING_OFFSET);
@@ -166,6 +204,20 @@ static inline int ring_wait(struct ring *r, short ev)
 	if (!n)
 		return -ETIMEDOUT;
 	return (p.revents & POLLERR) ? -EIO : 0;
+}
+
+/*
+ * A sending ring's consumer is done with every slot below @cons: store
+ * it, then (full fence: a release store and a later load may be reordered
+ * on x86 too, see ldm.h) kick the module if a worker waits for room.
+ */
+static inline void ring_release(struct ring *tx, uint64_t cons)
+{
+	__atomic_store_n(&tx->hdr->cons, cons, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&tx->hdr->flags, __ATOMIC_RELAXED) &
+	    LDM_RING_F_NEED_WAKEUP)
+		ioctl(tx->fd, LDM_IOC_RING_KICK);
 }
 
 /* Put one batch into the receiving ring and kick the module. */
@@ -229,10 +281,7 @@ static inline int pump_codec_from(struct ring *tx, uint32_t round, batch_fn fn,
 			return err;
 		if ((h->flags & LDM_BATCH_F_ROUND_END) && h->round == round)
 			done = 1;
-		__atomic_store_n(&tx->hdr->cons, cons + 1, __ATOMIC_RELEASE);
-		if (__atomic_load_n(&tx->hdr->flags, __ATOMIC_SEQ_CST) &
-		    LDM_RING_F_NEED_WAKEUP)
-			ioctl(tx->fd, LDM_IOC_RING_KICK);
+		ring_release(tx, cons + 1);
 	}
 	return 0;
 }

@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 
+#include <time.h>
+
 #include "kselftest_harness.h"
 #include "ldm_test.h"
 #include "ldm_mig.h"
@@ -143,10 +145,10 @@ static int start_both(struct __test_metadata *_metadata,
 		      const FIXTURE_VARIANT(migrate) *variant)
 {
 	EXPECT_EQ(0, session_start(&self->nl, self->src, LDM_CMD_MIGRATE_START,
-				   variant->workers, variant->flags))
+				   variant->workers, variant->flags, &self->tx))
 		TH_LOG("start: %s", self->nl.ext_msg);
 	EXPECT_EQ(0, session_start(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
-				   variant->workers, 0))
+				   variant->workers, 0, &self->rx))
 		TH_LOG("receive: %s", self->nl.ext_msg);
 	EXPECT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
 	EXPECT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
@@ -228,12 +230,18 @@ TEST_F_TIMEOUT(migrate, round0_b_equals_a, 120)
 	       (unsigned long long)si.stat[LDM_A_STAT_BYTES_IN]);
 }
 
-/* START with the smallest batches and ring the module accepts. */
+/*
+ * START with the smallest batches and ring the module accepts, owned by a
+ * new open file of the node in @r->fd.
+ */
 static int start_small(struct ldm_nl *nl, const char *name, int cmd,
-		       uint32_t workers, uint32_t flags)
+		       uint32_t workers, uint32_t flags, struct ring *r)
 {
-	return ldm_session_start_small(nl, name, cmd, workers, flags, test_key,
-				       0x5a17);
+	int err = ring_open(name, r);
+
+	return err ? err : ldm_session_start_small(nl, name, cmd, r->fd,
+						   workers, flags, test_key,
+						   0x5a17);
 }
 
 struct held {
@@ -273,10 +281,10 @@ TEST_F_TIMEOUT(migrate, full_ring_slots_stay_put_until_released, 120)
 	ASSERT_NE(NULL, h);
 	h->rx = &self->rx;
 	ASSERT_EQ(0, start_small(&self->nl, self->src, LDM_CMD_MIGRATE_START,
-				 variant->workers, variant->flags))
+				 variant->workers, variant->flags, &self->tx))
 		TH_LOG("start: %s", self->nl.ext_msg);
 	ASSERT_EQ(0, start_small(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
-				 variant->workers, 0))
+				 variant->workers, 0, &self->rx))
 		TH_LOG("receive: %s", self->nl.ext_msg);
 	ASSERT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
 	ASSERT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
@@ -314,6 +322,54 @@ TEST_F_TIMEOUT(migrate, rounds_follow_writes, 120)
 	}
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
 				&self->rx));
+	ASSERT_EQ(0, ring_drain(&self->rx));
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Hundreds of tiny rounds on the smallest ring (two slots a worker), so
+ * that workers wait for room all the time and the consumer's kick is
+ * needed at every turn: a kick lost between the consumer's store of cons
+ * and its load of the wake-up flag would leave a round stuck until the
+ * consumer's timeout. Each round must end within 5 s.
+ */
+TEST_F_TIMEOUT(migrate, tiny_rounds_never_lose_a_kick, 300)
+{
+	double t, slowest = 0;
+	unsigned int r, i;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_small(&self->nl, self->src, LDM_CMD_MIGRATE_START,
+				 variant->workers, variant->flags, &self->tx));
+	ASSERT_EQ(0, start_small(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
+				 variant->workers, 0, &self->rx));
+	ASSERT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
+	ASSERT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
+	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, forward,
+				&self->rx));
+	for (r = 1; r <= 250; r++) {
+		for (i = r % 7; i < DOM_PAGES; i += 97)
+			fill_unit(self->a + i * self->psz, self->psz,
+				  variant->unit, i, r);
+		t = now_s();
+		ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx,
+					forward, &self->rx));
+		t = now_s() - t;
+		if (t > slowest)
+			slowest = t;
+		ASSERT_GT(5.0, t) TH_LOG("round %u took %.1f s", r, t);
+	}
+	TH_LOG("250 rounds on a %u-slot ring, slowest %.0f ms",
+	       self->tx.hdr->nslots, slowest * 1e3);
 	ASSERT_EQ(0, ring_drain(&self->rx));
 	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
 						 diff);
@@ -481,9 +537,9 @@ TEST_F_TIMEOUT(migrate, two_migrations_at_once, 120)
 
 	ASSERT_EQ(0, start_both(_metadata, self, variant));
 	ASSERT_EQ(0, session_start(&p.nl, c_name, LDM_CMD_MIGRATE_START,
-				   variant->workers, variant->flags));
+				   variant->workers, variant->flags, &p.tx));
 	ASSERT_EQ(0, session_start(&p.nl, d_name, LDM_CMD_RECEIVE_START,
-				   variant->workers, 0));
+				   variant->workers, 0, &p.rx));
 	ASSERT_EQ(0, ring_map(&p.nl, c_name, &p.tx));
 	ASSERT_EQ(0, ring_map(&p.nl, d_name, &p.rx));
 	ASSERT_EQ(0, pthread_create(&th, NULL, pair_run, &p));
@@ -551,8 +607,7 @@ static int pump_flags(struct ldm_nl *nl, const char *src, struct ring *tx,
 		h = ring_slot(tx, cons);
 		err = fn(h, batch_len(h), arg);
 		done = (h->flags & LDM_BATCH_F_ROUND_END) && h->round == round;
-		__atomic_store_n(&tx->hdr->cons, cons + 1, __ATOMIC_RELEASE);
-		ioctl(tx->fd, LDM_IOC_RING_KICK);
+		ring_release(tx, cons + 1);
 	}
 	return err;
 }
@@ -774,9 +829,9 @@ FIXTURE_SETUP(tamper)
 	self->c->buf = malloc(self->c->cap);
 	ASSERT_NE(NULL, self->c->buf);
 	ASSERT_EQ(0, session_start(&self->nl, self->src, LDM_CMD_MIGRATE_START,
-				   1, 0));
+				   1, 0, &self->tx));
 	ASSERT_EQ(0, session_start(&self->nl, self->dst, LDM_CMD_RECEIVE_START,
-				   1, 0));
+				   1, 0, &self->rx));
 	ASSERT_EQ(0, ring_map(&self->nl, self->src, &self->tx));
 	ASSERT_EQ(0, ring_map(&self->nl, self->dst, &self->rx));
 	ASSERT_EQ(0, pump_round(&self->nl, self->src, &self->tx, collect,
@@ -853,6 +908,7 @@ FIXTURE(requests)
 {
 	struct ldm_nl nl;
 	char name[LDM_NAME_MAX];
+	struct ring r;		/* an open file of the node, for START */
 };
 
 FIXTURE_SETUP(requests)
@@ -860,28 +916,28 @@ FIXTURE_SETUP(requests)
 	ASSERT_EQ(0, ldm_nl_open_ldm(&self->nl));
 	ldm_test_name(self->name, sizeof(self->name), "req");
 	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->name, 64 * page_size()));
+	ASSERT_EQ(0, ring_open(self->name, &self->r));
 }
 
 FIXTURE_TEARDOWN(requests)
 {
 	name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_STOP, NULL, NULL);
+	ring_unmap(&self->r);
 	ldm_domain_del(&self->nl, self->name);
 	ldm_nl_close(&self->nl);
 }
 
-static int start_with(struct ldm_nl *nl, const char *name, int key_len,
-		      int salt, uint32_t attr, uint32_t val)
+/* MIGRATE_START of @name owned by @fd (none if negative), with @attr. */
+static int start_with(struct ldm_nl *nl, const char *name, int fd,
+		      uint32_t attr, uint32_t val)
 {
-	uint8_t key[64] = { 1 };
 	struct ldm_msg m;
 
 	ldm_msg_init(&m, nl->family, 0, LDM_CMD_MIGRATE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, name);
-	if (key_len >= 0)
-		ldm_msg_put(&m, LDM_A_MIG_KEY, key, key_len);
-	if (salt)
-		ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	if (fd >= 0)
+		ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)fd);
 	if (attr)
 		ldm_msg_put_u32(&m, attr, val);
 	return ldm_nl_request(nl, &m, NULL, NULL);
@@ -889,35 +945,44 @@ static int start_with(struct ldm_nl *nl, const char *name, int key_len,
 
 TEST_F(requests, bad_start_refused)
 {
+	uint8_t key[LDM_KEY_BYTES] = { 1 };
+	int fd = self->r.fd, other, ro;
+	char other_name[LDM_NAME_MAX];
+	struct ldm_msg m;
 	long long fips;
 
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, -1, 1, 0, 0));
-	EXPECT_STREQ("missing key or salt", self->nl.ext_msg);
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 0, 0, 0));
-	EXPECT_STREQ("missing key or salt", self->nl.ext_msg);
-	/* A short key fails the policy (exact length). */
-	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, 16, 1, 0, 0));
-	EXPECT_NE(0, self->nl.ext_msg[0]);
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
-				      LDM_A_MIG_WORKERS, 0));
-	EXPECT_STREQ("workers must be 1 to the number of online CPUs",
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, -1, 0, 0));
+	EXPECT_STREQ("missing the file descriptor of the domain's node",
 		     self->nl.ext_msg);
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
-				      LDM_A_MIG_WORKERS, 100000));
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	/* Version 1's key attributes are refused: no key rides netlink. */
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_MIGRATE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)fd);
+	ldm_msg_put(&m, LDM_A_MIG_KEY_V1, key, sizeof(key));
+	EXPECT_EQ(-EINVAL, ldm_nl_request(&self->nl, &m, NULL, NULL));
+	EXPECT_STREQ("keys go through LDM_IOC_SESSION_KEY, never netlink",
+		     self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
+				      LDM_A_MIG_SALT_V1, 1));
+	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, fd,
+				      LDM_A_MIG_WORKERS, 0));
+	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, fd,
+				      LDM_A_MIG_WORKERS, LDM_WORKERS_MAX + 1));
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_BATCH_BYTES, 100));
 	EXPECT_STREQ("batch size out of range", self->nl.ext_msg);
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_BATCH_BYTES, 64 << 20));
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_RAW_THRESHOLD, 0));
 	EXPECT_STREQ("raw threshold must be 1 to the page size",
 		     self->nl.ext_msg);
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_RING_SLOTS, 12));
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_RING_SLOTS, 1 << 20));
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, fd,
 				      LDM_A_MIG_FLAGS, 0x80));
 	EXPECT_STREQ("unknown migration flags", self->nl.ext_msg);
 	/*
@@ -927,17 +992,99 @@ TEST_F(requests, bad_start_refused)
 	fips = read_param("/proc/sys/crypto/fips_enabled");
 	ASSERT_TRUE(fips == 0 || fips == -ENOENT) TH_LOG("fips_enabled: %lld",
 							 fips);
-	EXPECT_EQ(-EPERM, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EPERM, start_with(&self->nl, self->name, fd,
 				     LDM_A_MIG_FLAGS, LDM_MIG_F_FIPS));
 	EXPECT_STREQ("FIPS mode requested, but the kernel is not in FIPS mode (fips=1)",
 		     self->nl.ext_msg);
-	EXPECT_EQ(-ENOENT, start_with(&self->nl, "no-such-domain", 32, 1, 0,
-				      0));
+	EXPECT_EQ(-ENOENT, start_with(&self->nl, "no-such-domain", fd, 0, 0));
 	EXPECT_STREQ("no such domain", self->nl.ext_msg);
+
+	/* The owner must be an open, read-write file of this very node. */
+	EXPECT_EQ(-EBADF, start_with(&self->nl, self->name, 9999, 0, 0));
+	EXPECT_STREQ("not an open file descriptor", self->nl.ext_msg);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, STDIN_FILENO, 0,
+				      0));
+	EXPECT_STREQ("file descriptor is not this domain's node",
+		     self->nl.ext_msg);
+	ldm_test_name(other_name, sizeof(other_name), "req2");
+	ASSERT_EQ(0, ldm_domain_new(&self->nl, other_name, page_size()));
+	other = ldm_open(other_name, O_RDWR);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, other, 0, 0));
+	EXPECT_STREQ("file descriptor is not this domain's node",
+		     self->nl.ext_msg);
+	close(other);
+	EXPECT_EQ(0, ldm_domain_del(&self->nl, other_name));
+	ro = ldm_open(self->name, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, start_with(&self->nl, self->name, ro, 0, 0));
+	EXPECT_STREQ("the domain's node must be open read-write",
+		     self->nl.ext_msg);
+	close(ro);
 	/* Nothing was started by any of those. */
 	EXPECT_EQ(-ENOENT, name_cmd(&self->nl, self->name,
 				    LDM_CMD_MIGRATE_ROUND, NULL, NULL));
 	EXPECT_STREQ("domain has no sending session", self->nl.ext_msg);
+}
+
+/*
+ * The key goes through the owning file only, once, before any round; the
+ * kernel never hands it back.
+ */
+TEST_F(requests, key_through_the_owning_file_once)
+{
+	struct ldm_session_key k = { .salt = 7 };
+	int other = ldm_open(self->name, O_RDWR);
+	uint32_t round;
+
+	ASSERT_LE(0, other);
+	memset(k.key, 0xa5, sizeof(k.key));
+	ASSERT_EQ(0, start_with(&self->nl, self->name, self->r.fd, 0, 0));
+	EXPECT_EQ(-ENOKEY, name_cmd(&self->nl, self->name,
+				    LDM_CMD_MIGRATE_ROUND, round_cb, &round));
+	EXPECT_STREQ("the session has no key yet (LDM_IOC_SESSION_KEY)",
+		     self->nl.ext_msg);
+	/* Another open file of the node (an emulator's) cannot key it. */
+	EXPECT_EQ(-1, ioctl(other, LDM_IOC_SESSION_KEY, &k));
+	EXPECT_EQ(EPERM, errno);
+	k.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->r.fd, LDM_IOC_SESSION_KEY, &k));
+	EXPECT_EQ(EINVAL, errno);
+	k.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->r.fd, LDM_IOC_SESSION_KEY, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, ioctl(self->r.fd, LDM_IOC_SESSION_KEY, &k));
+	/* Nothing is written back. */
+	EXPECT_EQ(0xa5, k.key[0]);
+	EXPECT_EQ(7, k.salt);
+	EXPECT_EQ(-1, ioctl(self->r.fd, LDM_IOC_SESSION_KEY, &k));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
+			      round_cb, &round));
+	EXPECT_EQ(0, round);
+	close(other);
+}
+
+/*
+ * Far more workers than the lab has CPUs (a big host's count): the
+ * MIGRATE_GET reply is sized for them, every worker's counters included.
+ */
+TEST_F(requests, migrate_get_fits_many_workers)
+{
+	struct session_info si;
+	uint32_t round;
+
+	self->nl.rcvlen = 1 << 18;
+	ASSERT_EQ(0, start_with(&self->nl, self->name, self->r.fd,
+				LDM_A_MIG_WORKERS, LDM_WORKERS_MAX))
+		TH_LOG("%s", self->nl.ext_msg);
+	ASSERT_EQ(0, ldm_session_key(self->r.fd, test_key, 1));
+	ASSERT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
+			      round_cb, &round));
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si))
+		TH_LOG("%s", self->nl.ext_msg);
+	EXPECT_EQ(LDM_MIG_STATE_SENDING, si.state);
+	EXPECT_EQ(LDM_WORKERS_MAX, si.workers);
 }
 
 TEST_F(requests, session_commands_check_the_domain)
@@ -961,13 +1108,12 @@ TEST_F(requests, session_commands_check_the_domain)
 	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)self->r.fd);
 	ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, LDM_MIG_F_BASELINE);
 	EXPECT_EQ(-EINVAL, ldm_nl_request(&self->nl, &m, NULL, NULL));
 	EXPECT_STREQ("unknown migration flags", self->nl.ext_msg);
 	/* A ring over 256 MiB. */
-	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, 32, 1,
+	EXPECT_EQ(-EINVAL, start_with(&self->nl, self->name, self->r.fd,
 				      LDM_A_MIG_RING_SLOTS, 4096));
 	EXPECT_STREQ("ring would exceed 256 MiB: fewer slots or smaller batches",
 		     self->nl.ext_msg);
@@ -977,16 +1123,21 @@ TEST_F(requests, one_session_per_domain_and_no_destroy)
 {
 	uint32_t round;
 
-	ASSERT_EQ(0, start_with(&self->nl, self->name, 32, 1, 0, 0));
-	EXPECT_EQ(-EBUSY, start_with(&self->nl, self->name, 32, 1, 0, 0));
+	ASSERT_EQ(0, start_with(&self->nl, self->name, self->r.fd, 0, 0));
+	ASSERT_EQ(0, ldm_session_key(self->r.fd, test_key, 1));
+	EXPECT_EQ(-EBUSY, start_with(&self->nl, self->name, self->r.fd, 0, 0));
 	EXPECT_STREQ("domain already has a migration session",
 		     self->nl.ext_msg);
 	EXPECT_EQ(-EBUSY, ldm_domain_del(&self->nl, self->name));
-	EXPECT_STREQ("domain has a migration session", self->nl.ext_msg);
+	EXPECT_STREQ("domain is open or mapped", self->nl.ext_msg);
 	/* A round on an empty domain is legal and produces a round end. */
 	EXPECT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
 			      round_cb, &round));
 	EXPECT_EQ(0, round);
+	/* With no file open, the session alone still blocks a destroy. */
+	ring_unmap(&self->r);
+	EXPECT_EQ(-EBUSY, ldm_domain_del(&self->nl, self->name));
+	EXPECT_STREQ("domain has a migration session", self->nl.ext_msg);
 	EXPECT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_STOP,
 			      NULL, NULL));
 	EXPECT_EQ(-ENOENT, name_cmd(&self->nl, self->name,
@@ -1009,8 +1160,7 @@ TEST_F(requests, receive_needs_an_empty_domain)
 	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)self->r.fd);
 	EXPECT_EQ(-ENOTEMPTY, ldm_nl_request(&self->nl, &m, NULL, NULL));
 	EXPECT_STREQ("target domain has been written to", self->nl.ext_msg);
 }
@@ -1043,7 +1193,8 @@ TEST_F_TIMEOUT(requests, reader_dies_mid_migration, 60)
 		struct ring tx = {};
 
 		if (ldm_nl_open_ldm(&nl) ||
-		    session_start(&nl, self->name, LDM_CMD_MIGRATE_START, 1, 0) ||
+		    session_start(&nl, self->name, LDM_CMD_MIGRATE_START, 1, 0,
+				  &tx) ||
 		    ring_map(&nl, self->name, &tx) ||
 		    name_cmd(&nl, self->name, LDM_CMD_MIGRATE_ROUND, NULL,
 			     NULL) ||
@@ -1071,6 +1222,7 @@ TEST_F_TIMEOUT(requests, reader_dies_mid_migration, 60)
 	munmap(p, bytes);
 	close(fd);
 	close(pipefd[0]);
+	ring_unmap(&self->r);
 	EXPECT_EQ(0, ldm_domain_del(&self->nl, self->name));
 }
 
@@ -1091,7 +1243,7 @@ TEST_F_TIMEOUT(requests, bad_ring_indexes_fail_the_session, 60)
 
 	/* Sending: a consumer index past what was produced. */
 	ASSERT_EQ(0, session_start(&self->nl, self->name, LDM_CMD_MIGRATE_START,
-				   1, 0));
+				   1, 0, &r));
 	ASSERT_EQ(0, ring_map(&self->nl, self->name, &r));
 	__atomic_store_n(&r.hdr->cons, 1000, __ATOMIC_RELEASE);
 	ASSERT_EQ(0, name_cmd(&self->nl, self->name, LDM_CMD_MIGRATE_ROUND,
@@ -1113,19 +1265,22 @@ TEST_F(requests, bad_receive_index_fails_the_session)
 	struct ldm_domain_info info;
 	struct session_info si;
 	struct ldm_msg m;
-	struct ring r = {};
 
 	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, 1);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)self->r.fd);
 	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, 1);
 	ASSERT_EQ(0, ldm_nl_request(&self->nl, &m, NULL, NULL));
-	ASSERT_EQ(0, ring_map(&self->nl, self->name, &r));
+	ASSERT_EQ(0, ring_map(&self->nl, self->name, &self->r));
+	/* No batch is taken before the key. */
+	EXPECT_EQ(-1, ioctl(self->r.fd, LDM_IOC_RING_KICK));
+	EXPECT_EQ(ENOKEY, errno);
+	ASSERT_EQ(0, ldm_session_key(self->r.fd, test_key, 1));
 	/* More slots "filled" than the ring has. */
-	__atomic_store_n(&r.hdr->prod, r.hdr->nslots + 5, __ATOMIC_RELEASE);
-	EXPECT_EQ(-1, ioctl(r.fd, LDM_IOC_RING_KICK));
+	__atomic_store_n(&self->r.hdr->prod, self->r.hdr->nslots + 5,
+			 __ATOMIC_RELEASE);
+	EXPECT_EQ(-1, ioctl(self->r.fd, LDM_IOC_RING_KICK));
 	EXPECT_EQ(EPROTO, errno);
 	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
 	EXPECT_EQ(LDM_MIG_STATE_FAILED, si.state);
@@ -1133,7 +1288,6 @@ TEST_F(requests, bad_receive_index_fails_the_session)
 	/* The domain got nothing. */
 	ASSERT_EQ(0, ldm_domain_get(&self->nl, self->name, &info));
 	EXPECT_EQ(0, info.resident);
-	ring_unmap(&r);
 }
 
 /* Suspension: writes block in the kernel until the domain resumes. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ldm_nl.h"
@@ -513,8 +514,16 @@ int ldm_domain_dump(struct ldm_nl *nl, struct ldm_domain_info *infos,
 	return err;
 }
 
+int ldm_session_key(int fd, const uint8_t *key, uint32_t salt)
+{
+	struct ldm_session_key k = { .salt = salt };
+
+	memcpy(k.key, key, sizeof(k.key));
+	return ioctl(fd, LDM_IOC_SESSION_KEY, &k) ? -errno : 0;
+}
+
 int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
-			    uint32_t workers, uint32_t flags,
+			    int fd, uint32_t workers, uint32_t flags,
 			    const uint8_t *key, uint32_t salt)
 {
 	struct ldm_msg *m = malloc(sizeof(*m));
@@ -529,8 +538,7 @@ int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
 		slots *= 2;
 	ldm_msg_init(m, nl->family, 0, cmd, LDM_GENL_VERSION);
 	ldm_msg_put_str(m, LDM_A_DOMAIN_NAME, name);
-	ldm_msg_put(m, LDM_A_MIG_KEY, key, LDM_KEY_BYTES);
-	ldm_msg_put_u32(m, LDM_A_MIG_SALT, salt);
+	ldm_msg_put_u32(m, LDM_A_MIG_FD, (uint32_t)fd);
 	ldm_msg_put_u32(m, LDM_A_MIG_WORKERS, workers);
 	if (flags)
 		ldm_msg_put_u32(m, LDM_A_MIG_FLAGS, flags);
@@ -538,5 +546,5 @@ int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
 	ldm_msg_put_u32(m, LDM_A_MIG_BATCH_BYTES, LDM_BATCH_MIN);
 	err = ldm_nl_request(nl, m, NULL, NULL);
 	free(m);
-	return err;
+	return err ? err : ldm_session_key(fd, key, salt);
 }

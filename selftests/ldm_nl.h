@@ -142,12 +142,16 @@ int ldm_domain_get(struct ldm_nl *nl, const char *name,
 int ldm_domain_dump(struct ldm_nl *nl, struct ldm_domain_info *infos,
 		    size_t max, size_t *count);
 /*
- * START a sending (LDM_CMD_MIGRATE_START) or receiving session on @name
- * with the smallest batches and ring the module accepts (so that the ring
- * fills at once): @workers (0: every online CPU), @flags, a 32-byte @key.
+ * START a sending (LDM_CMD_MIGRATE_START) or receiving session on @name,
+ * owned by the open file @fd of its node, with the smallest batches and
+ * ring the module accepts (so that the ring fills at once): @workers (0:
+ * every online CPU), @flags; then give it a 32-byte @key and @salt
+ * (LDM_IOC_SESSION_KEY on @fd).
  */
 int ldm_session_start_small(struct ldm_nl *nl, const char *name, int cmd,
-			    uint32_t workers, uint32_t flags,
+			    int fd, uint32_t workers, uint32_t flags,
 			    const uint8_t *key, uint32_t salt);
+/* LDM_IOC_SESSION_KEY on @fd: 0 or -errno. */
+int ldm_session_key(int fd, const uint8_t *key, uint32_t salt);
 
 #endif /* LDM_NL_H */

@@ -94,14 +94,15 @@ FIXTURE_SETUP(hostile)
 	ldm_test_name(self->name, sizeof(self->name), "rx");
 	ASSERT_EQ(0, ldm_domain_new(&self->nl, self->name,
 				    NPAGES * page_size()));
+	ASSERT_EQ(0, ring_open(self->name, &self->rx));
 	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_RECEIVE_START,
 		     LDM_GENL_VERSION);
 	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
-	ldm_msg_put(&m, LDM_A_MIG_KEY, test_key, sizeof(test_key));
-	ldm_msg_put_u32(&m, LDM_A_MIG_SALT, SALT);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)self->rx.fd);
 	ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, 1);
 	ASSERT_EQ(0, ldm_nl_request(&self->nl, &m, NULL, NULL))
 		TH_LOG("%s", self->nl.ext_msg);
+	ASSERT_EQ(0, ldm_session_key(self->rx.fd, test_key, SALT));
 	ASSERT_EQ(0, ring_map(&self->nl, self->name, &self->rx));
 	memset(self->page, 0xa5, sizeof(self->page));
 }

@@ -61,7 +61,8 @@ netns_setup &&
 	mkcert "$LDM_DST_NS" ldm-dst "IP:$LDM_DST_ADDR" ca &&
 	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" > /dev/null &&
 	serve "$LDM_SRC_NS" "$LDM_SRC_ADDR" && serve "$LDM_DST_NS" "$LDM_DST_ADDR" &&
-	"$L" add-domain soak0 --mem 16M && "$G" fill soak0 "$SEED" > /dev/null
+	ip netns exec "$LDM_SRC_NS" "$L" add-domain soak0 --mem 16M &&
+	"$G" fill soak0 "$SEED" > /dev/null
 tap $? "two hosts serving, a 16M domain filled by the guest"
 
 start=$SECONDS

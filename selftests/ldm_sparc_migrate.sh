@@ -128,7 +128,8 @@ tap $? "two hosts ($LDM_SRC_NS, $LDM_DST_NS) with certificates"
 
 "$L" remove-domain "$DST" >/dev/null 2>&1
 "$L" remove-domain "$SRC" >/dev/null 2>&1
-"$L" add-domain "$SRC" --mem 64M && wait_node "/dev/ldm/$SRC" 5 &&
+ip netns exec "$LDM_SRC_NS" "$L" add-domain "$SRC" --mem 64M &&
+	wait_node "/dev/ldm/$SRC" 5 &&
 	sparc_start "$S" "/dev/ldm/$SRC" &&
 	sparc_wait_prompt "$S" "${SPARC_BOOT_TIMEOUT:-400}"
 tap $? "the source guest boots OpenBIOS on /dev/ldm/$SRC"

@@ -47,7 +47,7 @@ check "set up the two hosts" netns_setup
 check "make a CA and the two hosts' certificates" make_pki
 check "serve on $DA:$PORT" serve_start serve "$PORT"
 
-"$L" add-domain st --mem 16M && "$G" fill st >/dev/null
+on_src add-domain st --mem 16M && "$G" fill st >/dev/null
 "$G" dirty st 600 0 > "$W/guest.out" &
 gp=$!
 echo "$gp" > "$W/st.gpid"
@@ -145,7 +145,7 @@ check "after it, the JSON says migrated, operation null, no error" \
 	"$(jfield "$W/j.out" error)" = null
 
 # A cancelled migration leaves its reason.
-"$L" add-domain cx --mem 16M && "$G" fill cx >/dev/null
+on_src add-domain cx --mem 16M && "$G" fill cx >/dev/null
 migrate_bg cx --bandwidth 1M
 for _ in $(seq 100); do
 	grep -q '"event":"round"' "$W/cx.out" && break

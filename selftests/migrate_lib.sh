@@ -142,8 +142,13 @@ expect_fail() {
 	return 1
 }
 
-newdom() { # NAME SIZE: a filled source domain
-	"$L" add-domain "$1" --mem "$2" && "$G" fill "$1" >/dev/null
+# on_src ARGS...: ldmctl on the source host. A domain belongs to the
+# network namespace that creates it (the initial one, where the checks
+# run, sees them all), so a domain the source migrates is made there.
+on_src() { ip netns exec "$SRC" "$L" "$@"; }
+
+newdom() { # NAME SIZE: a filled source domain, owned by the source host
+	on_src add-domain "$1" --mem "$2" && "$G" fill "$1" >/dev/null
 }
 
 cleanup() {

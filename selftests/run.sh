@@ -31,9 +31,11 @@ programs=(
 	selftests/ldm_migrate_test
 	selftests/ldm_receive_test
 	selftests/ldm_nlfuzz_test
+	selftests/ldm_hostile_test
 )
 for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_resume.sh \
-	selftests/ldm_status.sh selftests/ldm_soak.sh selftests/ldm_sparc.sh \
+	selftests/ldm_serve_flood.sh selftests/ldm_status.sh selftests/ldm_soak.sh \
+	selftests/ldm_security.sh selftests/ldm_sparc.sh \
 	selftests/ldm_sparc_migrate.sh; do
 	[ -e "$s" ] && programs+=("$s")
 done

@@ -29,34 +29,46 @@ static const struct nla_policy mig_policy[LDM_A_MAX + 1] = {
 };
 
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
-	      const struct mig_params *p)
+	      const struct mig_params *p, struct uring *r)
 {
-	struct nl_msg *msg = ldm_domain_msg(g, sending ? LDM_CMD_MIGRATE_START :
-				      LDM_CMD_RECEIVE_START, name);
-	struct nlmsghdr *nlh;
+	struct nl_msg *msg;
+	struct ldm_session_key k;
 	int err;
 
-	if (!msg)
-		return -ENOMEM;
-	if (nla_put(msg, LDM_A_MIG_KEY, LDM_KEY_BYTES, p->key) < 0 ||
-	    nla_put_u32(msg, LDM_A_MIG_SALT, p->salt) < 0 ||
-	    (p->workers && nla_put_u32(msg, LDM_A_MIG_WORKERS, p->workers) < 0) ||
-	    (p->batch_bytes &&
-	     nla_put_u32(msg, LDM_A_MIG_BATCH_BYTES, p->batch_bytes) < 0) ||
-	    (p->ring_slots &&
-	     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0) ||
-	    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0)) {
-		nlh = nlmsg_hdr(msg);
-		OPENSSL_cleanse(nlh, nlh->nlmsg_len);
-		nlmsg_free(msg);
-		return -ENOMEM;
+	memset(r, 0, sizeof(*r));
+	/* The session's data path belongs to this open file only. */
+	r->fd = ldm_node_open(name, O_RDWR);
+	if (r->fd < 0) {
+		err = r->fd;
+		r->fd = -1;
+		return err;
 	}
-	/* Keep a reference so that the key can be wiped after sending. */
-	nlmsg_get(msg);
-	err = ldm_genl_request(g, msg, NULL, NULL);
-	nlh = nlmsg_hdr(msg);
-	OPENSSL_cleanse(nlh, nlh->nlmsg_len);
-	nlmsg_free(msg);
+	msg = ldm_domain_msg(g, sending ? LDM_CMD_MIGRATE_START :
+			     LDM_CMD_RECEIVE_START, name);
+	if (msg && (nla_put_s32(msg, LDM_A_MIG_FD, r->fd) < 0 ||
+		    (p->workers &&
+		     nla_put_u32(msg, LDM_A_MIG_WORKERS, p->workers) < 0) ||
+		    (p->batch_bytes &&
+		     nla_put_u32(msg, LDM_A_MIG_BATCH_BYTES, p->batch_bytes) < 0) ||
+		    (p->ring_slots &&
+		     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0) ||
+		    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	err = msg ? ldm_genl_request(g, msg, NULL, NULL) : -ENOMEM;
+	if (!err) {
+		/* The key never travels in a netlink message. */
+		memset(&k, 0, sizeof(k));
+		memcpy(k.key, p->key, sizeof(k.key));
+		k.salt = p->salt;
+		err = ioctl(r->fd, LDM_IOC_SESSION_KEY, &k) ? -errno : 0;
+		OPENSSL_cleanse(&k, sizeof(k));
+	}
+	if (err) {
+		close(r->fd);
+		r->fd = -1;
+	}
 	return err;
 }
 
@@ -219,16 +231,12 @@ int ldm_node_open(const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int uring_map(const char *name, uint64_t bytes, struct uring *r)
+int uring_map(struct uring *r, uint64_t bytes)
 {
 	const struct ldm_ring_hdr *h;
 	uint64_t end;
 	int err;
 
-	memset(r, 0, sizeof(*r));
-	r->fd = ldm_node_open(name, O_RDWR);
-	if (r->fd < 0)
-		return r->fd;
 	if (!bytes || bytes > (1ULL << 40)) {
 		err = -EINVAL;
 		goto fail;
@@ -264,7 +272,7 @@ void uring_unmap(struct uring *r)
 {
 	if (r->map)
 		munmap(r->map, r->bytes);
-	if (r->fd > 0)
+	if (r->fd >= 0)
 		close(r->fd);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -273,6 +281,16 @@ void uring_unmap(struct uring *r)
 int uring_kick(struct uring *r)
 {
 	return ioctl(r->fd, LDM_IOC_RING_KICK) ? -errno : 0;
+}
+
+int uring_release(struct uring *r, uint64_t cons)
+{
+	uring_store(&r->hdr->cons, cons);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&r->hdr->flags, __ATOMIC_RELAXED) &
+	    LDM_RING_F_NEED_WAKEUP)
+		return uring_kick(r);
+	return 0;
 }
 
 int mig_page_set(int fd, unsigned long cmd, uint64_t *words, size_t nwords,

@@ -44,12 +44,18 @@ struct mig_params {
 	uint32_t flags;			/* enum ldm_mig_flags */
 };
 
+struct uring;
+
 /*
- * mig_start() - MIGRATE_START (@sending) or RECEIVE_START. The request
- * buffer that held the key is wiped once the kernel has answered.
+ * mig_start() - MIGRATE_START (@sending) or RECEIVE_START on a new open
+ * file of /dev/ldm/@name, which owns the session's data path (@r->fd;
+ * map the ring with uring_map()), then the session's key through that
+ * file (LDM_IOC_SESSION_KEY), whose copy is wiped. On failure nothing is
+ * left open; a refusal's reason is in ldm_genl_ext_ack() when the START
+ * failed.
  */
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
-	      const struct mig_params *p);
+	      const struct mig_params *p, struct uring *r);
 /*
  * mig_round() - MIGRATE_ROUND with @codec (enum ldm_codec; 0: the
  * module's default) and @flags (enum ldm_round_flags).
@@ -73,7 +79,7 @@ uint64_t mig_stats_pages(const struct mig_stats *s);
 
 /* The batch ring of a session, mapped. */
 struct uring {
-	int fd;				/* /dev/ldm/<domain>, for poll/ioctl */
+	int fd;				/* /dev/ldm/<domain>: owns the session */
 	void *map;
 	size_t bytes;
 	struct ldm_ring_hdr *hdr;
@@ -81,11 +87,11 @@ struct uring {
 };
 
 /*
- * uring_map() - map the ring of a domain's session, @bytes as
- * MIGRATE_GET reported, and check its header (magic, version, geometry
- * inside the mapping).
+ * uring_map() - map the ring of the session @r->fd owns (mig_start()),
+ * @bytes as MIGRATE_GET reported, and check its header (magic, version,
+ * geometry inside the mapping). On failure @r is unmapped and closed.
  */
-int uring_map(const char *name, uint64_t bytes, struct uring *r);
+int uring_map(struct uring *r, uint64_t bytes);
 void uring_unmap(struct uring *r);
 
 static inline uint8_t *uring_slot(const struct uring *r, uint64_t seq)
@@ -103,6 +109,16 @@ static inline void uring_store(__u64 *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
+
+/*
+ * uring_release() - the consumer is done with every slot below @cons:
+ * publish it and kick the module if a worker waits for room. The full
+ * fence between the store and the load of the flag pairs with the
+ * module's (flag set, smp_mb(), cons reread): without it the store may
+ * still sit in the store buffer when the flag is read, on x86 too, both
+ * sides miss each other and the workers sleep until --timeout.
+ */
+int uring_release(struct uring *r, uint64_t cons);
 
 /*
  * mig_page_set() - LDM_IOC_APPLIED or LDM_IOC_RESEND_SKIP (@cmd) on the

@@ -1369,7 +1369,7 @@ static int migrate_run(struct migration *m)
 	mp.flags = m->o.fips ? LDM_MIG_F_FIPS : 0;
 	if (m->o.baseline)
 		mp.flags |= LDM_MIG_F_BASELINE;
-	ret = mig_start(m->g, m->o.domain, true, &mp);
+	ret = mig_start(m->g, m->o.domain, true, &mp, &m->ring);
 	OPENSSL_cleanse(m->key, sizeof(m->key));	/* the module has it */
 	if (ret)
 		return report_result(m->cmd->name, m->o.domain, ret,
@@ -1377,7 +1377,7 @@ static int migrate_run(struct migration *m)
 	m->session = true;
 	ret = mig_get(m->g, m->o.domain, &mi);
 	if (!ret)
-		ret = uring_map(m->o.domain, mi.ring_bytes, &m->ring);
+		ret = uring_map(&m->ring, mi.ring_bytes);
 	if (ret)
 		return fail(m, LDMCTL_EXIT_FAIL, "cannot map the batch ring: %s",
 			    strerror(-ret));

@@ -95,10 +95,7 @@ static void release(struct sender *s)
 	if (c == s->cons)
 		return;
 	s->cons = c;
-	uring_store(&s->ring->hdr->cons, c);
-	if (__atomic_load_n(&s->ring->hdr->flags, __ATOMIC_SEQ_CST) &
-	    LDM_RING_F_NEED_WAKEUP)
-		uring_kick(s->ring);
+	uring_release(s->ring, c);
 }
 
 static void refill(struct sender *s)
@@ -260,10 +257,7 @@ int sender_drop_round(struct sender *s, uint32_t round)
 			      le32toh(h->round) == round;
 		}
 		s->cons = s->next;
-		uring_store(&s->ring->hdr->cons, s->cons);
-		if (__atomic_load_n(&s->ring->hdr->flags, __ATOMIC_SEQ_CST) &
-		    LDM_RING_F_NEED_WAKEUP)
-			uring_kick(s->ring);
+		uring_release(s->ring, s->cons);
 		if (end)
 			return 0;
 		if (__atomic_load_n(&s->ring->hdr->state, __ATOMIC_ACQUIRE) ==

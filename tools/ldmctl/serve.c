@@ -354,7 +354,7 @@ static int prepare(struct incoming *in, uint16_t *port)
 	mp.key = in->key;
 	mp.salt = in->salt;
 	mp.flags = in->o->fips ? LDM_MIG_F_FIPS : 0;
-	err = mig_start(in->g, h->target, false, &mp);
+	err = mig_start(in->g, h->target, false, &mp, &in->ring);
 	OPENSSL_cleanse(in->key, sizeof(in->key));
 	OPENSSL_cleanse(&in->salt, sizeof(in->salt));
 	if (err) {
@@ -366,7 +366,7 @@ static int prepare(struct incoming *in, uint16_t *port)
 	in->session = true;
 	err = mig_get(in->g, h->target, &mi);
 	if (!err)
-		err = uring_map(h->target, mi.ring_bytes, &in->ring);
+		err = uring_map(&in->ring, mi.ring_bytes);
 	if (err) {
 		send_abort(in, PROTO_E_TARGET, "cannot map the ring: %s",
 			   strerror(-err));

@@ -14,10 +14,15 @@
 #include <linux/ioctl.h>
 
 #define LDM_GENL_NAME		"ldm"
-#define LDM_GENL_VERSION	1
+#define LDM_GENL_VERSION	2
 
-/* The user ABI version; bumped on every incompatible change. */
-#define LDM_UAPI_VERSION	1
+/*
+ * The user ABI version; bumped on every incompatible change. Version 2:
+ * a session belongs to one open file of the domain's node (%LDM_A_MIG_FD),
+ * its key goes through that file (%LDM_IOC_SESSION_KEY), never through
+ * netlink; domains belong to a network namespace; more workers than CPUs.
+ */
+#define LDM_UAPI_VERSION	2
 
 /*
  * A domain name: 1 to LDM_NAME_MAX - 1 bytes of [A-Za-z0-9_.-], not "."
@@ -39,10 +44,13 @@
  *	suspended, suspended -> migrated; setting the current state is a
  *	no-op.
  * @LDM_CMD_MIGRATE_START: start sending a domain: %LDM_A_DOMAIN_NAME,
- *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
- *	%LDM_A_MIG_BATCH_BYTES, %LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS,
- *	%LDM_A_MIG_FLAGS. Creates the domain's batch ring. The session belongs
- *	to the netlink socket that sent this and ends when that socket closes.
+ *	%LDM_A_MIG_FD, optional %LDM_A_MIG_WORKERS, %LDM_A_MIG_BATCH_BYTES,
+ *	%LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_FLAGS.
+ *	Creates the domain's batch ring. The session is driven by the netlink
+ *	socket that sent this and ends when that socket closes; its ring and
+ *	its ioctls are reachable only through the open file %LDM_A_MIG_FD
+ *	names, which then gives it its key (%LDM_IOC_SESSION_KEY) before the
+ *	first round.
  * @LDM_CMD_MIGRATE_ROUND: harvest and send the next round of a sending
  *	session (%LDM_A_DOMAIN_NAME; optional %LDM_A_MIG_CODEC for this
  *	round, LZJB by default, and %LDM_A_MIG_ROUND_FLAGS). Returns at
@@ -50,8 +58,9 @@
  *	batches, then a batch flagged %LDM_BATCH_F_ROUND_END, appear in the
  *	ring.
  * @LDM_CMD_RECEIVE_START: start receiving into a domain: %LDM_A_DOMAIN_NAME,
- *	%LDM_A_MIG_KEY, %LDM_A_MIG_SALT, optional %LDM_A_MIG_WORKERS,
- *	%LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_BATCH_BYTES. Same ownership rule.
+ *	%LDM_A_MIG_FD, optional %LDM_A_MIG_WORKERS, %LDM_A_MIG_RING_SLOTS,
+ *	%LDM_A_MIG_BATCH_BYTES. Same ownership rules; no batch is taken from
+ *	the ring before the key is set.
  * @LDM_CMD_MIGRATE_STOP: end the session of a domain (%LDM_A_DOMAIN_NAME),
  *	either side: stops the workers and wipes the key. The ring stays
  *	mapped, read-only in effect, until unmapped.
@@ -66,7 +75,13 @@
  * @__LDM_CMD_MAX: internal
  * @LDM_CMD_MAX: highest command number
  *
- * Every command needs CAP_NET_ADMIN in the caller's network namespace.
+ * Every command needs CAP_NET_ADMIN (in the initial user namespace). A
+ * domain belongs to the network namespace it was created from: a request
+ * from another namespace does not see it ("no such domain"), except from
+ * the initial network namespace, the host's own, which sees and controls
+ * every domain. When a namespace goes away, its domains pass to the
+ * initial one; none is destroyed with it. Names are global (they name the
+ * device node): a name taken in any namespace is refused.
  */
 enum ldm_cmd {
 	LDM_CMD_UNSPEC,
@@ -100,10 +115,12 @@ enum ldm_cmd {
  * @LDM_A_DOMAIN_OPEN: u32, open files of the device node (reply only)
  * @LDM_A_DOMAIN_MAPPED: u32, memory mappings of the domain (reply only)
  * @LDM_A_DOMAIN_MINOR: u32, minor number of the device node (reply only)
- * @LDM_A_MIG_KEY: binary, %LDM_KEY_BYTES: the AES-256-GCM batch key
- * @LDM_A_MIG_SALT: u32, the nonce salt (first 4 bytes of every nonce)
- * @LDM_A_MIG_WORKERS: u32, worker threads, 1..online CPUs (default: online
- *	CPUs)
+ * @LDM_A_MIG_KEY_V1: version 1 carried the batch key here; refused: a key
+ *	in a netlink request can be echoed back in an error or copied by a
+ *	tap, so keys go through %LDM_IOC_SESSION_KEY
+ * @LDM_A_MIG_SALT_V1: version 1's nonce salt; refused likewise
+ * @LDM_A_MIG_WORKERS: u32, worker threads, 1..%LDM_WORKERS_MAX, spread
+ *	over the online CPUs in turn (default: one per online CPU)
  * @LDM_A_MIG_BATCH_BYTES: u32, payload bytes per batch, %LDM_BATCH_MIN ..
  *	%LDM_BATCH_MAX (default %LDM_BATCH_DEFAULT); the same on both sides
  * @LDM_A_MIG_RAW_THRESHOLD: u32, a page is sent compressed only if that
@@ -125,6 +142,11 @@ enum ldm_cmd {
  * @LDM_A_MIG_RING_BYTES: u64, bytes to map at %LDM_RING_OFFSET (reply)
  * @LDM_A_MIG_CODEC: u32, &enum ldm_codec: how a round compresses pages
  * @LDM_A_MIG_ROUND_FLAGS: u32, &enum ldm_round_flags
+ * @LDM_A_MIG_FD: s32, a file descriptor of the caller's for the domain's
+ *	node /dev/ldm/<name>, opened read-write: the session's ring is mapped,
+ *	polled and kicked, and its ioctls run, through that open file only.
+ *	Other open files of the node (an emulator's) map guest RAM and
+ *	nothing else.
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -140,8 +162,8 @@ enum ldm_attr {
 	LDM_A_DOMAIN_OPEN,
 	LDM_A_DOMAIN_MAPPED,
 	LDM_A_DOMAIN_MINOR,
-	LDM_A_MIG_KEY,
-	LDM_A_MIG_SALT,
+	LDM_A_MIG_KEY_V1,
+	LDM_A_MIG_SALT_V1,
 	LDM_A_MIG_WORKERS,
 	LDM_A_MIG_BATCH_BYTES,
 	LDM_A_MIG_RAW_THRESHOLD,
@@ -158,6 +180,7 @@ enum ldm_attr {
 	LDM_A_MIG_RING_BYTES,
 	LDM_A_MIG_CODEC,
 	LDM_A_MIG_ROUND_FLAGS,
+	LDM_A_MIG_FD,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -277,6 +300,8 @@ enum ldm_round_flags {
 #define LDM_BATCH_MAX		(1024 * 1024)
 #define LDM_RING_SLOTS_DEFAULT	64
 #define LDM_RING_SLOTS_MAX	4096
+/* Most workers a session may ask for, whatever the number of CPUs. */
+#define LDM_WORKERS_MAX		256
 /* Largest ring: slots times their size, header page not counted. */
 #define LDM_RING_MAX_BYTES	(256 * 1024 * 1024)
 
@@ -311,6 +336,20 @@ enum ldm_round_flags {
  * The kernel checks every index userland writes (cons may only move
  * forward and never past prod; prod may only move forward and never more
  * than @nslots past cons); a bad index fails the session.
+ *
+ * A sending session's consumer stores @cons, then reads @flags to learn
+ * whether to kick: it needs a full memory barrier between the two
+ * (atomic_thread_fence(memory_order_seq_cst); a release store followed by
+ * an acquire or even seq_cst load is not enough, on x86 too: the store
+ * may wait in the store buffer while the load completes). The kernel does
+ * the mirror image (sets %LDM_RING_F_NEED_WAKEUP, full barrier, rereads
+ * @cons); without the user's barrier both may miss each other, and the
+ * workers sleep until the consumer gives up.
+ *
+ * The kernel writes a slot only once its batch is sealed and never reads
+ * a slot back: what userland writes into a sending ring changes only what
+ * it sends. A receiving session copies each batch out of its slot before
+ * looking at it.
  */
 struct ldm_ring_hdr {
 	__u32 magic;
@@ -434,7 +473,8 @@ struct ldm_round_end {
  * Fills @bitmap with the pages written since the previous harvest and
  * re-arms tracking, so that any write that lands after the call returns
  * is reported by a later harvest. On -EFAULT nothing is lost: the pages
- * stay dirty for the next harvest.
+ * stay dirty for the next harvest. Refused (-EBUSY) while the domain has
+ * a migration session: its rounds own the dirty bits.
  */
 struct ldm_harvest {
 	__u64 bitmap;
@@ -456,6 +496,9 @@ struct ldm_harvest {
  *	is of this round or a later one; %LDM_IOC_RESEND_SKIP: must be 0
  * @flags: must be 0
  *
+ * Both work only on the open file that owns the session (%LDM_A_MIG_FD),
+ * like %LDM_IOC_RING_KICK; on any other file they fail with -EPERM.
+ *
  * On the target, %LDM_IOC_APPLIED (receiving session) fills @bitmap; call
  * it once every received batch has been processed. On the source,
  * %LDM_IOC_RESEND_SKIP (sending session, between rounds) removes @bitmap's
@@ -471,15 +514,42 @@ struct ldm_page_set {
 	__u32 flags;
 };
 
+/**
+ * struct ldm_session_key - argument of %LDM_IOC_SESSION_KEY
+ * @key: the AES-256-GCM batch key, derived per migration (the TLS
+ *	exporter, in ldmctl)
+ * @salt: the nonce salt: the first 4 bytes of every nonce
+ * @flags: must be 0
+ *
+ * Given once per session, on the open file that owns it, before the first
+ * round (sending) or the first kick (receiving). The kernel copies it onto
+ * its stack, sets the AEAD's key and wipes the copy; it is never written
+ * back, echoed or kept anywhere but in the AEAD's key schedule, which is
+ * wiped when the session ends. The caller should wipe its own copy.
+ */
+struct ldm_session_key {
+	__u8 key[LDM_KEY_BYTES];
+	__u32 salt;
+	__u32 flags;
+};
+
 #define LDM_IOC_MAGIC		0xd6
 #define LDM_IOC_HARVEST		_IOWR(LDM_IOC_MAGIC, 1, struct ldm_harvest)
 /*
  * Tell the kernel the ring moved: a sending session's consumer released
  * slots (needed only when %LDM_RING_F_NEED_WAKEUP is set), or a receiving
- * session's producer filled some. No argument.
+ * session's producer filled some. No argument. Only on the open file that
+ * owns the session (-EPERM on any other).
  */
 #define LDM_IOC_RING_KICK	_IO(LDM_IOC_MAGIC, 2)
 #define LDM_IOC_APPLIED		_IOWR(LDM_IOC_MAGIC, 3, struct ldm_page_set)
 #define LDM_IOC_RESEND_SKIP	_IOWR(LDM_IOC_MAGIC, 4, struct ldm_page_set)
+/*
+ * Give a session its key, once (-EBUSY after that), on the open file that
+ * owns it (-EPERM on any other); -EINVAL for flags, -EPERM in FIPS mode
+ * with a key the FIPS tests refuse. Until then MIGRATE_ROUND and a
+ * receiving session's kick fail with -ENOKEY.
+ */
+#define LDM_IOC_SESSION_KEY	_IOW(LDM_IOC_MAGIC, 5, struct ldm_session_key)
 
 #endif /* _UAPI_LINUX_LDM_H */
