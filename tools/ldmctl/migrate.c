@@ -2,8 +2,8 @@
 /*
  * ldmctl migrate [options] DOMAIN [user@]HOST[:TARGET]
  *
- * The source side of a live migration (protocol in DESIGN.md and
- * ldmctl(8)): authenticate the target over TLS 1.3, let it create the
+ * The source side of a live migration (protocol in ldmctl(8) and
+ * Documentation/ldm.rst): authenticate the target over TLS 1.3, let it create the
  * target domain, derive the batch key from the TLS session, then send
  * pre-copy rounds from the module's ring on plain TCP streams until they
  * converge, a final round, and commit. Any failure before the commit
@@ -170,7 +170,7 @@ static int fail(struct migration *m, int code, const char *fmt, ...)
 }
 
 /*
- * Suspension (DESIGN.md): the domain is suspended in the module
+ * Suspension (Documentation/ldm.rst): the domain is suspended in the module
  * (LDM_CMD_DOMAIN_SET_STATE), so every write that faults from then on
  * waits in page_mkwrite; the final round's harvest re-arms every page, so
  * from its end no write reaches guest RAM. With --pause-pid the emulator
@@ -320,6 +320,11 @@ static int target_aborted(struct migration *m)
 		return fail(m, LDMCTL_EXIT_FAIL, "malformed ABORT from the target");
 	m->ctl_up = false;	/* it is gone; no ABORT back */
 	ctl_close(&m->ctl);
+	/* Nothing wrong with this migration: the target has no room now. */
+	if (ab.code == PROTO_E_BUSY)
+		return fail(m, LDMCTL_EXIT_BUSY,
+			    "the target %s refused: %s; nothing was changed",
+			    m->o.dest.host, ab.reason);
 	return fail(m, ab.code == PROTO_E_TARGET || ab.code == PROTO_E_DATA ?
 		    LDMCTL_EXIT_FAIL : LDMCTL_EXIT_REFUSED,
 		    "the target refused: %s (%s); the source domain is intact",
@@ -388,6 +393,15 @@ static int expect(struct migration *m, uint16_t type, const char *what)
 	return 0;
 }
 
+/*
+ * Before authentication a serve has nothing it could tell us in
+ * confidence: resetting the connection at once is how it turns away one
+ * over its budget of unauthenticated connections (ldmctl(8), "Admission
+ * of connections"), whether the reset comes before the TCP connect is
+ * seen through or during the handshake.
+ */
+#define TURNED_AWAY " (a serve with too many connections not yet authenticated resets new ones at once; see its log)"
+
 static int connect_target(struct migration *m)
 {
 	struct tls_config tc = {
@@ -413,9 +427,9 @@ static int connect_target(struct migration *m)
 	}
 	if (fd < 0)
 		return fail(m, LDMCTL_EXIT_FAIL,
-			    "cannot connect to %s port %u: %s", m->o.dest.host,
+			    "cannot connect to %s port %u: %s%s", m->o.dest.host,
 			    m->o.port, fd == -ENOENT ? "unknown host" :
-			    strerror(-fd));
+			    strerror(-fd), fd == -ECONNRESET ? TURNED_AWAY : "");
 	ssl = tls_handshake(m->ctx, fd, m->o.dest.host, m->o.timeout_ms,
 			    &cancelled, why, &refused);
 	if (!ssl && cancelled) {
@@ -434,7 +448,10 @@ static int connect_target(struct migration *m)
 			return fail(m, LDMCTL_EXIT_REFUSED,
 				    "the target %s refused the source: %s",
 				    m->o.dest.host, why);
-		return fail(m, LDMCTL_EXIT_FAIL, "%s: %s", m->o.dest.host, why);
+		return fail(m, LDMCTL_EXIT_FAIL, "%s: %s%s", m->o.dest.host, why,
+			    !strncmp(why, "connection closed during the TLS handshake",
+				     strlen("connection closed during the TLS handshake")) ?
+			    TURNED_AWAY : "");
 	}
 	if (ctl_init(&m->ctl, ssl, fd)) {
 		SSL_free(ssl);
@@ -1821,6 +1838,7 @@ const struct subcommand cmd_migrate = {
 	"\n"
 	"Exit status: 0 migrated, 1 failed (the source is intact), 2 usage,\n"
 	"5 refused (authentication or the target's checks), 6 cancelled,\n"
-	"7 outcome unknown (lost the target during the commit).\n",
+	"7 outcome unknown (lost the target during the commit), 8 the target\n"
+	"is busy (every migration slot taken; nothing changed, try again later).\n",
 	.run = migrate,
 };

@@ -26,6 +26,7 @@ const char *proto_code_name(uint32_t code)
 		[PROTO_E_CANCELLED] = "cancelled",
 		[PROTO_E_VERIFY] = "verification failed",
 		[PROTO_E_SOURCE] = "source failure",
+		[PROTO_E_BUSY] = "target busy",
 	};
 
 	return code < __PROTO_E_MAX ? names[code] : "unknown error";

@@ -69,6 +69,7 @@ enum proto_code {
 	PROTO_E_CANCELLED,	/* the user cancelled */
 	PROTO_E_VERIFY,		/* --verify found a difference */
 	PROTO_E_SOURCE,		/* the source failed */
+	PROTO_E_BUSY,		/* every migration slot of the target is taken */
 	__PROTO_E_MAX
 };
 

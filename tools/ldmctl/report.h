@@ -23,6 +23,7 @@ enum ldmctl_exit {
 	LDMCTL_EXIT_REFUSED = 5,	/* authentication or checks refused */
 	LDMCTL_EXIT_CANCELLED = 6,	/* cancelled; the source is intact */
 	LDMCTL_EXIT_UNKNOWN = 7,	/* lost the target during the commit */
+	LDMCTL_EXIT_BUSY = 8,		/* the target has no migration slot free */
 };
 
 /* Where messages go; stderr unless a test points it elsewhere. */

@@ -2,15 +2,23 @@
 /*
  * ldmctl serve [--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]
  *              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]
- *              [--qmp-dir DIR] [--on-receive CMD]
+ *              [--qmp-dir DIR] [--on-receive CMD] [--handshake-timeout S]
+ *              [--max-startups N] [--max-startups-per-addr N]
+ *              [--max-migrations N]
  *
  * The target side of live migration: a daemon that accepts migrations
  * into new domains. Each control connection is served by a child process
  * of its own, which owns the receiving session (the module ends a session
- * with its netlink socket). Before it creates a domain the child leaves a
- * marker under /run/ldm/incoming/; the parent discards the domain of any
- * child that dies without removing its marker (killed, crashed), and so
- * does a serve that starts and finds markers of dead processes.
+ * with its netlink socket). Anyone who can reach the port can connect, so
+ * connections are admitted in two budgets (admit.h): those not yet
+ * authenticated, few, per address too, each with a short deadline; and
+ * authenticated migrations, which the others cannot take. The child says
+ * when it has authenticated and serve gives it a migration slot, or tells
+ * it to turn the source away, busy. Before it creates a domain the child
+ * leaves a marker under /run/ldm/incoming/; the parent discards the
+ * domain of any child that dies without removing its marker (killed,
+ * crashed), and so does a serve that starts and finds markers of dead
+ * processes.
  *
  * With --qmp-dir, a source's QEMU device state (migrate --qmp) is loaded
  * into the target QEMU whose QMP socket is DIR/<target>.qmp, started by
@@ -38,6 +46,7 @@
 #include <openssl/crypto.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "config.h"
 #include "ctl.h"
 #include "domain.h"
@@ -72,6 +81,9 @@ struct serve_opts {
 	bool fips;
 	uint32_t workers;
 	int timeout_ms;
+	/* Admission (admit.h): before and after authentication. */
+	uint32_t max_startups, max_per_addr, max_migrations;
+	int handshake_ms;
 };
 
 /* One incoming migration, in its child process. */
@@ -113,18 +125,25 @@ static void logf_(const char *peer, const char *fmt, ...)
 
 static void logf_(const char *peer, const char *fmt, ...)
 {
-	char when[32];
+	char when[32], line[1024];
 	time_t t = time(NULL);
 	va_list ap;
+	int n;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
-	fprintf(stderr, "ldmctl: serve: %s%s%s", when, peer ? " " : "",
-		peer ? peer : "");
-	fputs(": ", stderr);
+	n = snprintf(line, sizeof(line), "ldmctl: serve: %s%s%s: ", when,
+		     peer ? " " : "", peer ? peer : "");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	/*
+	 * One write a line: many processes log at once (one per connection),
+	 * and pieces of their lines must not interleave.
+	 */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
 }
 
 static void send_abort(struct incoming *in, uint32_t code, const char *fmt,
@@ -791,14 +810,25 @@ static int receive_rounds(struct incoming *in)
 	}
 }
 
-static int expect(struct incoming *in, uint16_t type)
+/* A message of @type within @timeout_ms; an ABORT is the source's. */
+static int expect_within(struct incoming *in, uint16_t type, int timeout_ms)
 {
+	int64_t deadline = now_ms() + timeout_ms;
 	struct proto_abort ab;
 	int err;
 
 	ctl_next(&in->ctl);
 	do {
-		err = ctl_recv(&in->ctl, in->o->timeout_ms);
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0) {
+			snprintf(in->ctl.why, sizeof(in->ctl.why),
+				 "no answer from the peer within %d s",
+				 timeout_ms / 1000);
+			err = -ETIMEDOUT;
+			break;
+		}
+		err = ctl_recv(&in->ctl, (int)left);
 	} while (err == -EINTR && !stopping);
 	if (err < 0) {
 		logf_(in->peer, "lost the source while waiting for %s: %s",
@@ -820,6 +850,11 @@ static int expect(struct incoming *in, uint16_t type)
 		return -EPROTO;
 	}
 	return 0;
+}
+
+static int expect(struct incoming *in, uint16_t type)
+{
+	return expect_within(in, type, in->o->timeout_ms);
 }
 
 static int send_sums(struct incoming *in)
@@ -1237,16 +1272,66 @@ static void on_receive(struct incoming *in)
 	logf_(in->peer, "--on-receive started for '%s'", in->hello.target);
 }
 
+/*
+ * Between serve and the child serving a connection, on a socketpair: the
+ * child says AUTHENTICATED once it is; serve answers GO (a migration slot
+ * is the child's) or BUSY (none free: @running of @max are taken).
+ */
+enum admit_msg_type { ADMIT_MSG_AUTHENTICATED = 1, ADMIT_MSG_GO, ADMIT_MSG_BUSY };
+
+struct admit_msg {
+	uint32_t type;
+	uint32_t running, max;
+};
+
+/*
+ * Authenticated: ask serve for a migration slot. Return 0 to go on, or
+ * -EBUSY after telling the source so, or another -errno after an ABORT.
+ */
+static int admission(struct incoming *in, int admit_fd)
+{
+	struct admit_msg m = { .type = ADMIT_MSG_AUTHENTICATED };
+	struct pollfd p = { .fd = admit_fd, .events = POLLIN };
+	ssize_t n = -1;
+	int r;
+
+	if (write(admit_fd, &m, sizeof(m)) == (ssize_t)sizeof(m)) {
+		/* serve answers at once; it kills us if we linger. */
+		do {
+			r = poll(&p, 1, ADMIT_REFUSE_GRACE_MS);
+		} while (r < 0 && errno == EINTR && !stopping);
+		if (r > 0)
+			n = read(admit_fd, &m, sizeof(m));
+	}
+	close(admit_fd);
+	if (n != (ssize_t)sizeof(m) ||
+	    (m.type != ADMIT_MSG_GO && m.type != ADMIT_MSG_BUSY)) {
+		send_abort(in, PROTO_E_TARGET,
+			   "the target's serve gave no migration slot (it may be stopping)");
+		return -EIO;
+	}
+	if (m.type == ADMIT_MSG_BUSY) {
+		send_abort(in, PROTO_E_BUSY,
+			   "busy, %u migration%s running (the target's serve --max-migrations %u); try again later",
+			   m.running, m.running == 1 ? "" : "s", m.max);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
-		  const char *peer, char *pwtext)
+		  const char *peer, char *pwtext, int admit_fd)
 {
 	struct incoming *in = calloc(1, sizeof(*in));
+	/* To authenticate in: the handshake, and with passwords the HELLO. */
+	int64_t auth_deadline = now_ms() + o->handshake_ms;
 	char why[TLS_WHY_MAX], subj[256];
 	enum tls_refusal refused;
 	struct proto_welcome w = { 0 };
 	struct proto_ready rdy;
 	bool client_cert;
 	struct pbuf b;
+	int64_t left;
 	SSL *ssl;
 	int err, status = LDMCTL_EXIT_FAIL;
 
@@ -1263,21 +1348,25 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	snprintf(in->peer, sizeof(in->peer), "%s", peer);
 	pbuf_init(&b);
 
-	ssl = tls_handshake(ctx, fd, NULL, o->timeout_ms, NULL, why, &refused);
+	ssl = tls_handshake(ctx, fd, NULL, o->handshake_ms, &stopping, why,
+			    &refused);
 	if (!ssl) {
 		logf_(peer, "%s: %s",
 		      refused == TLS_WE_REFUSED ?
 		      "the target refused the source's certificate" :
 		      refused == TLS_PEER_REFUSED ?
 		      "the source refused the target" : "no TLS session", why);
-		net_linger_close(fd, 2000);
+		/* Lingering for an alert to arrive must not outlast the deadline. */
+		left = auth_deadline - now_ms();
+		net_linger_close(fd, left > 2000 ? 2000 : left > 0 ? (int)left : 0);
 		goto out;
 	}
 	ctl_init(&in->ctl, ssl, fd);
 	in->ctl_up = true;
 	client_cert = SSL_get0_peer_certificate(ssl) != NULL;
 	tls_peer_subject(ssl, subj, sizeof(subj));
-	err = expect(in, PROTO_MSG_HELLO);
+	err = expect_within(in, PROTO_MSG_HELLO,
+			    (int)(auth_deadline - now_ms()));
 	if (err)
 		goto out;
 	if (proto_get_hello(in->ctl.payload, in->ctl.len, &in->hello)) {
@@ -1300,6 +1389,12 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	      client_cert ? "certificate" : "password", in->hello.source,
 	      in->hello.target,
 	      in->hello.flags & PROTO_HELLO_F_DRY_RUN ? " (dry run)" : "");
+	err = admission(in, admit_fd);
+	admit_fd = -1;
+	if (err) {
+		status = err == -EBUSY ? LDMCTL_EXIT_BUSY : LDMCTL_EXIT_FAIL;
+		goto out;
+	}
 
 	if (ldm_genl_open(&in->g, LDM_GENL_NAME, LDM_GENL_VERSION)) {
 		send_abort(in, PROTO_E_TARGET, "the ldm module is not loaded on the target");
@@ -1337,6 +1432,8 @@ static int handle(const struct serve_opts *o, SSL_CTX *ctx, int fd,
 	if (!err)
 		status = LDMCTL_EXIT_OK;
 out:
+	if (admit_fd >= 0)
+		close(admit_fd);
 	pbuf_free(&b);
 	/* Without its state, an armed target QEMU's load fails: it exits. */
 	if (in->devstate_fd >= 0)
@@ -1390,102 +1487,336 @@ static void discard_orphan(const char *name, void *arg)
 	ldm_genl_close(g);
 }
 
-/* The children serving migrations, to be told when serve stops. */
-#define MAX_CHILDREN	64
-static pid_t children[MAX_CHILDREN];
+/*
+ * The children, one per admitted connection, at the index of their slot
+ * in the admission controller (admit.h), which decides who gets one.
+ */
+struct child {
+	pid_t pid;
+	int admit_fd;		/* serve's end, until the child is admitted */
+	char peer[64];
+};
 
-static void reap(void)
+struct server {
+	const struct serve_opts *o;
+	SSL_CTX *ctx;
+	char *pwtext;
+	int lfd;
+	struct admit adm;
+	struct child *kids;	/* adm.nslots */
+	struct admit_quiet quiet;	/* refusals before authentication */
+};
+
+static void kid_forget(struct server *sv, int i)
 {
-	int status, i;
+	if (sv->kids[i].admit_fd >= 0)
+		close(sv->kids[i].admit_fd);
+	sv->kids[i].admit_fd = -1;
+}
+
+static void reap(struct server *sv)
+{
+	uint32_t i;
+	int status;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < MAX_CHILDREN; i++)
-			if (children[i] == pid)
-				children[i] = 0;
+		for (i = 0; i < sv->adm.nslots; i++) {
+			if (sv->kids[i].pid != pid)
+				continue;
+			kid_forget(sv, (int)i);
+			sv->kids[i].pid = 0;
+			admit_release(&sv->adm, (int)i);
+		}
 		incoming_orphans(pid, discard_orphan, NULL);
 	}
 }
 
-static bool child_add(pid_t pid)
+static void refusal(struct server *sv, const char *peer, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A connection refused or dropped before it authenticated: anyone can
+ * cause these, as fast as they like, so at most one line a second says
+ * so, and how many were not said.
+ */
+static void refusal(struct server *sv, const char *peer, const char *fmt, ...)
 {
+	char msg[400];
+	uint32_t held;
+	va_list ap;
+
+	if (!admit_quiet_log(&sv->quiet, now_ms(), &held))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (held)
+		logf_(peer, "%s (and %u more connections refused or dropped before authentication since the last such line)",
+		      msg, held);
+	else
+		logf_(peer, "%s", msg);
+}
+
+/* A refused connection leaves nothing behind: no TIME_WAIT, a reset. */
+static void abort_close(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Kill what overstayed: unauthenticated past the deadline, busy refusals. */
+static void expire(struct server *sv)
+{
+	int64_t now = now_ms();
+	uint32_t held;
 	int i;
 
-	for (i = 0; i < MAX_CHILDREN; i++) {
-		if (!children[i]) {
-			children[i] = pid;
-			return true;
-		}
+	while ((i = admit_expired(&sv->adm, now)) >= 0) {
+		struct child *k = &sv->kids[i];
+
+		if (k->pid > 0)
+			kill(k->pid, SIGKILL);
+		if (sv->adm.slot[i].state == ADMIT_REFUSING)
+			logf_(k->peer, "killed: still telling an authenticated source it is busy after %d s",
+			      ADMIT_REFUSE_GRACE_MS / 1000);
+		else
+			refusal(sv, k->peer, "killed: not authenticated within %d s (--handshake-timeout)",
+				sv->o->handshake_ms / 1000);
+		kid_forget(sv, i);
+		admit_kill(&sv->adm, i);
 	}
-	return false;
+	if (admit_quiet_flush(&sv->quiet, now, &held))
+		logf_(NULL, "%u more connections refused or dropped before authentication in the last %d s (not logged one by one)",
+		      held, ADMIT_QUIET_MS / 1000);
+}
+
+/* A child says it authenticated: a migration slot, or "busy". */
+static void on_admit_msg(struct server *sv, int i)
+{
+	struct child *k = &sv->kids[i];
+	struct admit_msg m;
+	uint32_t running;
+	ssize_t n;
+
+	n = read(k->admit_fd, &m, sizeof(m));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* Gone (reaping frees its slot), or not a question it may ask. */
+	if (n != (ssize_t)sizeof(m) || m.type != ADMIT_MSG_AUTHENTICATED ||
+	    sv->adm.slot[i].state != ADMIT_PREAUTH) {
+		kid_forget(sv, i);
+		return;
+	}
+	if (admit_authenticated(&sv->adm, i, now_ms(), &running)) {
+		m = (struct admit_msg){ .type = ADMIT_MSG_GO };
+	} else {
+		m = (struct admit_msg){ .type = ADMIT_MSG_BUSY,
+					.running = running,
+					.max = sv->adm.lim.migrations };
+		logf_(k->peer, "refused an authenticated source: busy, %u migration%s running (--max-migrations %u)",
+		      running, running == 1 ? "" : "s", sv->adm.lim.migrations);
+	}
+	if (write(k->admit_fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		logf_(k->peer, "cannot answer this connection's process about its migration slot: %s",
+		      strerror(errno));
+	kid_forget(sv, i);
+}
+
+/* A new connection: refused at once, or a child process of its own. */
+static void admit_one(struct server *sv, int fd,
+		      const struct sockaddr_storage *ss)
+{
+	const struct admit_limits *l = &sv->adm.lim;
+	enum admit_verdict v;
+	struct admit_addr key;
+	int slot, ev, sp[2];
+	char peer[64];
+	uint32_t j;
+	pid_t pid;
+
+	net_addr_string(ss, peer, sizeof(peer));
+	admit_addr_from(&key, (const struct sockaddr *)ss);
+	v = admit_connection(&sv->adm, &key, now_ms(), &slot, &ev);
+	if (v == ADMIT_OUT_ADDR || v == ADMIT_OUT_FULL) {
+		abort_close(fd);
+		if (v == ADMIT_OUT_ADDR)
+			refusal(sv, peer, "refused: %u connections from this address are not authenticated yet (--max-startups-per-addr %u)",
+				admit_addr_count(&sv->adm, &key), l->per_addr);
+		else
+			refusal(sv, peer, "refused: all %u slots for connections not authenticated yet are taken, none by an address holding more than its share (--max-startups %u)",
+				sv->adm.startups, l->startups);
+		return;
+	}
+	if (v == ADMIT_IN_EVICTING) {
+		struct child *e = &sv->kids[ev];
+
+		if (e->pid > 0)
+			kill(e->pid, SIGKILL);
+		refusal(sv, e->peer, "dropped, not authenticated after %.1f s, for %s: this address held %u of the %u slots for connections not authenticated yet (--max-startups)",
+			(double)(now_ms() - sv->adm.slot[ev].since_ms) / 1e3,
+			peer, admit_addr_count(&sv->adm,
+					       &sv->adm.slot[ev].addr) + 1,
+			l->startups);
+		kid_forget(sv, ev);
+	}
+	net_tune(fd, sv->o->timeout_ms);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
+		logf_(peer, "cannot make the admission socket: %s", strerror(errno));
+		admit_release(&sv->adm, slot);
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		logf_(peer, "cannot fork: %s", strerror(errno));
+		admit_release(&sv->adm, slot);
+		close(sp[0]);
+		close(sp[1]);
+		close(fd);
+		return;
+	}
+	if (!pid) {
+		/* None of serve's other ends: they tell serve of the others. */
+		close(sv->lfd);
+		close(sp[0]);
+		for (j = 0; j < sv->adm.nslots; j++)
+			if (sv->kids[j].admit_fd >= 0)
+				close(sv->kids[j].admit_fd);
+		signal(SIGINT, SIG_IGN);	/* the parent forwards TERM */
+		_exit(handle(sv->o, sv->ctx, fd, peer, sv->pwtext, sp[1]));
+	}
+	close(sp[1]);
+	fcntl(sp[0], F_SETFL, O_NONBLOCK);
+	sv->kids[slot].pid = pid;
+	sv->kids[slot].admit_fd = sp[0];
+	snprintf(sv->kids[slot].peer, sizeof(sv->kids[slot].peer), "%s", peer);
+	close(fd);
 }
 
 static int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
 		      SSL_CTX *ctx, char *pwtext)
 {
+	struct admit_limits lim = {
+		.startups = o->max_startups,
+		.per_addr = o->max_per_addr,
+		.migrations = o->max_migrations,
+		.handshake_ms = o->handshake_ms,
+	};
 	struct sigaction sa = { .sa_handler = on_stop };
-	int lfd;
+	struct server sv = { .o = o, .ctx = ctx, .pwtext = pwtext };
+	struct pollfd *pfd = NULL;
+	int *pidx = NULL, err;
+	uint32_t i;
 
-	lfd = net_listen(o->host, o->port);
-	if (lfd < 0) {
-		report(cmd->name, NULL, "cannot listen on %s port %u: %s",
-		       o->host[0] ? o->host : "*", o->port, strerror(-lfd));
-		return exit_code_for(lfd);
+	err = admit_init(&sv.adm, &lim);
+	if (!err) {
+		sv.kids = calloc(sv.adm.nslots, sizeof(*sv.kids));
+		pfd = calloc(sv.adm.nslots + 1, sizeof(*pfd));
+		pidx = calloc(sv.adm.nslots + 1, sizeof(*pidx));
+		if (!sv.kids || !pfd || !pidx)
+			err = -ENOMEM;
 	}
+	if (err) {
+		report(cmd->name, NULL, "cannot set up the admission of connections: %s",
+		       strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < sv.adm.nslots; i++)
+		sv.kids[i].admit_fd = -1;
+	sv.lfd = net_listen(o->host, o->port);
+	if (sv.lfd < 0) {
+		report(cmd->name, NULL, "cannot listen on %s port %u: %s",
+		       o->host[0] ? o->host : "*", o->port, strerror(-sv.lfd));
+		err = sv.lfd;
+		goto out;
+	}
+	/*
+	 * A burst of connections must not fill the accept queue before the
+	 * loop gets to refuse them: a legitimate source's would be dropped.
+	 */
+	listen(sv.lfd, SOMAXCONN);
+	fcntl(sv.lfd, F_SETFL, fcntl(sv.lfd, F_GETFL) | O_NONBLOCK);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	incoming_orphans(0, discard_orphan, NULL);
-	logf_(NULL, "listening on %s:%u (trust %s%s%s)", o->host[0] ? o->host : "*",
-	      o->port, o->trust_dir, pwtext ? ", passwords accepted" : "",
-	      o->fips ? ", FIPS mode" : "");
+	logf_(NULL, "listening on %s:%u (trust %s%s%s; at most %u connections not authenticated yet, %u per address, %d s each to authenticate; at most %u migration%s at once)",
+	      o->host[0] ? o->host : "*", o->port, o->trust_dir,
+	      pwtext ? ", passwords accepted" : "", o->fips ? ", FIPS mode" : "",
+	      lim.startups, lim.per_addr, o->handshake_ms / 1000,
+	      lim.migrations, lim.migrations == 1 ? "" : "s");
 
 	while (!stopping) {
-		struct pollfd p = { .fd = lfd, .events = POLLIN };
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		char peer[64];
-		pid_t pid;
-		int fd;
+		int64_t next, wait_ms = 200;
+		nfds_t np = 0, k;
+		int burst;
 
-		reap();
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		net_addr_string(&ss, peer, sizeof(peer));
-		net_tune(fd, o->timeout_ms);
-		if (!child_add(0)) {
-			logf_(peer, "refused: %d migrations already running",
-			      MAX_CHILDREN);
-			close(fd);
-			continue;
+		reap(&sv);
+		expire(&sv);
+		pfd[np++] = (struct pollfd){ .fd = sv.lfd, .events = POLLIN };
+		for (i = 0; i < sv.adm.nslots; i++) {
+			if (sv.kids[i].admit_fd < 0)
+				continue;
+			pidx[np] = (int)i;
+			pfd[np++] = (struct pollfd){ .fd = sv.kids[i].admit_fd,
+						     .events = POLLIN };
 		}
-		pid = fork();
-		if (pid < 0) {
-			logf_(peer, "cannot fork: %s", strerror(errno));
-			close(fd);
+		next = admit_next_deadline(&sv.adm) - now_ms();
+		if (next < wait_ms)
+			wait_ms = next > 0 ? next : 0;
+		if (poll(pfd, np, (int)wait_ms) <= 0)
 			continue;
+		for (k = 1; k < np; k++)
+			if (pfd[k].revents && sv.kids[pidx[k]].admit_fd >= 0)
+				on_admit_msg(&sv, pidx[k]);
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		/* What is queued, at most a bounded burst between checks. */
+		for (burst = 0; burst < 64 && !stopping; burst++) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+			int fd = accept4(sv.lfd, (struct sockaddr *)&ss, &len,
+					 SOCK_CLOEXEC);
+
+			if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+				       errno == ENOBUFS || errno == ENOMEM)) {
+				/* Still queued: do not spin on it meanwhile. */
+				refusal(&sv, NULL, "cannot accept a connection: %s",
+					strerror(errno));
+				poll(NULL, 0, 100);
+			}
+			if (fd < 0)
+				break;
+			admit_one(&sv, fd, &ss);
 		}
-		if (!pid) {
-			close(lfd);
-			signal(SIGINT, SIG_IGN);	/* the parent forwards TERM */
-			_exit(handle(o, ctx, fd, peer, pwtext));
-		}
-		child_add(pid);
-		close(fd);
 	}
-	close(lfd);
-	/* Ask the children to give up, wait, and clean what they leave. */
-	for (int i = 0; i < MAX_CHILDREN; i++)
-		if (children[i])
-			kill(children[i], SIGTERM);
+	close(sv.lfd);
+	/*
+	 * Ask the migrations to give up and clean up; kill the connections
+	 * not admitted to one, which hold nothing. Wait, and clean what the
+	 * children leave.
+	 */
+	for (i = 0; i < sv.adm.nslots; i++)
+		if (sv.kids[i].pid > 0)
+			kill(sv.kids[i].pid,
+			     sv.adm.slot[i].state == ADMIT_MIGRATING ? SIGTERM :
+			     SIGKILL);
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	incoming_orphans(0, discard_orphan, NULL);
 	logf_(NULL, "stopped");
-	return LDMCTL_EXIT_OK;
+out:
+	if (sv.kids)
+		for (i = 0; i < sv.adm.nslots; i++)
+			kid_forget(&sv, (int)i);
+	free(sv.kids);
+	free(pfd);
+	free(pidx);
+	admit_free(&sv.adm);
+	return err ? exit_code_for(err) : LDMCTL_EXIT_OK;
 }
 
 static int serve(const struct subcommand *cmd, int argc, char **argv,
@@ -1494,6 +1825,8 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 	enum {
 		OPT_LISTEN = 256, OPT_CERT, OPT_KEY, OPT_TRUST_DIR, OPT_FIPS,
 		OPT_WORKERS, OPT_TIMEOUT, OPT_QMP_DIR, OPT_ON_RECEIVE,
+		OPT_HANDSHAKE_TIMEOUT, OPT_MAX_STARTUPS, OPT_MAX_PER_ADDR,
+		OPT_MAX_MIGRATIONS,
 	};
 	static const struct option longopts[] = {
 		{ "listen",	required_argument,	NULL, OPT_LISTEN },
@@ -1506,6 +1839,10 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 		{ "timeout",	required_argument,	NULL, OPT_TIMEOUT },
 		{ "qmp-dir",	required_argument,	NULL, OPT_QMP_DIR },
 		{ "on-receive",	required_argument,	NULL, OPT_ON_RECEIVE },
+		{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+		{ "max-startups", required_argument,	NULL, OPT_MAX_STARTUPS },
+		{ "max-startups-per-addr", required_argument, NULL, OPT_MAX_PER_ADDR },
+		{ "max-migrations", required_argument,	NULL, OPT_MAX_MIGRATIONS },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
 	};
@@ -1515,8 +1852,13 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 		.key = LDM_DEFAULT_KEY,
 		.trust_dir = LDM_DEFAULT_TRUST_DIR,
 		.timeout_ms = DEFAULT_TIMEOUT_S * 1000,
+		.max_startups = ADMIT_DEFAULT_STARTUPS,
+		.max_per_addr = ADMIT_DEFAULT_PER_ADDR,
+		.max_migrations = ADMIT_DEFAULT_MIGRATIONS,
+		.handshake_ms = ADMIT_DEFAULT_HANDSHAKE_S * 1000,
 	};
 	struct tls_config tc = { .server = true };
+	bool per_addr_set = false;
 	char quoted[QUOTE_MAX], why[TLS_WHY_MAX], *pwtext = NULL;
 	const char *w;
 	unsigned long v;
@@ -1570,6 +1912,36 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 			else
 				o.timeout_ms = (int)v * 1000;
 			break;
+		case OPT_HANDSHAKE_TIMEOUT:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || !v ||
+			    v > 600)
+				return usage_error(cmd, "--handshake-timeout must be a number of seconds from 1 to 600");
+			o.handshake_ms = (int)v * 1000;
+			break;
+		case OPT_MAX_STARTUPS:
+		case OPT_MAX_PER_ADDR:
+		case OPT_MAX_MIGRATIONS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || !v ||
+			    v > (c == OPT_MAX_MIGRATIONS ? ADMIT_MAX_MIGRATIONS :
+				 ADMIT_MAX_STARTUPS))
+				return usage_error(cmd, "--%s must be a number from 1 to %d",
+						   c == OPT_MAX_STARTUPS ? "max-startups" :
+						   c == OPT_MAX_PER_ADDR ? "max-startups-per-addr" :
+						   "max-migrations",
+						   c == OPT_MAX_MIGRATIONS ?
+						   ADMIT_MAX_MIGRATIONS : ADMIT_MAX_STARTUPS);
+			if (c == OPT_MAX_STARTUPS)
+				o.max_startups = (uint32_t)v;
+			else if (c == OPT_MAX_PER_ADDR)
+				o.max_per_addr = (uint32_t)v;
+			else
+				o.max_migrations = (uint32_t)v;
+			per_addr_set |= c == OPT_MAX_PER_ADDR;
+			break;
 		case 'h':
 			subcommand_help(cmd, stdout);
 			return LDMCTL_EXIT_OK;
@@ -1580,6 +1952,13 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 	if (optind < argc)
 		return usage_error(cmd, "unexpected argument '%s'",
 				   quote_arg(argv[optind], quoted));
+	if (o.max_per_addr > o.max_startups) {
+		/* A smaller --max-startups alone lowers the default share too. */
+		if (per_addr_set)
+			return usage_error(cmd, "--max-startups-per-addr %u exceeds --max-startups %u",
+					   o.max_per_addr, o.max_startups);
+		o.max_per_addr = o.max_startups;
+	}
 	if (o.fips) {
 		if (tls_fips_enable(why)) {
 			report(cmd->name, NULL, "--fips: %s", why);
@@ -1628,7 +2007,9 @@ const struct subcommand cmd_serve = {
 	.name = "serve",
 	.synopsis = "[--listen ADDR[:PORT]] [--cert F --key F --trust-dir D]\n"
 		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]\n"
-		    "              [--qmp-dir DIR] [--on-receive CMD]",
+		    "              [--qmp-dir DIR] [--on-receive CMD] [--handshake-timeout S]\n"
+		    "              [--max-startups N] [--max-startups-per-addr N]\n"
+		    "              [--max-migrations N]",
 	.summary = "accept live migrations into new domains",
 	.help =
 	"Listen for 'ldmctl migrate' from other hosts and receive each migration\n"
@@ -1655,6 +2036,19 @@ const struct subcommand cmd_serve = {
 	"                           its data arrives (e.g. start its QEMU), with\n"
 	"                           LDM_DOMAIN, LDM_DEVICE, LDM_SOURCE, LDM_PEER and,\n"
 	"                           with --qmp-dir, LDM_QMP in the environment\n"
+	"  --handshake-timeout S    close a connection not authenticated within S s\n"
+	"                           (the TLS handshake, and with -p the password;\n"
+	"                           default 10)\n"
+	"  --max-startups N         connections not authenticated yet, at most\n"
+	"                           (default 32); more are closed at once, or take\n"
+	"                           the place of the oldest from an address that\n"
+	"                           holds more than its share\n"
+	"  --max-startups-per-addr N  of those, from one address (an IPv6 /64) at\n"
+	"                           most (default 8)\n"
+	"  --max-migrations N       authenticated migrations at once (default 16);\n"
+	"                           a source beyond them is told \"busy\" (its\n"
+	"                           migrate exits 8); unauthenticated connections\n"
+	"                           never take these\n"
 	"  -h, --help               show this help\n",
 	.run = serve,
 };

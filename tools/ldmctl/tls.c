@@ -101,7 +101,12 @@ static int verify_cb(int ok, X509_STORE_CTX *x)
 
 static void info_cb(const SSL *ssl, int where, int ret)
 {
-	if ((where & SSL_CB_READ_ALERT) && alert_index >= 0)
+	/*
+	 * Both bits: SSL_CB_ALERT alone is also an alert we write, and
+	 * taking our own "decode error" for the peer's refusal would blame
+	 * the peer for what we refused.
+	 */
+	if ((where & SSL_CB_READ_ALERT) == SSL_CB_READ_ALERT && alert_index >= 0)
 		SSL_set_ex_data((SSL *)ssl, alert_index,
 				(void *)SSL_alert_desc_string_long(ret));
 }
@@ -305,10 +310,14 @@ SSL *tls_handshake(SSL_CTX *ctx, int fd, const char *host, int timeout_ms,
 	} else if (alert) {
 		*refused = TLS_PEER_REFUSED;
 		snprintf(why, TLS_WHY_MAX, "TLS alert \"%s\"", alert);
-	} else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN) {
+	} else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN ||
+		   /* OpenSSL 3's word for the peer's FIN mid-handshake */
+		   strstr(e, "unexpected eof while reading")) {
+		int sys = err == SSL_ERROR_SYSCALL ? errno : 0;
+
 		snprintf(why, TLS_WHY_MAX,
 			 "connection closed during the TLS handshake%s%s",
-			 errno ? ": " : "", errno ? strerror(errno) : "");
+			 sys ? ": " : "", sys ? strerror(sys) : "");
 	} else {
 		snprintf(why, TLS_WHY_MAX, "TLS handshake failed: %s", e);
 	}

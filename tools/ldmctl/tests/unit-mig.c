@@ -5,10 +5,13 @@
  * field of untrusted input is refused), the stream greeting, the rate and
  * convergence arithmetic, the trust directory's names and its add / list /
  * remove with renumbering, destinations and listen addresses, password
- * files, and page checksums. No network, no module.
+ * files, page checksums, and serve's admission of connections (budgets,
+ * fair eviction, deadlines, on made-up clocks and addresses). No network,
+ * no module.
  *
  * Output is TAP, like tests/unit.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/ldm.h>
@@ -27,6 +31,7 @@
 
 #include "addr.h"
 #include "adapt.h"
+#include "admit.h"
 #include "converge.h"
 #include "pagesum.h"
 #include "proto.h"
@@ -139,6 +144,10 @@ static void test_proto_bad_fields(void)
 	len = b.len - PROTO_HDR_BYTES;
 	CHECK_INT(proto_get_abort(p, len, &abg), 0);
 	CHECK_INT(abg.code, PROTO_E_AUTH);
+	/* The newest code is known to both ends. */
+	p[3] = PROTO_E_BUSY;
+	CHECK_INT(proto_get_abort(p, len, &abg), 0);
+	CHECK_STR(proto_code_name(abg.code), "target busy");
 	/* An unknown code, a NUL inside a string: refused. */
 	p[3] = 99;
 	CHECK_INT(proto_get_abort(p, len, &abg), -EBADMSG);
@@ -698,6 +707,297 @@ static void test_pagesum(void)
 	CHECK(pagesum(a, sizeof(a)) != pagesum(b, sizeof(b)));
 }
 
+/* ---- admit.c: serve's admission of connections ---- */
+
+static struct admit_addr v4(uint8_t last)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET };
+	struct admit_addr k;
+
+	s.sin_addr.s_addr = htonl(0xc0000200u | last);	/* 192.0.2.last */
+	admit_addr_from(&k, (const struct sockaddr *)&s);
+	return k;
+}
+
+static void admit_setup(struct admit *a, uint32_t startups, uint32_t per_addr,
+			uint32_t migrations)
+{
+	struct admit_limits l = { .startups = startups, .per_addr = per_addr,
+				  .migrations = migrations,
+				  .handshake_ms = 10000 };
+
+	CHECK_INT(admit_init(a, &l), 0);
+}
+
+static void test_admit_limits(void)
+{
+	struct admit_limits l = { .startups = 4, .per_addr = 5,
+				  .migrations = 1, .handshake_ms = 1 };
+	struct admit a;
+
+	/* A share larger than the whole, and zeros: refused. */
+	CHECK_INT(admit_init(&a, &l), -EINVAL);
+	l.per_addr = 0;
+	CHECK_INT(admit_init(&a, &l), -EINVAL);
+	l.per_addr = 4;
+	l.migrations = 0;
+	CHECK_INT(admit_init(&a, &l), -EINVAL);
+	l.migrations = 1;
+	l.handshake_ms = 0;
+	CHECK_INT(admit_init(&a, &l), -EINVAL);
+	l.handshake_ms = 1;
+	l.startups = ADMIT_MAX_STARTUPS + 1;
+	CHECK_INT(admit_init(&a, &l), -EINVAL);
+	l.startups = 4;
+	CHECK_INT(admit_init(&a, &l), 0);
+	/* Room for both budgets and as many killed, unreaped ones. */
+	CHECK_INT(a.nslots, 2 * 4 + 1);
+	admit_free(&a);
+}
+
+static void test_admit_addresses(void)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_un su = { .sun_family = AF_UNIX };
+	struct admit_addr k, l, m;
+
+	k = v4(1);
+	l = v4(1);
+	CHECK(!memcmp(&k, &l, sizeof(k)));
+	l = v4(2);
+	CHECK(memcmp(&k, &l, sizeof(k)));
+	/* A dual-stack listener's IPv4-mapped source is that IPv4 source. */
+	inet_pton(AF_INET6, "::ffff:192.0.2.1", &s6.sin6_addr);
+	admit_addr_from(&m, (const struct sockaddr *)&s6);
+	CHECK(!memcmp(&k, &m, sizeof(k)));
+	/* IPv6 counts by /64: one host, any address of its prefix. */
+	inet_pton(AF_INET6, "2001:db8:1:2::1", &s6.sin6_addr);
+	admit_addr_from(&k, (const struct sockaddr *)&s6);
+	inet_pton(AF_INET6, "2001:db8:1:2:ffff:eeee:dddd:cccc", &s6.sin6_addr);
+	admit_addr_from(&l, (const struct sockaddr *)&s6);
+	CHECK(!memcmp(&k, &l, sizeof(k)));
+	CHECK_INT(k.family, 6);
+	inet_pton(AF_INET6, "2001:db8:1:3::1", &s6.sin6_addr);
+	admit_addr_from(&m, (const struct sockaddr *)&s6);
+	CHECK(memcmp(&k, &m, sizeof(k)));
+	/* Anything else: one bucket. */
+	admit_addr_from(&k, (const struct sockaddr *)&su);
+	CHECK_INT(k.family, 0);
+}
+
+static void test_admit_budgets(void)
+{
+	struct admit_addr x = v4(9), y = v4(10), z = v4(11), w = v4(12);
+	struct admit a;
+	int slot, ev, first, i;
+
+	admit_setup(&a, 4, 2, 1);
+	/* Per address first: a third from x is refused, no process. */
+	CHECK_INT(admit_connection(&a, &x, 0, &first, &ev), ADMIT_IN);
+	CHECK_INT(ev, -1);
+	CHECK_INT(admit_connection(&a, &x, 1, &slot, &ev), ADMIT_IN);
+	CHECK_INT(admit_connection(&a, &x, 2, &slot, &ev), ADMIT_OUT_ADDR);
+	CHECK_INT(slot, -1);
+	CHECK_INT(admit_addr_count(&a, &x), 2);
+	CHECK_INT(admit_connection(&a, &y, 3, &slot, &ev), ADMIT_IN);
+	CHECK_INT(admit_connection(&a, &z, 4, &slot, &ev), ADMIT_IN);
+	CHECK_INT(a.startups, 4);
+	/* Full: w, with none, takes the place of x's oldest (x has two). */
+	CHECK_INT(admit_connection(&a, &w, 5, &slot, &ev), ADMIT_IN_EVICTING);
+	CHECK_INT(ev, first);
+	CHECK_INT(admit_addr_count(&a, &x), 1);
+	/* Full, and shared equally now: nobody is evicted any more. */
+	for (i = 0; i < 300; i++) {
+		struct admit_addr n = v4((uint8_t)(20 + i % 8));
+
+		CHECK_INT(admit_connection(&a, &n, 6, &slot, &ev), ADMIT_OUT_FULL);
+		CHECK_INT(ev, -1);
+	}
+	CHECK_INT(admit_connection(&a, &x, 7, &slot, &ev), ADMIT_OUT_FULL);
+	CHECK_INT(a.startups, 4);
+	CHECK_INT(a.migrations, 0);
+	admit_free(&a);
+}
+
+static void test_admit_fair_eviction(void)
+{
+	struct admit_addr legit = v4(1), other = v4(2);
+	uint32_t running;
+	struct admit a;
+	int slot, ev, i, mine, oldest = -1;
+
+	/* Four flooding addresses take the whole budget of 8, 2 each... */
+	admit_setup(&a, 8, 4, 2);
+	for (i = 0; i < 8; i++) {
+		struct admit_addr f = v4((uint8_t)(10 + i % 4));
+
+		CHECK_INT(admit_connection(&a, &f, 100 + i, &slot, &ev), ADMIT_IN);
+		if (i == 1)
+			oldest = slot;	/* 192.0.2.11's first */
+	}
+	/* ...and one more from the first makes 3 of them there. */
+	{
+		struct admit_addr f = v4(10);
+
+		CHECK_INT(admit_connection(&a, &f, 200, &slot, &ev), ADMIT_OUT_FULL);
+	}
+	/*
+	 * A legitimate source with none: admitted in place of the oldest
+	 * connection of an address holding the most (2, tied: the oldest).
+	 */
+	CHECK_INT(admit_connection(&a, &legit, 300, &mine, &ev),
+		  ADMIT_IN_EVICTING);
+	CHECK_INT(ev, 0);	/* 192.0.2.10's first, at 100 */
+	CHECK_INT(a.slot[ev].state, ADMIT_DYING);
+	CHECK_INT(a.startups, 8);
+	CHECK_INT(admit_addr_count(&a, &legit), 1);
+	CHECK_INT(admit_addr_count(&a, &a.slot[ev].addr), 1);
+	/* Another newcomer evicts from an address with 2 still, the oldest. */
+	CHECK_INT(admit_connection(&a, &other, 301, &slot, &ev),
+		  ADMIT_IN_EVICTING);
+	CHECK_INT(ev, oldest);
+	/*
+	 * Now the floods hold 1, 1, 2, 2: the next newcomers take those
+	 * down to 1; then every address holds 1 and the legitimate
+	 * source's connection can be evicted by nobody.
+	 */
+	for (i = 0; i < 2; i++) {
+		struct admit_addr n = v4((uint8_t)(50 + i));
+
+		CHECK_INT(admit_connection(&a, &n, 400 + i, &slot, &ev),
+			  ADMIT_IN_EVICTING);
+		CHECK(ev != mine);
+	}
+	for (i = 0; i < 50; i++) {
+		struct admit_addr n = v4((uint8_t)(60 + i));
+
+		CHECK_INT(admit_connection(&a, &n, 500 + i, &slot, &ev),
+			  ADMIT_OUT_FULL);
+	}
+	CHECK_INT(a.slot[mine].state, ADMIT_PREAUTH);
+	/* It authenticates: a migration slot, out of the startups. */
+	CHECK(admit_authenticated(&a, mine, 600, &running));
+	CHECK_INT(a.slot[mine].state, ADMIT_MIGRATING);
+	CHECK_INT(a.startups, 7);
+	CHECK_INT(a.migrations, 1);
+	/* The killed ones keep their index until reaped. */
+	for (i = 0; i < (int)a.nslots; i++)
+		if (a.slot[i].state == ADMIT_DYING)
+			admit_release(&a, i);
+	CHECK_INT(a.startups, 7);
+	admit_free(&a);
+}
+
+static void test_admit_migrations(void)
+{
+	struct admit_addr x = v4(1), y = v4(2), z = v4(3);
+	int sx, sy, sz, ev;
+	uint32_t running;
+	struct admit a;
+
+	admit_setup(&a, 2, 1, 1);
+	CHECK_INT(admit_connection(&a, &x, 0, &sx, &ev), ADMIT_IN);
+	CHECK_INT(admit_connection(&a, &y, 0, &sy, &ev), ADMIT_IN);
+	CHECK(admit_authenticated(&a, sx, 10, &running));
+	/* Its startup freed: z comes in; y, authenticated, finds none. */
+	CHECK_INT(admit_connection(&a, &z, 20, &sz, &ev), ADMIT_IN);
+	CHECK(!admit_authenticated(&a, sy, 30, &running));
+	CHECK_INT(running, 1);
+	CHECK_INT(a.slot[sy].state, ADMIT_REFUSING);
+	/* Still a startup, briefly: time to tell the source it is busy. */
+	CHECK_INT(a.startups, 2);
+	CHECK_INT(a.slot[sy].deadline_ms, 30 + ADMIT_REFUSE_GRACE_MS);
+	/* Full: y authenticated (not to be evicted), z holds its share. */
+	CHECK_INT(admit_connection(&a, &x, 40, &sx, &ev), ADMIT_OUT_FULL);
+	/* A second answer to the same slot: none. */
+	CHECK(!admit_authenticated(&a, sy, 31, &running));
+	CHECK_INT(running, 0);
+	CHECK(!admit_authenticated(&a, -1, 31, &running));
+	CHECK(!admit_authenticated(&a, (int)a.nslots, 31, &running));
+	/* The migration ends: the next one to authenticate gets it. */
+	admit_release(&a, 0);
+	CHECK_INT(a.migrations, 0);
+	CHECK(admit_authenticated(&a, sz, 50, &running));
+	CHECK_INT(a.migrations, 1);
+	admit_release(&a, sy);
+	CHECK_INT(a.startups, 0);
+	admit_free(&a);
+}
+
+static void test_admit_deadlines(void)
+{
+	struct admit_addr x = v4(1), y = v4(2);
+	struct admit a;
+	uint32_t running;
+	int sx, sy, ev;
+
+	admit_setup(&a, 4, 4, 1);
+	CHECK_U64((uint64_t)admit_next_deadline(&a), (uint64_t)INT64_MAX);
+	CHECK_INT(admit_expired(&a, 1000000), -1);
+	CHECK_INT(admit_connection(&a, &x, 1000, &sx, &ev), ADMIT_IN);
+	CHECK_INT(admit_connection(&a, &y, 3000, &sy, &ev), ADMIT_IN);
+	/* The handshake deadline, then a second for the child's own end. */
+	CHECK_INT(admit_next_deadline(&a), 1000 + 10000 + ADMIT_KILL_GRACE_MS);
+	CHECK_INT(admit_expired(&a, 1000 + 10000 + ADMIT_KILL_GRACE_MS - 1), -1);
+	CHECK_INT(admit_expired(&a, 1000 + 10000 + ADMIT_KILL_GRACE_MS), sx);
+	admit_kill(&a, sx);
+	CHECK_INT(a.startups, 1);
+	CHECK_INT(admit_expired(&a, 12000), -1);
+	/* Killed twice (evicted, then expired): counted out once. */
+	admit_kill(&a, sx);
+	CHECK_INT(a.startups, 1);
+	/* Authenticated in time: no deadline any more. */
+	CHECK(admit_authenticated(&a, sy, 5000, &running));
+	CHECK_INT(admit_expired(&a, 1000000), -1);
+	CHECK_U64((uint64_t)admit_next_deadline(&a), (uint64_t)INT64_MAX);
+	admit_release(&a, sx);
+	admit_release(&a, sy);
+	CHECK_INT(a.startups, 0);
+	CHECK_INT(a.migrations, 0);
+	admit_free(&a);
+}
+
+/* Killed connections not reaped yet hold indexes: never overrun. */
+static void test_admit_unreaped(void)
+{
+	struct admit a;
+	int slot, ev, i, in = 0;
+
+	admit_setup(&a, 2, 2, 1);
+	for (i = 0; i < 100; i++) {
+		struct admit_addr x = v4((uint8_t)i);
+
+		if (admit_connection(&a, &x, i, &slot, &ev) == ADMIT_OUT_FULL)
+			continue;
+		CHECK(slot >= 0 && slot < (int)a.nslots);
+		admit_kill(&a, slot);	/* and never reaped */
+		in++;
+	}
+	CHECK_INT(in, (int)a.nslots);
+	CHECK_INT(a.startups, 0);
+	admit_free(&a);
+}
+
+static void test_admit_quiet(void)
+{
+	struct admit_quiet q = { 0 };
+	uint32_t held;
+	int i;
+
+	CHECK(admit_quiet_log(&q, 5000, &held));
+	CHECK_INT(held, 0);
+	for (i = 0; i < 250; i++)
+		CHECK(!admit_quiet_log(&q, 5000 + i, &held));
+	CHECK(!admit_quiet_flush(&q, 5000 + ADMIT_QUIET_MS - 1, &held));
+	CHECK(admit_quiet_flush(&q, 5000 + ADMIT_QUIET_MS, &held));
+	CHECK_INT(held, 250);
+	CHECK(!admit_quiet_flush(&q, 9000000, &held));
+	/* The next line says how many went unsaid before it. */
+	CHECK(!admit_quiet_log(&q, 5000 + ADMIT_QUIET_MS + 1, &held));
+	CHECK(admit_quiet_log(&q, 5000 + 2 * ADMIT_QUIET_MS, &held));
+	CHECK_INT(held, 1);
+}
+
 static const struct unit_test tests[] = {
 	T(test_proto_hello_round_trip),
 	T(test_proto_truncation_and_trailing),
@@ -713,6 +1013,14 @@ static const struct unit_test tests[] = {
 	T(test_dest_parse),
 	T(test_passwords),
 	T(test_pagesum),
+	T(test_admit_limits),
+	T(test_admit_addresses),
+	T(test_admit_budgets),
+	T(test_admit_fair_eviction),
+	T(test_admit_migrations),
+	T(test_admit_deadlines),
+	T(test_admit_unreaped),
+	T(test_admit_quiet),
 };
 
 int main(void)

@@ -1671,6 +1671,51 @@ static void test_command_table(void)
 
 static const char *const add_usage = "usage: ldmctl add-domain NAME --mem SIZE\n";
 
+/* serve's admission options are checked before anything listens. */
+static void test_serve_admission_usage(void)
+{
+	static const struct {
+		const char *const args[8];
+		const char *msg;
+	} bad[] = {
+		{ { "serve", "--max-startups", "0" },
+		  "ldmctl: serve: --max-startups must be a number from 1 to 256\n" },
+		{ { "serve", "--max-startups", "257" },
+		  "ldmctl: serve: --max-startups must be a number from 1 to 256\n" },
+		{ { "serve", "--max-startups-per-addr", "-1" },
+		  "ldmctl: serve: --max-startups-per-addr must be a number from 1 to 256\n" },
+		{ { "serve", "--max-migrations", "many" },
+		  "ldmctl: serve: --max-migrations must be a number from 1 to 1024\n" },
+		{ { "serve", "--handshake-timeout", "601" },
+		  "ldmctl: serve: --handshake-timeout must be a number of seconds from 1 to 600\n" },
+		{ { "serve", "--max-startups", "4", "--max-startups-per-addr", "5" },
+		  "ldmctl: serve: --max-startups-per-addr 5 exceeds --max-startups 4\n" },
+	};
+	static const char *const fine[] = {
+		"serve", "--max-startups", "4", "--max-migrations", "1",
+		"--handshake-timeout", "1", "--cert", "/nonexistent/ldm.crt", NULL
+	};
+	struct run_result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = run(false, bad[i].args);
+		CHECK_INT(r.code, LDMCTL_EXIT_USAGE);
+		CHECK(r.err && !strncmp(r.err, bad[i].msg, strlen(bad[i].msg)));
+		CHECK(r.err && strstr(r.err, "\nusage: ldmctl serve "));
+		CHECK_STR(r.out, "");
+		run_free(&r);
+	}
+	/*
+	 * A --max-startups below the default share lowers the share too:
+	 * not a usage error; this one fails on the certificate instead.
+	 */
+	r = run(false, fine);
+	CHECK_INT(r.code, LDMCTL_EXIT_FAIL);
+	CHECK(r.err && strstr(r.err, "/nonexistent/ldm.crt"));
+	run_free(&r);
+}
+
 static void test_add_domain_usage(void)
 {
 	CHECK_USAGE("ldmctl: add-domain: missing domain name\n"
@@ -1887,6 +1932,7 @@ static const struct unit_test tests[] = {
 	T(test_domain_state_names),
 	T(test_command_table),
 	T(test_add_domain_usage),
+	T(test_serve_admission_usage),
 	T(test_add_domain_bad_values),
 	T(test_remove_domain_usage),
 	T(test_list_usage),
