@@ -2,7 +2,7 @@
 /*
  * snapbench: throughput of the sending pipeline, in the lab.
  *
- * A domain is filled with the DESIGN.md page mix (tools/codec/corpus.c),
+ * A domain is filled with the reference page mix (tools/codec/corpus.c),
  * then round 0 of a sending session is timed, for each configuration:
  *
  *   ldm, W workers      the pipeline as designed, W = 1 .. online CPUs;

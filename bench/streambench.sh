@@ -32,7 +32,7 @@ bench_csv_head streams > "$CSV"
 for link in veth "fq-$FLOW-per-flow"; do
 	if [ "$link" != veth ]; then
 		ip netns exec "$SRC" tc qdisc add dev eth0 root fq \
-			maxrate "$FLOW" || die "cannot cap the flows with tc fq"
+			maxrate "$FLOW" || bench_die "cannot cap the flows with tc fq"
 	fi
 	for rep in $(seq "$REPS"); do
 		for s in $STREAMS; do

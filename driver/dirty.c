@@ -3,7 +3,7 @@
  * Dirty-page tracking.
  *
  * Every mapping of a domain shares one address_space (the domain's inode,
- * see chardev.c), and every PTE starts read-only because the VMA has a
+ * see node.c), and every PTE starts read-only because the VMA has a
  * page_mkwrite handler (write-notify). The first write to a page after it
  * was mapped or write-protected faults into page_mkwrite, which sets the
  * page's bit; later writes go straight to memory until the next harvest.
@@ -39,7 +39,8 @@
 #include <uapi/linux/ldm.h>
 
 #include "dirty.h"
-#include "domain.h"
+#include "mem.h"
+#include "pagebits.h"
 
 /* The ioctl ABI is the same for 32-bit and 64-bit callers. */
 static_assert(sizeof(struct ldm_harvest) == 32);
@@ -48,15 +49,20 @@ static_assert(sizeof(struct ldm_harvest) == 32);
  * ldm_dirty_init() - set up tracking for a domain, all pages clean
  * @dirty: the tracker
  * @npages: size of the domain in pages
+ * @mem: the domain's pages
+ * @mapping: the address_space of every mapping of the domain
  *
  * Return: 0 or -ENOMEM.
  */
-int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages)
+int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages,
+		   struct ldm_mem *mem, struct address_space *mapping)
 {
-	dirty->bitmap = ldm_bitmap_alloc(npages);
+	dirty->bitmap = ldm_pagebits_alloc(npages);
 	if (!dirty->bitmap)
 		return -ENOMEM;
 	dirty->npages = npages;
+	dirty->mem = mem;
+	dirty->mapping = mapping;
 	mutex_init(&dirty->harvest_lock);
 	return 0;
 }
@@ -67,7 +73,7 @@ int ldm_dirty_init(struct ldm_dirty *dirty, pgoff_t npages)
  */
 void ldm_dirty_free(struct ldm_dirty *dirty)
 {
-	ldm_bitmap_free(dirty->bitmap);
+	ldm_pagebits_free(dirty->bitmap);
 	dirty->bitmap = NULL;
 	mutex_destroy(&dirty->harvest_lock);
 }
@@ -116,18 +122,17 @@ void ldm_dirty_claim(struct ldm_dirty *dirty, bool claimed)
 
 /**
  * ldm_dirty_harvest() - take the pages written since the last harvest
- * @dom: the domain
- * @out: a zeroed bitmap of @dom->npages bits; receives the pages
+ * @dirty: the tracker
+ * @out: a zeroed bitmap of @dirty->npages bits; receives the pages
  *
  * Clears each set bit under its page lock, then write-protects every
  * mapping of the domain so that the next write to any page is seen. The
- * caller holds @dom->dirty.harvest_lock.
+ * caller holds @dirty->harvest_lock.
  *
  * Return: the number of pages reported.
  */
-int ldm_dirty_harvest(struct ldm_domain *dom, unsigned long *out)
+int ldm_dirty_harvest(struct ldm_dirty *dirty, unsigned long *out)
 {
-	struct ldm_dirty *dirty = &dom->dirty;
 	unsigned long index;
 	struct page *page;
 	int count = 0;
@@ -136,7 +141,7 @@ int ldm_dirty_harvest(struct ldm_domain *dom, unsigned long *out)
 
 	for_each_set_bit(index, dirty->bitmap, dirty->npages) {
 		/* A bit is only ever set on a page that was faulted in. */
-		page = ldm_mem_lookup(&dom->mem, index);
+		page = ldm_mem_lookup(dirty->mem, index);
 		if (WARN_ON_ONCE(!page)) {
 			clear_bit(index, dirty->bitmap);
 			continue;
@@ -156,7 +161,7 @@ int ldm_dirty_harvest(struct ldm_domain *dom, unsigned long *out)
 	 * per mapping, where per-range passes would flush once per run.
 	 */
 	if (count)
-		wp_shared_mapping_range(dom->inode->i_mapping, 0, dirty->npages);
+		wp_shared_mapping_range(dirty->mapping, 0, dirty->npages);
 	return count;
 }
 
@@ -172,39 +177,30 @@ static void ldm_dirty_restore(struct ldm_dirty *dirty, const unsigned long *bits
 
 /**
  * ldm_dirty_ioctl_harvest() - LDM_IOC_HARVEST: harvest into a user bitmap
- * @dom: the domain
+ * @dirty: the domain's tracker
  * @uarg: user's &struct ldm_harvest
  *
- * The bitmap is copied out as u64 words, bit i of word w being page
- * 64 * w + i. If any copy fails the harvested pages are put back, so a
- * bad buffer costs a spurious report at worst, never a lost page.
+ * If any copy fails the harvested pages are put back, so a bad buffer
+ * costs a spurious report at worst, never a lost page.
  *
  * Return: 0, -EFAULT, -EINVAL for bad flags or a short buffer, -EBUSY
  * while a migration session owns the bits, -ENOMEM.
  */
-long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
+long ldm_dirty_ioctl_harvest(struct ldm_dirty *dirty,
 			     struct ldm_harvest __user *uarg)
 {
-	struct ldm_dirty *dirty = &dom->dirty;
-	size_t words = DIV_ROUND_UP(dirty->npages, 64);
 	struct ldm_harvest arg;
 	unsigned long *bits;
-	u64 *words_out;
-	long ret = 0;
+	long ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.pad)
+	if (arg.flags || arg.pad ||
+	    !ldm_pagebits_user_fits(arg.bitmap_bytes, dirty->npages))
 		return -EINVAL;
-	if (arg.bitmap_bytes < words * sizeof(u64))
-		return -EINVAL;
-
-	bits = ldm_bitmap_alloc(dirty->npages);
-	words_out = kvcalloc(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
-	if (!bits || !words_out) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
+	bits = ldm_pagebits_alloc(dirty->npages);
+	if (!bits)
+		return -ENOMEM;
 
 	mutex_lock(&dirty->harvest_lock);
 	if (dirty->claimed) {
@@ -212,25 +208,21 @@ long ldm_dirty_ioctl_harvest(struct ldm_domain *dom,
 		ret = -EBUSY;
 		goto out_free;
 	}
-	arg.dirty = ldm_dirty_harvest(dom, bits);
+	arg.dirty = ldm_dirty_harvest(dirty, bits);
 	mutex_unlock(&dirty->harvest_lock);
 	/*
 	 * Copied out without harvest_lock: a fault in copy_to_user() takes
-	 * mmap_lock, and mmap_lock is held around session_lock (mmap of the
-	 * ring) which is held around harvest_lock (a round's harvest).
+	 * mmap_lock, which is taken before harvest_lock (domain.c).
 	 */
-	bitmap_to_arr64(words_out, bits, dirty->npages);
-	if (copy_to_user(u64_to_user_ptr(arg.bitmap), words_out,
-			 words * sizeof(u64)) ||
-	    copy_to_user(uarg, &arg, sizeof(arg))) {
+	ret = ldm_pagebits_to_user(arg.bitmap, bits, dirty->npages);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	if (ret) {
 		mutex_lock(&dirty->harvest_lock);
 		ldm_dirty_restore(dirty, bits);
 		mutex_unlock(&dirty->harvest_lock);
-		ret = -EFAULT;
 	}
-
 out_free:
-	kvfree(words_out);
-	ldm_bitmap_free(bits);
+	ldm_pagebits_free(bits);
 	return ret;
 }

@@ -1,12 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
-/*
- * Domains: lifetime, lookup, ownership and limits.
+/**
+ * DOC: Domains: lifetime, lookup, ownership and limits
  *
  * The domain table maps an id (also the minor of the device node) to a
  * domain. Create and destroy change it under ldm_domains_lock; open looks
  * up under the same lock, so destroy's "is anybody using it" check and the
- * removal from the table are atomic with respect to new opens. A domain
- * outlives its removal while files or lookups still hold references.
+ * removal from the table are atomic with respect to new opens.
+ *
+ * Lock order, for the whole module (lockdep checks it on the debug
+ * kernel); a lock is only ever taken while holding those above it:
+ *
+ *  1. ldm_domains_lock (this file): the table.
+ *  2. mmap_lock of a process: mmap() of the ring takes session_lock under
+ *     it; nothing here takes mmap_lock (or faults on user memory) while
+ *     holding session_lock or harvest_lock.
+ *  3. dom->session_lock: the domain's session, its dead mark, its state.
+ *  4. dom->dirty.harvest_lock: a harvest, and who may harvest.
+ *  5. the lock of a guest page (lock_page): a harvest clears each bit under
+ *     it; page_mkwrite returns with it held.
+ *  6. spinlocks, innermost, never nested: a session's s->lock (state,
+ *     round results, replay window), its ring->lock (indexes), the page
+ *     store's xa_lock.
+ *
+ * Lifetimes:
+ *
+ *  - A domain is a kref: one reference from the table while it exists,
+ *    one per open file of its node, one per session, and short ones from
+ *    lookups. It outlives its removal from the table while any is held;
+ *    its pages are freed with the last.
+ *  - A session holds its domain; it ends when its netlink socket closes,
+ *    on MIGRATE_STOP, or at module unload (main.c), and never with a file.
+ *  - A ring is a kref: one from its session, one per VMA mapping it, so
+ *    userland may unmap it after the session is gone.
+ *  - A guest page, once in the page store, stays until the domain is
+ *    freed: pointers from lookups need no reference.
  *
  * Minors are handed out cyclically over the whole minor space, so the node
  * of a destroyed domain (a copy of it in a container's /dev, say) does not
@@ -31,7 +58,7 @@
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
 
-#include "chardev.h"
+#include "devnode.h"
 #include "domain.h"
 
 static unsigned int max_domain_mib = 65536;
@@ -143,15 +170,16 @@ int ldm_domain_create(struct net *net, const char *name, u64 size,
 		goto err_free_dom;
 	}
 
-	err = ldm_dirty_init(&dom->dirty, dom->npages);
-	if (err)
-		goto err_free_mem;
-
-	dom->inode = ldm_chardev_new_inode(size);
+	dom->inode = ldm_devnode_new_inode(size);
 	if (IS_ERR(dom->inode)) {
 		err = PTR_ERR(dom->inode);
-		goto err_free_dirty;
+		goto err_free_mem;
 	}
+
+	err = ldm_dirty_init(&dom->dirty, dom->npages, &dom->mem,
+			     dom->inode->i_mapping);
+	if (err)
+		goto err_put_inode;
 
 	mutex_lock(&ldm_domains_lock);
 	other = ldm_domain_find(name);
@@ -175,7 +203,7 @@ int ldm_domain_create(struct net *net, const char *name, u64 size,
 	if (err < 0)
 		goto err_unlock;
 
-	dom->dev = ldm_chardev_add(dom);
+	dom->dev = ldm_devnode_add(dom->id, dom->name, dom);
 	if (IS_ERR(dom->dev)) {
 		err = PTR_ERR(dom->dev);
 		NL_SET_ERR_MSG(extack, "cannot create the device node");
@@ -189,9 +217,9 @@ err_erase:
 	xa_erase(&ldm_domains, dom->id);
 err_unlock:
 	mutex_unlock(&ldm_domains_lock);
-	iput(dom->inode);
-err_free_dirty:
 	ldm_dirty_free(&dom->dirty);
+err_put_inode:
+	iput(dom->inode);
 err_free_mem:
 	ldm_mem_free(&dom->mem);
 err_free_dom:
@@ -204,7 +232,7 @@ static void ldm_domain_remove(struct ldm_domain *dom)
 {
 	xa_erase(&ldm_domains, dom->id);
 	ldm_ndomains--;
-	ldm_chardev_remove(dom);
+	ldm_devnode_remove(dom->id);
 	dom->dev = NULL;
 	ldm_domain_put(dom);
 }

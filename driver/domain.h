@@ -20,8 +20,6 @@
 
 /* Domains at once. */
 #define LDM_MAX_DOMAINS	256
-/* Minors, handed out cyclically: every minor a device number can carry. */
-#define LDM_MINORS	(MINORMASK + 1)
 
 struct device;
 struct inode;

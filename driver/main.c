@@ -10,27 +10,27 @@
 
 #include <uapi/linux/ldm.h>
 
-#include "chardev.h"
 #include "domain.h"
 #include "netlink.h"
-#include "queueing.h"
+#include "node.h"
 #include "session.h"
+#include "workers.h"
 
 static int __init ldm_init(void)
 {
 	int err;
 
-	err = ldm_queueing_init();
+	err = ldm_workers_init();
 	if (err)
 		return err;
 
-	err = ldm_chardev_init();
+	err = ldm_node_init();
 	if (err)
-		goto err_uninit_queueing;
+		goto err_uninit_workers;
 
 	err = ldm_domain_init();
 	if (err)
-		goto err_uninit_chardev;
+		goto err_uninit_node;
 
 	/* Last: requests may create domains as soon as the family exists. */
 	err = ldm_netlink_init();
@@ -42,10 +42,10 @@ static int __init ldm_init(void)
 
 err_uninit_domain:
 	ldm_domain_uninit();
-err_uninit_chardev:
-	ldm_chardev_uninit();
-err_uninit_queueing:
-	ldm_queueing_uninit();
+err_uninit_node:
+	ldm_node_uninit();
+err_uninit_workers:
+	ldm_workers_uninit();
 	return err;
 }
 
@@ -55,8 +55,8 @@ static void __exit ldm_exit(void)
 	/* Sessions outlive their sockets' notifier; end them first. */
 	ldm_session_stop_all();
 	ldm_domain_uninit();
-	ldm_chardev_uninit();
-	ldm_queueing_uninit();
+	ldm_node_uninit();
+	ldm_workers_uninit();
 }
 
 module_init(ldm_init);

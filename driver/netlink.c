@@ -26,12 +26,13 @@
 
 #include <uapi/linux/ldm.h>
 
-#include "chardev.h"
+#include "devnode.h"
 #include "domain.h"
 #include "netlink.h"
+#include "receive.h"
 #include "ring.h"
+#include "send.h"
 #include "session.h"
-#include "snapshot.h"
 
 static struct genl_family ldm_genl_family;
 
@@ -381,7 +382,7 @@ static struct file *ldm_nl_owner_file(struct genl_info *info,
 				    "not an open file descriptor");
 		return ERR_PTR(-EBADF);
 	}
-	if (ldm_chardev_file_domain(file) != dom) {
+	if (ldm_devnode_file_data(file) != dom) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr,
 				    "file descriptor is not this domain's node");
 		fput(file);
@@ -418,7 +419,9 @@ static int ldm_nl_session_start(struct sk_buff *skb, struct genl_info *info,
 	}
 	/* Our reference keeps @file from its release until it is owner. */
 	err = ldm_session_start(dom, sending, &p, file, genl_info_net(info),
-				info->snd_portid, info->extack);
+				info->snd_portid,
+				sending ? ldm_send_work : ldm_receive_work,
+				info->extack);
 	fput(file);
 out_put:
 	ldm_domain_put(dom);
@@ -447,8 +450,8 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	err = ldm_snapshot_round(dom, ldm_nl_u32(info, LDM_A_MIG_CODEC,
-						 LDM_CODEC_LZJB),
+	err = ldm_send_round(dom, ldm_nl_u32(info, LDM_A_MIG_CODEC,
+					     LDM_CODEC_LZJB),
 				 ldm_nl_u32(info, LDM_A_MIG_ROUND_FLAGS, 0),
 				 &round, &pages, info->extack);
 	ldm_domain_put(dom);
@@ -481,7 +484,7 @@ static int ldm_nl_migrate_set(struct sk_buff *skb, struct genl_info *info)
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	err = ldm_snapshot_set_codec(dom, codec, info->extack);
+	err = ldm_send_set_codec(dom, codec, info->extack);
 	ldm_domain_put(dom);
 	return err;
 }

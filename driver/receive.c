@@ -39,6 +39,7 @@
 #include "dirty.h"
 #include "domain.h"
 #include "lzjb.h"
+#include "pagebits.h"
 #include "receive.h"
 #include "ring.h"
 #include "session.h"
@@ -358,25 +359,19 @@ int ldm_receive_kick(struct ldm_session *s)
 long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 			       struct ldm_page_set __user *uarg)
 {
-	size_t words = DIV_ROUND_UP(dom->npages, 64);
 	struct ldm_page_set arg;
 	struct ldm_session *s;
 	unsigned long *bits;
-	u64 *out = NULL;
 	pgoff_t i;
 	long ret = 0;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.bitmap_bytes < words * sizeof(u64))
+	if (arg.flags || !ldm_pagebits_user_fits(arg.bitmap_bytes, dom->npages))
 		return -EINVAL;
-	bits = ldm_bitmap_alloc(dom->npages);
-	if (bits)
-		out = kvcalloc(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
-	if (!out) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
+	bits = ldm_pagebits_alloc(dom->npages);
+	if (!bits)
+		return -ENOMEM;
 
 	mutex_lock(&dom->session_lock);
 	s = ldm_session_of(dom, file);
@@ -397,15 +392,10 @@ long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 		}
 	}
 	mutex_unlock(&dom->session_lock);
-	if (!ret) {
-		bitmap_to_arr64(out, bits, dom->npages);
-		if (copy_to_user(u64_to_user_ptr(arg.bitmap), out,
-				 words * sizeof(u64)) ||
-		    copy_to_user(uarg, &arg, sizeof(arg)))
-			ret = -EFAULT;
-	}
-out_free:
-	kvfree(out);
-	ldm_bitmap_free(bits);
+	if (!ret)
+		ret = ldm_pagebits_to_user(arg.bitmap, bits, dom->npages);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	ldm_pagebits_free(bits);
 	return ret;
 }

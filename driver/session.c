@@ -3,7 +3,7 @@
  * Migration sessions.
  *
  * A session is one direction of one migration of one domain: sending
- * (snapshot.c) or receiving (receive.c). It owns the AEAD, the batch ring
+ * (send.c) or receiving (receive.c). It owns the AEAD, the batch ring
  * and the workers. It belongs to the netlink socket that started it: when
  * that socket closes (its process exited or was killed), the session ends,
  * so a dead migrator never leaves workers blocked on a ring nobody reads.
@@ -34,11 +34,11 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "dirty.h"
 #include "domain.h"
-#include "receive.h"
+#include "pagebits.h"
 #include "ring.h"
 #include "session.h"
-#include "snapshot.h"
 
 /**
  * ldm_session_fail() - fail a session, once; the first error wins
@@ -105,7 +105,7 @@ static void ldm_session_free(struct ldm_session *s)
 		ldm_ring_put(s->ring);
 	if (s->crypt.tfm)
 		ldm_crypt_free(&s->crypt);
-	ldm_bitmap_free(s->round_bits);
+	ldm_pagebits_free(s->round_bits);
 	kvfree(s->page_round);
 	ldm_domain_put(s->dom);
 	kvfree(s);
@@ -119,6 +119,8 @@ static void ldm_session_free(struct ldm_session *s)
  * @file: the open file of @dom's node that owns the data path
  * @net: owner's network namespace
  * @portid: owner's netlink port
+ * @work: the workers' function: send.c's or receive.c's, which build on
+ *	sessions
  * @extack: where to say why it failed
  *
  * Everything the session allocates is charged to the caller's memory
@@ -130,7 +132,7 @@ static void ldm_session_free(struct ldm_session *s)
  */
 int ldm_session_start(struct ldm_domain *dom, bool sending,
 		      const struct ldm_session_params *p, struct file *file,
-		      struct net *net, u32 portid,
+		      struct net *net, u32 portid, work_func_t work,
 		      struct netlink_ext_ack *extack)
 {
 	size_t slot_bytes = PAGE_ALIGN(sizeof(struct ldm_batch_hdr) +
@@ -193,20 +195,19 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		goto err_free;
 
 	if (sending) {
-		s->round_bits = ldm_bitmap_alloc(dom->npages);
+		s->round_bits = ldm_pagebits_alloc(dom->npages);
 		if (!s->round_bits)
 			goto err_free;
-		s->workers = ldm_workers_create(s, p->workers,
-						ldm_snapshot_work, slot_bytes,
+		s->workers = ldm_workers_create(s, &s->crypt, p->workers, work,
+						slot_bytes,
 						p->flags & LDM_MIG_F_BASELINE);
 	} else {
 		s->page_round = kvcalloc(dom->npages, sizeof(*s->page_round),
 					 GFP_KERNEL_ACCOUNT);
 		if (!s->page_round)
 			goto err_free;
-		s->workers = ldm_workers_create(s, p->workers,
-						ldm_receive_work, slot_bytes,
-						false);
+		s->workers = ldm_workers_create(s, &s->crypt, p->workers, work,
+						slot_bytes, false);
 	}
 	if (!s->workers)
 		goto err_free;

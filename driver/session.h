@@ -14,7 +14,7 @@
 #include <uapi/linux/ldm.h>
 
 #include "crypt.h"
-#include "queueing.h"
+#include "workers.h"
 
 struct file;
 struct ldm_domain;
@@ -119,7 +119,7 @@ struct ldm_session {
 
 int ldm_session_start(struct ldm_domain *dom, bool sending,
 		      const struct ldm_session_params *p, struct file *file,
-		      struct net *net, u32 portid,
+		      struct net *net, u32 portid, work_func_t work,
 		      struct netlink_ext_ack *extack);
 int ldm_session_stop(struct ldm_domain *dom);
 struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file);

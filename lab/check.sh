@@ -11,6 +11,7 @@
 #                 plus one test: no kernel problem in the VM's dmesg
 #   3. style      make style  (checkpatch --strict)  one test
 #   4. sparse     make sparse (C=2)                  one test
+#   5. layers     lab/layers.sh (includes go down)   one test
 # Output goes to the terminal and to build/logs/ (NAME.log per step, the
 # lab's dmesg, console and test logs under build/logs/lab/). lab/tap-summary
 # then counts the results across the logs: a step that fails without a
@@ -55,7 +56,7 @@ results+=("$logs/fuzz.log:$st")
 
 # 2. Selftests in the lab VM.
 if [ -x selftests/run.sh ]; then
-	run_step selftests lab/run --timeout 1500 --out "$logs/lab" -- \
+	run_step selftests lab/run --timeout 2100 --out "$logs/lab" -- \
 		selftests/run.sh
 	# lab/run fails the run on kernel problems already; this makes them
 	# a visible test of their own (when the VM lived to write a log).
@@ -85,6 +86,10 @@ run_step sparse make sparse
 [ "$st" = 0 ] && r=OK || r=FAIL
 tap_one "$logs/sparse.tap" "$r" "make sparse: sparse C=2 is clean"
 results+=("$logs/sparse.tap")
+run_step layers lab/layers.sh
+[ "$st" = 0 ] && r=OK || r=FAIL
+tap_one "$logs/layers.tap" "$r" "lab/layers.sh: the module's includes go down its layers"
+results+=("$logs/layers.tap")
 
 echo
 echo "=== summary (logs in $logs)"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The page mix of DESIGN.md, built from the files of this machine.
+ * The reference page mix (corpus.h), built from the files of this machine.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

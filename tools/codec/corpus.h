@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Test and benchmark pages in the mix of DESIGN.md: zero pages, executable
- * code from /usr/bin, text from the man pages in /usr/share/man, random
- * bytes, and regular patterns, shuffled. Deterministic for a given machine.
+ * Test and benchmark pages in the project's reference mix (40 % zero
+ * pages, 20 % executable code from /usr/bin, 20 % text from the man pages
+ * in /usr/share/man, 10 % random bytes, 10 % regular patterns; see
+ * Documentation/performance.rst), shuffled. Deterministic for a given
+ * machine.
  */
 #ifndef LDM_CODEC_CORPUS_H
 #define LDM_CODEC_CORPUS_H

@@ -388,15 +388,6 @@ const char *ldm_genl_ext_ack(const struct ldm_genl *g)
 	return g->ext_ack[0] ? g->ext_ack : NULL;
 }
 
-int ldm_genl_family_id(const struct ldm_genl *g)
-{
-	return g->family;
-}
-
-struct nl_sock *ldm_genl_sock(struct ldm_genl *g)
-{
-	return g->sk;
-}
 
 int ldm_genl_parse(struct nl_msg *msg, struct nlattr **tb, int maxattr,
 		   const struct nla_policy *policy)

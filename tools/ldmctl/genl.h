@@ -87,12 +87,6 @@ int ldm_genl_request_one(struct ldm_genl *g, struct nl_msg *msg,
  */
 const char *ldm_genl_ext_ack(const struct ldm_genl *g);
 
-/* The resolved family id, for callers that build messages themselves. */
-int ldm_genl_family_id(const struct ldm_genl *g);
-
-/* The underlying socket, e.g. to join a multicast group. */
-struct nl_sock *ldm_genl_sock(struct ldm_genl *g);
-
 /*
  * ldm_genl_parse() - parse the attributes of a generic netlink reply (no
  * family header) into @tb[0..@maxattr] with @policy.

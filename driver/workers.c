@@ -17,8 +17,7 @@
 #include <linux/slab.h>
 
 #include "crypt.h"
-#include "queueing.h"
-#include "session.h"
+#include "workers.h"
 
 static struct workqueue_struct *ldm_wq;
 
@@ -45,7 +44,8 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add)
 
 /**
  * ldm_workers_create() - allocate the workers of a session
- * @s: the session, with its AEAD set up
+ * @s: the session, which each worker points to
+ * @crypt: its AEAD, whose requests each worker gets
  * @n: number of workers
  * @fn: their work function
  * @buf_bytes: size of each worker's private batch buffer
@@ -56,7 +56,8 @@ void ldm_stats_add(struct ldm_stats *sum, const struct ldm_stats *add)
  *
  * Return: the array of @n workers, or NULL when out of memory.
  */
-struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
+struct ldm_worker *ldm_workers_create(struct ldm_session *s,
+				      struct ldm_crypt *crypt, unsigned int n,
 				      work_func_t fn, size_t buf_bytes,
 				      bool bounce)
 {
@@ -75,7 +76,7 @@ struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
 		w[i].s = s;
 		w[i].id = i;
 		w[i].cpu = cpu;
-		w[i].creq = ldm_crypt_req_alloc(&s->crypt);
+		w[i].creq = ldm_crypt_req_alloc(crypt);
 		/* Optional: a round or record asking for LZ4 checks for it. */
 		w[i].lz4 = crypto_alloc_comp("lz4", 0, 0);
 		if (IS_ERR(w[i].lz4))
@@ -139,20 +140,20 @@ void ldm_workers_flush(struct ldm_worker *w, unsigned int n)
 }
 
 /**
- * ldm_queueing_init() - create the workqueue
+ * ldm_workers_init() - create the workqueue
  *
  * Return: 0 or -ENOMEM.
  */
-int __init ldm_queueing_init(void)
+int __init ldm_workers_init(void)
 {
 	ldm_wq = alloc_workqueue("ldm", WQ_CPU_INTENSIVE, 0);
 	return ldm_wq ? 0 : -ENOMEM;
 }
 
 /**
- * ldm_queueing_uninit() - destroy the workqueue; no session is left
+ * ldm_workers_uninit() - destroy the workqueue; no session is left
  */
-void ldm_queueing_uninit(void)
+void ldm_workers_uninit(void)
 {
 	destroy_workqueue(ldm_wq);
 }

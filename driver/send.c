@@ -42,9 +42,10 @@
 #include "dirty.h"
 #include "domain.h"
 #include "lzjb.h"
+#include "pagebits.h"
 #include "ring.h"
+#include "send.h"
 #include "session.h"
-#include "snapshot.h"
 
 /*
  * Seal the worker's batch into the next ring slot and hand it to userland.
@@ -52,7 +53,7 @@
  * number (so the nonce) and the payload length are never read back from
  * anything userland can write.
  */
-static int ldm_snapshot_seal(struct ldm_worker *w, u32 flags)
+static int ldm_send_seal(struct ldm_worker *w, u32 flags)
 {
 	struct ldm_session *s = w->s;
 	struct ldm_batch_hdr *hdr = w->buf;
@@ -93,14 +94,14 @@ static int ldm_snapshot_seal(struct ldm_worker *w, u32 flags)
 }
 
 /* Make room in the worker's batch for a record of up to @need bytes. */
-static int ldm_snapshot_room(struct ldm_worker *w, u32 need)
+static int ldm_send_room(struct ldm_worker *w, u32 need)
 {
 	int err;
 
 	if (w->filling && w->used + need <= w->s->params.batch_bytes)
 		return 0;
 	if (w->filling) {
-		err = ldm_snapshot_seal(w, 0);
+		err = ldm_send_seal(w, 0);
 		if (err)
 			return err;
 	}
@@ -110,8 +111,8 @@ static int ldm_snapshot_room(struct ldm_worker *w, u32 need)
 	return 0;
 }
 
-static void *ldm_snapshot_record(struct ldm_worker *w, pgoff_t index, u8 kind,
-				 u32 len)
+static void *ldm_send_record(struct ldm_worker *w, pgoff_t index, u8 kind,
+			     u32 len)
 {
 	struct ldm_record *rec = w->buf + sizeof(struct ldm_batch_hdr) +
 				 w->used;
@@ -125,7 +126,7 @@ static void *ldm_snapshot_record(struct ldm_worker *w, pgoff_t index, u8 kind,
 }
 
 /* Account a record of @len data bytes and zero its padding. */
-static void ldm_snapshot_commit(struct ldm_worker *w, u32 len)
+static void ldm_send_commit(struct ldm_worker *w, u32 len)
 {
 	u8 *data = w->buf + sizeof(struct ldm_batch_hdr) + w->used +
 		   sizeof(struct ldm_record);
@@ -140,8 +141,8 @@ static void ldm_snapshot_commit(struct ldm_worker *w, u32 len)
  * bytes. Return: the compressed length and its record kind, or PAGE_SIZE
  * when it does not fit (or the round sends pages as they are).
  */
-static size_t ldm_snapshot_compress(struct ldm_worker *w, const void *src,
-				    void *dst, u8 *kind)
+static size_t ldm_send_compress(struct ldm_worker *w, const void *src,
+				void *dst, u8 *kind)
 {
 	unsigned int dlen = w->s->params.raw_threshold;
 	size_t clen;
@@ -168,7 +169,7 @@ static size_t ldm_snapshot_compress(struct ldm_worker *w, const void *src,
 	}
 }
 
-static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
+static int ldm_send_page(struct ldm_worker *w, pgoff_t index)
 {
 	struct ldm_session *s = w->s;
 	bool baseline = s->params.flags & LDM_MIG_F_BASELINE;
@@ -182,7 +183,7 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 	if (WARN_ON_ONCE(!page))	/* round pages are resident */
 		return -EINVAL;
 
-	err = ldm_snapshot_room(w, sizeof(struct ldm_record) + PAGE_SIZE);
+	err = ldm_send_room(w, sizeof(struct ldm_record) + PAGE_SIZE);
 	if (err)
 		return err;
 
@@ -198,31 +199,31 @@ static int ldm_snapshot_page(struct ldm_worker *w, pgoff_t index)
 			w->round.pages_skipped++;
 			return 0;
 		}
-		ldm_snapshot_record(w, index, LDM_REC_ZERO, 0);
-		ldm_snapshot_commit(w, 0);
+		ldm_send_record(w, index, LDM_REC_ZERO, 0);
+		ldm_send_commit(w, 0);
 		w->round.pages_zero++;
 		return 0;
 	}
 
 	/* The raw record fits too, so compress straight into the batch. */
-	data = ldm_snapshot_record(w, index, LDM_REC_RAW, 0);
-	clen = ldm_snapshot_compress(w, src, data, &kind);
+	data = ldm_send_record(w, index, LDM_REC_RAW, 0);
+	clen = ldm_send_compress(w, src, data, &kind);
 	if (clen < PAGE_SIZE) {
-		ldm_snapshot_record(w, index, kind, clen);
+		ldm_send_record(w, index, kind, clen);
 	} else {
 		clen = PAGE_SIZE;
 		memcpy(data, src, PAGE_SIZE);
-		ldm_snapshot_record(w, index, LDM_REC_RAW, clen);
+		ldm_send_record(w, index, LDM_REC_RAW, clen);
 		w->round.pages_raw++;
 	}
 	if (!baseline)
 		kunmap_local(src);
-	ldm_snapshot_commit(w, clen);
+	ldm_send_commit(w, clen);
 	return 0;
 }
 
 /* The last worker of a round: fold the counters, send the round end. */
-static void ldm_snapshot_round_end(struct ldm_worker *w)
+static void ldm_send_round_end(struct ldm_worker *w)
 {
 	struct ldm_session *s = w->s;
 	struct ldm_round_end *end;
@@ -243,7 +244,7 @@ static void ldm_snapshot_round_end(struct ldm_worker *w)
 				 sum.pages_lz4 + sum.pages_raw);
 	w->used = sizeof(*end);
 	w->nrec = 0;
-	err = ldm_snapshot_seal(w, LDM_BATCH_F_ROUND_END);
+	err = ldm_send_seal(w, LDM_BATCH_F_ROUND_END);
 	w->total.batches += w->round.batches;
 	w->total.bytes_out += w->round.bytes_out;
 	ldm_stats_add(&sum, &w->round);
@@ -261,10 +262,10 @@ static void ldm_snapshot_round_end(struct ldm_worker *w)
 }
 
 /**
- * ldm_snapshot_work() - a sending worker: pull chunks until none is left
+ * ldm_send_work() - a sending worker: pull chunks until none is left
  * @work: the worker's work item
  */
-void ldm_snapshot_work(struct work_struct *work)
+void ldm_send_work(struct work_struct *work)
 {
 	struct ldm_worker *w = container_of(work, struct ldm_worker, work);
 	struct ldm_session *s = w->s;
@@ -281,14 +282,14 @@ void ldm_snapshot_work(struct work_struct *work)
 		index = (unsigned long)chunk * LDM_CHUNK_PAGES;
 		end = min_t(unsigned long, index + LDM_CHUNK_PAGES, npages);
 		for_each_set_bit_from(index, s->round_bits, end) {
-			err = ldm_snapshot_page(w, index);
+			err = ldm_send_page(w, index);
 			if (err)
 				break;
 		}
 		cond_resched();
 	}
 	if (!err && w->filling)
-		err = ldm_snapshot_seal(w, 0);
+		err = ldm_send_seal(w, 0);
 	w->filling = false;
 	if (err)
 		ldm_session_fail(s, err, err == -ECANCELED ?
@@ -299,12 +300,12 @@ void ldm_snapshot_work(struct work_struct *work)
 	w->round.busy_ns += ktime_get_ns() - start;
 
 	if (atomic_dec_and_test(&s->active))
-		ldm_snapshot_round_end(w);
+		ldm_send_round_end(w);
 }
 
-static bool ldm_snapshot_busy(struct ldm_session *s)
+static bool ldm_send_busy(struct ldm_session *s)
 {
-	/* Pairs with ldm_snapshot_round_end(): its counters are complete. */
+	/* Pairs with ldm_send_round_end(): its counters are complete. */
 	return smp_load_acquire(&s->round_busy);
 }
 
@@ -312,16 +313,16 @@ static bool ldm_snapshot_busy(struct ldm_session *s)
  * Between rounds? Userland sees a round-end batch a moment before its
  * worker has finished with the round: give that tail up to 100 ms.
  */
-static bool ldm_snapshot_idle(struct ldm_session *s)
+static bool ldm_send_idle(struct ldm_session *s)
 {
-	return !ldm_snapshot_busy(s) ||
-	       wait_var_event_timeout(&s->round_busy, !ldm_snapshot_busy(s),
+	return !ldm_send_busy(s) ||
+	       wait_var_event_timeout(&s->round_busy, !ldm_send_busy(s),
 				      HZ / 10);
 }
 
 /* A sending session that has not failed; session_lock held. */
-static int ldm_snapshot_usable(struct ldm_session *s,
-			       struct netlink_ext_ack *extack)
+static int ldm_send_usable(struct ldm_session *s,
+			   struct netlink_ext_ack *extack)
 {
 	if (!s || !s->sending) {
 		NL_SET_ERR_MSG(extack, "domain has no sending session");
@@ -340,8 +341,8 @@ static int ldm_snapshot_usable(struct ldm_session *s,
 }
 
 /* LZ4 needs a compressor per worker; a kernel without LZ4 has none. */
-static int ldm_snapshot_codec_ok(struct ldm_session *s, u32 codec,
-				 struct netlink_ext_ack *extack)
+static int ldm_send_codec_ok(struct ldm_session *s, u32 codec,
+			     struct netlink_ext_ack *extack)
 {
 	unsigned int i;
 
@@ -355,7 +356,7 @@ static int ldm_snapshot_codec_ok(struct ldm_session *s, u32 codec,
 }
 
 /**
- * ldm_snapshot_round() - harvest and start the next round of a session
+ * ldm_send_round() - harvest and start the next round of a session
  * @dom: the domain, with a sending session
  * @codec: &enum ldm_codec for this round
  * @flags: &enum ldm_round_flags
@@ -373,8 +374,8 @@ static int ldm_snapshot_codec_ok(struct ldm_session *s, u32 codec,
  * round runs, -ERANGE past %LDM_MAX_ROUNDS, -EOPNOTSUPP for LZ4 without
  * LZ4, or the session's error.
  */
-int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
-		       u32 *round, u64 *pages, struct netlink_ext_ack *extack)
+int ldm_send_round(struct ldm_domain *dom, u32 codec, u32 flags,
+		   u32 *round, u64 *pages, struct netlink_ext_ack *extack)
 {
 	struct ldm_session *s;
 	struct page *page;
@@ -383,8 +384,8 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 
 	mutex_lock(&dom->session_lock);
 	s = dom->session;
-	err = ldm_snapshot_usable(s, extack);
-	if (!err && !ldm_snapshot_idle(s)) {
+	err = ldm_send_usable(s, extack);
+	if (!err && !ldm_send_idle(s)) {
 		NL_SET_ERR_MSG(extack, "the previous round is still running");
 		err = -EBUSY;
 	} else if (!err && s->round >= LDM_MAX_ROUNDS) {
@@ -392,7 +393,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 		err = -ERANGE;
 	}
 	if (!err)
-		err = ldm_snapshot_codec_ok(s, codec, extack);
+		err = ldm_send_codec_ok(s, codec, extack);
 	if (err)
 		goto out_unlock;
 
@@ -400,7 +401,7 @@ int ldm_snapshot_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	if (!(flags & LDM_ROUND_F_RESEND))
 		bitmap_zero(s->round_bits, dom->npages);
 	mutex_lock(&dom->dirty.harvest_lock);
-	ldm_dirty_harvest(dom, s->round_bits);
+	ldm_dirty_harvest(&dom->dirty, s->round_bits);
 	mutex_unlock(&dom->dirty.harvest_lock);
 	if (!s->round) {
 		/*
@@ -430,7 +431,7 @@ out_unlock:
 }
 
 /**
- * ldm_snapshot_set_codec() - change the codec of a sending session
+ * ldm_send_set_codec() - change the codec of a sending session
  * @dom: the domain
  * @codec: &enum ldm_codec, used by the workers from their next page on
  * @extack: where to say why it failed
@@ -441,17 +442,17 @@ out_unlock:
  * Return: 0, -ENOENT without a sending session, -EOPNOTSUPP for LZ4
  * without LZ4, or the session's error.
  */
-int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
-			   struct netlink_ext_ack *extack)
+int ldm_send_set_codec(struct ldm_domain *dom, u32 codec,
+		       struct netlink_ext_ack *extack)
 {
 	struct ldm_session *s;
 	int err;
 
 	mutex_lock(&dom->session_lock);
 	s = dom->session;
-	err = ldm_snapshot_usable(s, extack);
+	err = ldm_send_usable(s, extack);
 	if (!err)
-		err = ldm_snapshot_codec_ok(s, codec, extack);
+		err = ldm_send_codec_ok(s, codec, extack);
 	if (!err)
 		WRITE_ONCE(s->codec, codec);
 	mutex_unlock(&dom->session_lock);
@@ -461,7 +462,7 @@ int ldm_snapshot_set_codec(struct ldm_domain *dom, u32 codec,
 static_assert(sizeof(struct ldm_page_set) == 32);
 
 /**
- * ldm_snapshot_ioctl_resend_skip() - LDM_IOC_RESEND_SKIP: leave out of
+ * ldm_send_ioctl_resend_skip() - LDM_IOC_RESEND_SKIP: leave out of
  * the next resend the pages the target already has
  * @dom: the domain, with a sending session between two rounds
  * @file: the caller's open file, which must own the session
@@ -476,33 +477,25 @@ static_assert(sizeof(struct ldm_page_set) == 32);
  * without a sending session, -EPERM when @file does not own it, -EBUSY
  * while a round runs, -ENOMEM.
  */
-long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
-				    struct ldm_page_set __user *uarg)
+long ldm_send_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
+				struct ldm_page_set __user *uarg)
 {
-	size_t words = DIV_ROUND_UP(dom->npages, 64);
 	struct ldm_page_set arg;
 	struct ldm_session *s;
 	unsigned long *bits;
-	u64 *in = NULL;
-	long ret = 0;
+	long ret;
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.round || arg.bitmap_bytes < words * sizeof(u64))
+	if (arg.flags || arg.round ||
+	    !ldm_pagebits_user_fits(arg.bitmap_bytes, dom->npages))
 		return -EINVAL;
-	bits = ldm_bitmap_alloc(dom->npages);
-	if (bits)
-		in = kvmalloc_array(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
-	if (!in) {
-		ret = -ENOMEM;
+	bits = ldm_pagebits_alloc(dom->npages);
+	if (!bits)
+		return -ENOMEM;
+	ret = ldm_pagebits_from_user(bits, arg.bitmap, dom->npages);
+	if (ret)
 		goto out_free;
-	}
-	if (copy_from_user(in, u64_to_user_ptr(arg.bitmap),
-			   words * sizeof(u64))) {
-		ret = -EFAULT;
-		goto out_free;
-	}
-	bitmap_from_arr64(bits, in, dom->npages);
 
 	mutex_lock(&dom->session_lock);
 	s = ldm_session_of(dom, file);
@@ -510,7 +503,7 @@ long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
 		ret = PTR_ERR(s);
 	} else if (!s->sending) {
 		ret = -ENODEV;
-	} else if (!ldm_snapshot_idle(s)) {
+	} else if (!ldm_send_idle(s)) {
 		ret = -EBUSY;
 	} else {
 		bitmap_and(bits, bits, s->round_bits, dom->npages);
@@ -521,7 +514,6 @@ long ldm_snapshot_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
 	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
 		ret = -EFAULT;
 out_free:
-	kvfree(in);
-	ldm_bitmap_free(bits);
+	ldm_pagebits_free(bits);
 	return ret;
 }

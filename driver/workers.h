@@ -2,13 +2,14 @@
 /*
  * Per-CPU workers of a migration session.
  */
-#ifndef _LDM_QUEUEING_H
-#define _LDM_QUEUEING_H
+#ifndef _LDM_WORKERS_H
+#define _LDM_WORKERS_H
 
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
 struct crypto_comp;
+struct ldm_crypt;
 struct ldm_crypt_req;
 struct ldm_session;
 
@@ -81,14 +82,15 @@ struct ldm_worker {
 	u32 nrec;
 };
 
-struct ldm_worker *ldm_workers_create(struct ldm_session *s, unsigned int n,
+struct ldm_worker *ldm_workers_create(struct ldm_session *s,
+				      struct ldm_crypt *crypt, unsigned int n,
 				      work_func_t fn, size_t buf_bytes,
 				      bool bounce);
 void ldm_workers_destroy(struct ldm_worker *w, unsigned int n);
 void ldm_workers_queue(struct ldm_worker *w, unsigned int n);
 void ldm_workers_flush(struct ldm_worker *w, unsigned int n);
 
-int ldm_queueing_init(void);
-void ldm_queueing_uninit(void);
+int ldm_workers_init(void);
+void ldm_workers_uninit(void);
 
-#endif /* _LDM_QUEUEING_H */
+#endif /* _LDM_WORKERS_H */

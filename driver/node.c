@@ -16,7 +16,7 @@
  * Every open file of a domain uses the domain's own inode mapping
  * (filp->f_mapping), as DRM does, so all VMAs of the domain sit in one
  * address_space and one wp_shared_mapping_range() re-arms them all. The
- * inodes come from a private pseudo filesystem.
+ * inodes, the device numbers and the class are devnode.c's.
  *
  * Who may do what through a node (the node is root-only, 0600):
  *  - any open file maps guest RAM (an emulator's does just that);
@@ -28,63 +28,22 @@
  *    session: a session's rounds own the dirty bits (EBUSY).
  */
 
-#include <linux/cdev.h>
-#include <linux/device.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/mount.h>
 #include <linux/pagemap.h>
-#include <linux/pseudo_fs.h>
 
 #include <uapi/linux/ldm.h>
 
-#include "chardev.h"
+#include "devnode.h"
 #include "dirty.h"
 #include "domain.h"
+#include "node.h"
 #include "receive.h"
-#include "snapshot.h"
 #include "ring.h"
+#include "send.h"
 #include "session.h"
-
-#define LDM_FS_MAGIC	0x6c646d21	/* "ldm!" */
-
-static struct vfsmount *ldm_mnt;
-static dev_t ldm_devt;
-static struct cdev ldm_cdev;
-static struct class *ldm_class;
-
-static int ldm_fs_init_fs_context(struct fs_context *fc)
-{
-	return init_pseudo(fc, LDM_FS_MAGIC) ? 0 : -ENOMEM;
-}
-
-/*
- * No .owner: kern_mount() pins the filesystem type, which would hold a
- * reference on the module for as long as it is loaded, and rmmod would
- * never succeed.
- */
-static struct file_system_type ldm_fs_type = {
-	.name = "ldm",
-	.init_fs_context = ldm_fs_init_fs_context,
-	.kill_sb = kill_anon_super,
-};
-
-/**
- * ldm_chardev_new_inode() - a private inode for a new domain
- * @size: the domain size, reported as the inode size
- *
- * Return: the inode (released with iput()), or an ERR_PTR.
- */
-struct inode *ldm_chardev_new_inode(u64 size)
-{
-	struct inode *inode = alloc_anon_inode(ldm_mnt->mnt_sb);
-
-	if (!IS_ERR(inode))
-		inode->i_size = size;
-	return inode;
-}
 
 static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
 {
@@ -221,13 +180,13 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case LDM_IOC_HARVEST:
-		return ldm_dirty_ioctl_harvest(dom, (void __user *)arg);
+		return ldm_dirty_ioctl_harvest(&dom->dirty, (void __user *)arg);
 	case LDM_IOC_RING_KICK:
 		return ldm_ring_kick_ioctl(dom, file);
 	case LDM_IOC_APPLIED:
 		return ldm_receive_ioctl_applied(dom, file, (void __user *)arg);
 	case LDM_IOC_RESEND_SKIP:
-		return ldm_snapshot_ioctl_resend_skip(dom, file,
+		return ldm_send_ioctl_resend_skip(dom, file,
 						      (void __user *)arg);
 	case LDM_IOC_SESSION_KEY:
 		return ldm_session_ioctl_key(dom, file, (void __user *)arg);
@@ -286,97 +245,19 @@ static const struct file_operations ldm_fops = {
 };
 
 /**
- * ldm_chardev_file_domain() - the domain an open file is a node of
- * @file: any open file
- *
- * Return: the domain (the file holds a reference), or NULL when @file is
- * not an ldm node.
- */
-struct ldm_domain *ldm_chardev_file_domain(struct file *file)
-{
-	return file->f_op == &ldm_fops ? file->private_data : NULL;
-}
-
-/**
- * ldm_chardev_add() - create /dev/ldm/<name> for a domain
- * @dom: the domain, with its id allocated
- *
- * Return: the device, or an ERR_PTR.
- */
-struct device *ldm_chardev_add(struct ldm_domain *dom)
-{
-	return device_create(ldm_class, NULL, MKDEV(MAJOR(ldm_devt), dom->id),
-			     dom, "%s", dom->name);
-}
-
-/**
- * ldm_chardev_remove() - remove a domain's node; open files stay valid
- * @dom: the domain
- */
-void ldm_chardev_remove(struct ldm_domain *dom)
-{
-	device_destroy(ldm_class, MKDEV(MAJOR(ldm_devt), dom->id));
-}
-
-/* Nodes live in /dev/ldm/ and only root may map guest RAM. */
-static char *ldm_devnode(struct device *dev, umode_t *mode)
-{
-	if (mode)
-		*mode = 0600;
-	return kasprintf(GFP_KERNEL, "ldm/%s", dev_name(dev));
-}
-
-/**
- * ldm_chardev_init() - register the device class, region and inode fs
+ * ldm_node_init() - make the nodes usable: device region, class, inodes
  *
  * Return: 0 or -errno.
  */
-int ldm_chardev_init(void)
+int ldm_node_init(void)
 {
-	int err;
-
-	ldm_mnt = kern_mount(&ldm_fs_type);
-	if (IS_ERR(ldm_mnt))
-		return PTR_ERR(ldm_mnt);
-
-	err = alloc_chrdev_region(&ldm_devt, 0, LDM_MINORS, "ldm");
-	if (err)
-		goto err_unmount;
-
-	cdev_init(&ldm_cdev, &ldm_fops);
-	ldm_cdev.owner = THIS_MODULE;
-	err = cdev_add(&ldm_cdev, ldm_devt, LDM_MINORS);
-	if (err)
-		goto err_unregister_region;
-
-	/*
-	 * The class name must not end in "dax": QEMU would then read the size
-	 * from sysfs instead of using lseek().
-	 */
-	ldm_class = class_create(THIS_MODULE, "ldm");
-	if (IS_ERR(ldm_class)) {
-		err = PTR_ERR(ldm_class);
-		goto err_del_cdev;
-	}
-	ldm_class->devnode = ldm_devnode;
-	return 0;
-
-err_del_cdev:
-	cdev_del(&ldm_cdev);
-err_unregister_region:
-	unregister_chrdev_region(ldm_devt, LDM_MINORS);
-err_unmount:
-	kern_unmount(ldm_mnt);
-	return err;
+	return ldm_devnode_init(&ldm_fops);
 }
 
 /**
- * ldm_chardev_uninit() - undo ldm_chardev_init(); every domain is gone
+ * ldm_node_uninit() - undo ldm_node_init(); every domain is gone
  */
-void ldm_chardev_uninit(void)
+void ldm_node_uninit(void)
 {
-	class_destroy(ldm_class);
-	cdev_del(&ldm_cdev);
-	unregister_chrdev_region(ldm_devt, LDM_MINORS);
-	kern_unmount(ldm_mnt);
+	ldm_devnode_uninit();
 }
