@@ -99,9 +99,19 @@ uint32_t adapt_tick(struct adapt *a, uint64_t now_ns, uint64_t bytes_in,
 	    (now_ns - a->win_ns < ADAPT_WINDOW_NS / 2 ||
 	     !losing(a, now_ns, (double)(bytes_in - a->win_bytes) / secs)))
 		return 0;
+	/*
+	 * A stall (nothing read from guest RAM: the machine busy elsewhere,
+	 * the target slow to drain) says nothing about the codec: it never
+	 * counts, or a codec would be judged at 0 for the load of the moment
+	 * (seen: "none" kept on a 2 MB/s link after LZJB's window stalled).
+	 */
+	if (bytes_in == a->win_bytes) {
+		window_open(a, now_ns, bytes_in, bytes_out, fill);
+		return 0;
+	}
 	drift = fill - a->win_fill;
-	if ((bytes_in == a->win_bytes || drift > ADAPT_FILL_DRIFT ||
-	     drift < -ADAPT_FILL_DRIFT) && a->discards < ADAPT_DISCARDS_MAX) {
+	if ((drift > ADAPT_FILL_DRIFT || drift < -ADAPT_FILL_DRIFT) &&
+	    a->discards < ADAPT_DISCARDS_MAX) {
 		a->discards++;
 		window_open(a, now_ns, bytes_in, bytes_out, fill);
 		return 0;

@@ -41,7 +41,7 @@
 #define ADAPT_WINDOW_NS		200000000ULL	/* one measurement */
 #define ADAPT_STALE_NS		10000000000ULL	/* measure again after */
 #define ADAPT_FILL_DRIFT	0.25	/* of the ring, within a window */
-#define ADAPT_DISCARDS_MAX	4	/* then a window counts anyway */
+#define ADAPT_DISCARDS_MAX	4	/* fill drifting: then one counts */
 #define ADAPT_LINK_BOUND	0.5	/* ring fuller than this: the link */
 #define ADAPT_LOSING		0.6	/* of the best: a trial ends at half */
 

@@ -461,8 +461,9 @@ static void test_adapt(void)
 
 	/*
 	 * A ring filling up (the workers run ahead of the link into free
-	 * slots) or a stall measures nothing; after a few such windows one
-	 * counts anyway.
+	 * slots) measures nothing; after a few such windows one counts
+	 * anyway. A stall never counts, however long: it would judge the
+	 * codec at 0 for the load of the moment.
 	 */
 	adapt_init(&a, 0);
 	CHECK_INT(adapt_tick(&a, now += 100 * MS, bytes, 0, 0.0, true), 0);
@@ -470,16 +471,23 @@ static void test_adapt(void)
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
 	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0, 0.6, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
-	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0, 0.7, true),
+	CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0, 0.6, true),
 		  LDM_CODEC_LZJB);
 	CHECK(a.rate[LDM_CODEC_LZ4] > 0);
 	adapt_init(&a, 0);
 	adapt_tick(&a, now += 100 * MS, bytes, 0, 0.0, true);
 	for (i = 0; i < ADAPT_DISCARDS_MAX; i++)
-		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0, 0.0, true), 0);
+		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes += 100000, 0,
+				     i % 2 ? 0.0 : 0.3, true), 0);
 	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
-	adapt_tick(&a, now += 200 * MS, bytes, 0, 0.0, true);
+	adapt_tick(&a, now += 200 * MS, bytes += 100000, 0, 0.3, true);
 	CHECK(a.measured_ns[LDM_CODEC_LZ4]);
+	adapt_init(&a, 0);
+	adapt_tick(&a, now += 100 * MS, bytes, 0, 0.5, true);
+	for (i = 0; i < 4 * ADAPT_DISCARDS_MAX; i++)
+		CHECK_INT(adapt_tick(&a, now += 200 * MS, bytes, 0, 0.5, true), 0);
+	CHECK(!a.measured_ns[LDM_CODEC_LZ4]);
+	CHECK_INT(a.current, LDM_CODEC_LZ4);
 
 	/*
 	 * A full ring with LZ4 (the link is the bottleneck): "none" gets the
