@@ -101,7 +101,12 @@ static void cleanup(struct ldm_nl *nl)
 	}
 }
 
-TEST(random_requests_as_root_get_answers)
+/* No state: a fixture for the timeout (a debug kernel is slow). */
+FIXTURE(fuzz) {};
+FIXTURE_SETUP(fuzz) {}
+FIXTURE_TEARDOWN(fuzz) {}
+
+TEST_F_TIMEOUT(fuzz, random_requests_as_root_get_answers, 300)
 {
 	uint64_t s = seed(), start = s;
 	unsigned int i, ok = 0, refused = 0;
@@ -133,7 +138,7 @@ TEST(random_requests_as_root_get_answers)
 	ldm_nl_close(&nl);
 }
 
-TEST(random_requests_as_nobody_are_all_refused)
+TEST_F_TIMEOUT(fuzz, random_requests_as_nobody_are_all_refused, 300)
 {
 	uint64_t s = seed();
 	unsigned int i;
