@@ -95,10 +95,13 @@ int option_error(const struct subcommand *cmd, char **argv, int c,
 		 const struct option *longopts);
 
 /*
- * ldmctl_connect() - open the "ldm" family; on failure say why (the
- * module is not loaded, or the system error).
- * Return: 0, or the exit code to leave with.
+ * ldmctl_open() - open the "ldm" family; on failure say why (the module
+ * is not loaded, or the system error), as command @cmd.
+ * Return: 0, ERR_NO_MODULE, or another negative errno.
  */
+int ldmctl_open(const char *cmd, struct ldm_genl **g);
+
+/* ldmctl_open() for a command's edge: 0, or the exit code to leave with. */
 int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g);
 
 struct ldm_domain_info;
