@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/ldm.h>
@@ -116,6 +117,21 @@ int option_error(const struct subcommand *cmd, char **argv, int c,
 	 * the word is unreliable; optopt names the bad letter.
 	 */
 	return usage_error(cmd, "unknown option '-%c'", optopt);
+}
+
+int option_u32(const struct subcommand *cmd, const char *opt, const char *s,
+	       uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || x < lo || x > hi)
+		return usage_error(cmd, "%s must be a number from %u to %u", opt,
+				   lo, hi);
+	*v = (uint32_t)x;
+	return 0;
 }
 
 int ldmctl_open(const char *cmd, struct ldm_genl **g)

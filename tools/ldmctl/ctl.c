@@ -170,29 +170,43 @@ int ctl_pump(struct ctl *c)
 	return 1;
 }
 
+/*
+ * One wait for the socket, of @slice_ms at most: 1 when a whole message
+ * is in, 0 when not yet, -ETIMEDOUT once @deadline has passed (c->why
+ * names @timeout_ms), -EINTR when a signal (a cancel) ended the wait: the
+ * caller decides.
+ */
+static int wait_once(struct ctl *c, int64_t deadline, int timeout_ms,
+		     int64_t slice_ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int64_t left;
+	int ret;
+
+	ret = ctl_pump(c);
+	if (ret)
+		return ret;
+	left = deadline - now_ms();
+	if (left <= 0) {
+		snprintf(c->why, sizeof(c->why),
+			 "no answer from the peer within %d s",
+			 timeout_ms / 1000);
+		return -ETIMEDOUT;
+	}
+	if (poll(&p, 1, (int)(left < slice_ms ? left : slice_ms)) < 0)
+		return -errno;
+	return 0;
+}
+
 int ctl_recv(struct ctl *c, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int ret;
 
-	for (;;) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int64_t left;
-
-		ret = ctl_pump(c);
-		if (ret)
-			return ret;
-		left = deadline - now_ms();
-		if (left <= 0) {
-			snprintf(c->why, sizeof(c->why),
-				 "no answer from the peer within %d s",
-				 timeout_ms / 1000);
-			return -ETIMEDOUT;
-		}
-		/* A signal (a cancel) ends the wait: the caller decides. */
-		if (poll(&p, 1, (int)left) < 0)
-			return -errno;
-	}
+	do
+		ret = wait_once(c, deadline, timeout_ms, timeout_ms);
+	while (!ret);
+	return ret;
 }
 
 void ctl_next(struct ctl *c)
@@ -250,30 +264,16 @@ int ctl_expect(struct ctl *c, uint16_t type, int timeout_ms,
 
 	ctl_next(c);
 	for (;;) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int64_t left;
-
 		if (stop && *stop)
 			return -ECANCELED;
-		ret = ctl_pump(c);
+		ret = wait_once(c, deadline, timeout_ms, EXPECT_SLICE_MS);
+		if (!ret || ret == -EINTR)
+			continue;
 		if (ret < 0)
 			return ret;
-		if (ret && aside && aside(c, arg)) {
-			ctl_next(c);
-			continue;
-		}
-		if (ret)
+		if (!aside || !aside(c, arg))
 			break;
-		left = deadline - now_ms();
-		if (left <= 0) {
-			snprintf(c->why, sizeof(c->why),
-				 "no answer from the peer within %d s",
-				 timeout_ms / 1000);
-			return -ETIMEDOUT;
-		}
-		if (poll(&p, 1, left > EXPECT_SLICE_MS ? EXPECT_SLICE_MS :
-			 (int)left) < 0 && errno != EINTR)
-			return -errno;
+		ctl_next(c);
 	}
 	if (c->type == type)
 		return 0;

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "genl.h"
@@ -93,6 +94,15 @@ bool name_arg(const struct subcommand *cmd, int argc, char **argv,
 
 int option_error(const struct subcommand *cmd, char **argv, int c,
 		 const struct option *longopts);
+
+/*
+ * option_u32() - the value @s of option @opt ("--workers"), a decimal
+ * number from @lo to @hi, into *@v; or "OPT must be a number from LO to
+ * HI" as a usage error.
+ * Return: 0, or LDMCTL_EXIT_USAGE.
+ */
+int option_u32(const struct subcommand *cmd, const char *opt, const char *s,
+	       uint32_t lo, uint32_t hi, uint32_t *v);
 
 /*
  * ldmctl_open() - open the "ldm" family; on failure say why (the module

@@ -111,14 +111,15 @@ struct migration {
 	bool have_fc;
 	uint16_t data_port;		/* the target's, from READY */
 	uint8_t ticket[32];		/* --reconnect: shown to resume */
-	bool may_resume;		/* expect(): a loss is LOST, not final */
+	bool may_resume;		/* source_expect(): a loss is SOURCE_LOST */
 	char lost_why[600];
 	uint32_t resumes;
 };
 
 /*
- * source_rounds() and source_expect(): the connection dropped where
- * --reconnect may resume it (not reported: source_reconnect() decides).
+ * run_round() (source_rounds.c) and source_expect(): the connection
+ * dropped where --reconnect may resume it. Not reported:
+ * source_reconnect() decides.
  */
 #define SOURCE_LOST	(-ENOLINK)
 

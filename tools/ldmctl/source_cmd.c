@@ -39,21 +39,6 @@ static void on_signal(int sig)
 	source_cancelled = 1;
 }
 
-static int parse_u32(const struct subcommand *cmd, const char *opt,
-		     const char *s, uint32_t lo, uint32_t hi, uint32_t *v)
-{
-	char *end;
-	unsigned long x;
-
-	errno = 0;
-	x = strtoul(s, &end, 10);
-	if (!*s || *end || errno || *s == '-' || x < lo || x > hi)
-		return usage_error(cmd, "%s must be a number from %u to %u", opt,
-				   lo, hi);
-	*v = (uint32_t)x;
-	return 0;
-}
-
 /*
  * The command line, into m->o (its defaults set). Return: -1 to go on, or
  * the exit status to leave with: the help was shown (0), or a usage
@@ -116,24 +101,24 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 			m->o.fips = true;
 			break;
 		case OPT_WORKERS:
-			if (parse_u32(cmd, "--workers", optarg, 1, 1024, &v))
+			if (option_u32(cmd, "--workers", optarg, 1, 1024, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.workers = v;
 			break;
 		case OPT_STREAMS:
-			if (parse_u32(cmd, "--streams", optarg, 1,
+			if (option_u32(cmd, "--streams", optarg, 1,
 				      PROTO_STREAMS_MAX, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.streams = v;
 			break;
 		case OPT_DOWNTIME:
-			if (parse_u32(cmd, "--downtime-limit", optarg, 1,
+			if (option_u32(cmd, "--downtime-limit", optarg, 1,
 				      3600000, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.downtime_ms = v;
 			break;
 		case OPT_MAX_ROUNDS:
-			if (parse_u32(cmd, "--max-rounds", optarg, 1,
+			if (option_u32(cmd, "--max-rounds", optarg, 1,
 				      PROTO_ROUNDS_MAX - 1, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.max_rounds = v;
@@ -163,12 +148,12 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 				ret = usage_error(cmd, "--port must be a number from 1 to 65535");
 			break;
 		case OPT_TIMEOUT:
-			if (parse_u32(cmd, "--timeout", optarg, 1, 3600, &v))
+			if (option_u32(cmd, "--timeout", optarg, 1, 3600, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.timeout_ms = (int)v * 1000;
 			break;
 		case OPT_PAUSE_PID:
-			if (parse_u32(cmd, "--pause-pid", optarg, 2, INT32_MAX,
+			if (option_u32(cmd, "--pause-pid", optarg, 2, INT32_MAX,
 				      &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.pause_pid = (pid_t)v;
@@ -188,7 +173,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 			m->o.no_force = true;
 			break;
 		case OPT_RECONNECT:
-			if (parse_u32(cmd, "--reconnect", optarg, 0,
+			if (option_u32(cmd, "--reconnect", optarg, 0,
 				      PROTO_RESUME_WAIT_S, &v))
 				ret = LDMCTL_EXIT_USAGE;
 			m->o.reconnect_s = v;

@@ -226,16 +226,12 @@ int source_greet(struct migration *m, struct proto_welcome *w)
 			if (m->o.json) {
 				struct json j;
 
-				json_init(&j, stdout, false);
-				json_object_begin(&j);
-				json_key(&j, "event");
-				json_string(&j, "check");
+				json_event_begin(&j, "check");
 				json_key(&j, "ok");
 				json_bool(&j, w->checks[i].code == PROTO_OK);
 				json_key(&j, "message");
 				json_string(&j, w->checks[i].text);
-				json_object_end(&j);
-				json_end(&j);
+				json_event_end(&j);
 			} else {
 				printf("  %s  %s\n", w->checks[i].code ? "FAIL" : "ok  ",
 				       w->checks[i].text);

@@ -58,8 +58,9 @@ static int suspend(struct migration *m)
 
 /*
  * Undo the suspension: the source runs on (any failure before the
- * commit, from source_teardown()). Not when the outcome is unknown: then the domain may be
- * running on the target, and it must never run in two places.
+ * commit, from source_teardown()). Not when the outcome is unknown: then
+ * the domain may be running on the target, and it must never run in two
+ * places.
  */
 void source_unsuspend(struct migration *m)
 {

@@ -35,16 +35,12 @@ int source_fail(struct migration *m, int err, const char *fmt, ...)
 	if (m->o.json) {
 		struct json j;
 
-		json_init(&j, stdout, false);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "error");
+		json_event_begin(&j, "error");
 		json_key(&j, "message");
 		json_string(&j, msg);
 		json_key(&j, "exit");
 		json_u64(&j, (uint64_t)exit_code_for(err));
-		json_object_end(&j);
-		json_end(&j);
+		json_event_end(&j);
 	}
 	if (m->lock_fd >= 0)
 		oplock_status(m->lock_fd, "%s: %s",

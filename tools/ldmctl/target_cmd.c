@@ -67,9 +67,10 @@ static int parse(const struct subcommand *cmd, int argc, char **argv,
 	};
 	bool per_addr_set = false;
 	char quoted[QUOTE_MAX];
+	unsigned long lv;
 	const char *w;
-	unsigned long v;
 	char *end;
+	uint32_t v;
 	int c;
 
 	subcommand_getopt_init();
@@ -105,47 +106,38 @@ static int parse(const struct subcommand *cmd, int argc, char **argv,
 			o->on_receive = optarg;
 			break;
 		case OPT_WORKERS:
+			if (option_u32(cmd, "--workers", optarg, 1, 3600,
+				       &o->workers))
+				return LDMCTL_EXIT_USAGE;
+			break;
 		case OPT_TIMEOUT:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || !v ||
-			    v > 3600)
-				return usage_error(cmd, "--%s must be a number from 1 to 3600",
-						   c == OPT_WORKERS ? "workers" : "timeout");
-			if (c == OPT_WORKERS)
-				o->workers = (uint32_t)v;
-			else
-				o->timeout_ms = (int)v * 1000;
+			if (option_u32(cmd, "--timeout", optarg, 1, 3600, &v))
+				return LDMCTL_EXIT_USAGE;
+			o->timeout_ms = (int)v * 1000;
 			break;
 		case OPT_HANDSHAKE_TIMEOUT:
 			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || !v ||
-			    v > 600)
+			lv = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || *optarg == '-' || !lv ||
+			    lv > 600)
 				return usage_error(cmd, "--handshake-timeout must be a number of seconds from 1 to 600");
-			o->handshake_ms = (int)v * 1000;
+			o->handshake_ms = (int)lv * 1000;
 			break;
 		case OPT_MAX_STARTUPS:
+			if (option_u32(cmd, "--max-startups", optarg, 1,
+				       ADMIT_MAX_STARTUPS, &o->max_startups))
+				return LDMCTL_EXIT_USAGE;
+			break;
 		case OPT_MAX_PER_ADDR:
+			if (option_u32(cmd, "--max-startups-per-addr", optarg, 1,
+				       ADMIT_MAX_STARTUPS, &o->max_per_addr))
+				return LDMCTL_EXIT_USAGE;
+			per_addr_set = true;
+			break;
 		case OPT_MAX_MIGRATIONS:
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || *optarg == '-' || !v ||
-			    v > (c == OPT_MAX_MIGRATIONS ? ADMIT_MAX_MIGRATIONS :
-				 ADMIT_MAX_STARTUPS))
-				return usage_error(cmd, "--%s must be a number from 1 to %d",
-						   c == OPT_MAX_STARTUPS ? "max-startups" :
-						   c == OPT_MAX_PER_ADDR ? "max-startups-per-addr" :
-						   "max-migrations",
-						   c == OPT_MAX_MIGRATIONS ?
-						   ADMIT_MAX_MIGRATIONS : ADMIT_MAX_STARTUPS);
-			if (c == OPT_MAX_STARTUPS)
-				o->max_startups = (uint32_t)v;
-			else if (c == OPT_MAX_PER_ADDR)
-				o->max_per_addr = (uint32_t)v;
-			else
-				o->max_migrations = (uint32_t)v;
-			per_addr_set |= c == OPT_MAX_PER_ADDR;
+			if (option_u32(cmd, "--max-migrations", optarg, 1,
+				       ADMIT_MAX_MIGRATIONS, &o->max_migrations))
+				return LDMCTL_EXIT_USAGE;
 			break;
 		case 'h':
 			subcommand_help(cmd, stdout);

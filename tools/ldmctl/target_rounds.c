@@ -74,6 +74,22 @@ static int round_complete(struct incoming *in, uint32_t round, bool *done)
 	return 0;
 }
 
+/*
+ * The source is gone and may come back: wait for it (target_resume.c).
+ * Then no round is pending (the source announces the cut one again), and
+ * the control connection is a new one.
+ */
+static int resume(struct incoming *in, const char *why, int64_t *pending)
+{
+	int err = target_resume_wait(in, why);
+
+	if (!err) {
+		*pending = -1;
+		ctl_next(&in->ctl);
+	}
+	return err;
+}
+
 int target_rounds(struct incoming *in)
 {
 	int64_t pending = -1;	/* the round announced, not yet acked */
@@ -99,11 +115,9 @@ int target_rounds(struct incoming *in)
 		}
 		if (err && in->resumable && !in->final_acked &&
 		    connection_lost(err)) {
-			err = target_resume_wait(in, in->rx.why);
+			err = resume(in, in->rx.why, &pending);
 			if (err)
 				return err;
-			pending = -1;
-			ctl_next(&in->ctl);
 			continue;
 		}
 		if (err) {
@@ -113,11 +127,9 @@ int target_rounds(struct incoming *in)
 		if (ctl_ready || ctl_pending(&in->ctl)) {
 			err = ctl_pump(&in->ctl);
 			if (err < 0 && in->resumable && !in->final_acked) {
-				err = target_resume_wait(in, in->ctl.why);
+				err = resume(in, in->ctl.why, &pending);
 				if (err)
 					return err;
-				pending = -1;
-				ctl_next(&in->ctl);
 				continue;
 			}
 			if (err < 0) {
@@ -170,11 +182,9 @@ int target_rounds(struct incoming *in)
 		}
 		if (now_ms() - in->rx.last_data_ms > in->o->timeout_ms &&
 		    in->resumable && !in->final_acked) {
-			err = target_resume_wait(in, "no data for the timeout");
+			err = resume(in, "no data for the timeout", &pending);
 			if (err)
 				return err;
-			pending = -1;
-			ctl_next(&in->ctl);
 			continue;
 		}
 		if (now_ms() - in->rx.last_data_ms > in->o->timeout_ms) {
