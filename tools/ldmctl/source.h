@@ -151,9 +151,17 @@ void source_teardown(struct migration *m);
 void source_wipe_secrets(struct migration *m);
 
 /* source_ctl.c */
+
+/* TLS 1.3 to the target, each end checking the other's certificate. */
 int source_connect(struct migration *m);
+
+/* HELLO, then the target's WELCOME: its checks and its verdict. */
 int source_greet(struct migration *m, struct proto_welcome *w);
+
+/* The batch key and salt, the stream token (and resume ticket): TLS. */
 int source_derive_keys(struct migration *m);
+
+/* The data streams to @port, each greeted with the stream token. */
 int source_open_streams(struct migration *m, uint16_t port);
 
 /*
@@ -181,15 +189,27 @@ int source_rounds(struct migration *m);
 void source_unsuspend(struct migration *m);
 
 /* source_qemu.c */
+
+/* Reach the source QEMU before anything moves; x-ignore-shared. */
 int source_qemu_setup(struct migration *m);
+
+/* Before the final round: until the target's QEMU is ready (QEMU_READY). */
 int source_qemu_wait_target(struct migration *m);
+
+/* QEMU stopped, the final round in: its device state, into m->devstate. */
 int source_devstate_capture(struct migration *m);
+
+/* m->devstate to the target, in DEVSTATE messages. */
 int source_devstate_send(struct migration *m);
 
 /* source_commit.c */
+
+/* COMMIT, --verify, and the target's answer (ERR_UNKNOWN if lost). */
 int source_commit(struct migration *m);
 
 /* source_resume.c */
+
+/* After SOURCE_LOST: reconnect and resume (0), or a reported failure. */
 int source_reconnect(struct migration *m);
 
 #endif /* LDMCTL_SOURCE_H */

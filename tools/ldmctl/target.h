@@ -160,15 +160,27 @@ int target_accept_streams(struct incoming *in);
 int target_rounds(struct incoming *in);
 
 /* target_commit.c */
+
+/* Device state, COMMIT, --verify, COMMITTED: the domain is kept. */
 int target_commit(struct incoming *in);
 
 /* target_resume.c */
+
+/* The source was lost (@why): wait for it to resume, or -ETIMEDOUT. */
 int target_resume_wait(struct incoming *in, const char *why);
 
 /* target_qemu.c */
+
+/* During the rounds: arm the target QEMU once it is up; QEMU_READY. */
 int target_qemu_poll(struct incoming *in);
+
+/* The source's device state, in DEVSTATE messages, into in->devstate. */
 int target_devstate_receive(struct incoming *in);
+
+/* Load it into the target QEMU, which stays paused until the commit. */
 int target_devstate_load(struct incoming *in);
+
+/* After a failure: the target QEMU quits, so that the domain can go. */
 void target_qemu_quit(struct incoming *in);
 
 #endif /* LDMCTL_TARGET_H */
