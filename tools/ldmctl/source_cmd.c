@@ -192,14 +192,12 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 	}
 	if (ret >= 0)
 		return ret;
-	if (argc - optind < 2) {
+	if (argc - optind < 2)
 		return usage_error(cmd, optind == argc ? "missing domain name" :
 				   "missing destination [user@]HOST[:TARGET]");
-	}
-	if (argc - optind > 2) {
+	if (argc - optind > 2)
 		return usage_error(cmd, "unexpected argument '%s'",
 				   quote_arg(argv[optind + 2], quoted));
-	}
 	if (m->o.qmp && m->o.pause_pid)
 		return usage_error(cmd, "--qmp and --pause-pid both stop the emulator: give one");
 	m->o.domain = argv[optind];
