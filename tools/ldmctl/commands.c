@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/ldm.h>
@@ -118,22 +119,40 @@ int option_error(const struct subcommand *cmd, char **argv, int c,
 	return usage_error(cmd, "unknown option '-%c'", optopt);
 }
 
-int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g)
+int option_u32(const struct subcommand *cmd, const char *opt, const char *s,
+	       uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || x < lo || x > hi)
+		return usage_error(cmd, "%s must be a number from %u to %u", opt,
+				   lo, hi);
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int ldmctl_open(const char *cmd, struct ldm_genl **g)
 {
 	int err = ldm_genl_open(g, LDM_GENL_NAME, LDM_GENL_VERSION);
 
 	if (err == -ENOENT) {
-		report(cmd->name, NULL,
+		report(cmd, NULL,
 		       "the ldm module is not loaded (no generic netlink family \"%s\")",
 		       LDM_GENL_NAME);
-		return LDMCTL_EXIT_NO_MODULE;
+		return ERR_NO_MODULE;
 	}
-	if (err < 0) {
-		report(cmd->name, NULL, "cannot talk to the ldm module: %s",
+	if (err < 0)
+		report(cmd, NULL, "cannot talk to the ldm module: %s",
 		       strerror(-err));
-		return exit_code_for(err);
-	}
-	return 0;
+	return err;
+}
+
+int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g)
+{
+	return exit_code_for(ldmctl_open(cmd->name, g));
 }
 
 bool name_arg(const struct subcommand *cmd, int argc, char **argv,

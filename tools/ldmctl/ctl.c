@@ -170,29 +170,43 @@ int ctl_pump(struct ctl *c)
 	return 1;
 }
 
+/*
+ * One wait for the socket, of @slice_ms at most: 1 when a whole message
+ * is in, 0 when not yet, -ETIMEDOUT once @deadline has passed (c->why
+ * names @timeout_ms), -EINTR when a signal (a cancel) ended the wait: the
+ * caller decides.
+ */
+static int wait_once(struct ctl *c, int64_t deadline, int timeout_ms,
+		     int64_t slice_ms)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int64_t left;
+	int ret;
+
+	ret = ctl_pump(c);
+	if (ret)
+		return ret;
+	left = deadline - now_ms();
+	if (left <= 0) {
+		snprintf(c->why, sizeof(c->why),
+			 "no answer from the peer within %d s",
+			 timeout_ms / 1000);
+		return -ETIMEDOUT;
+	}
+	if (poll(&p, 1, (int)(left < slice_ms ? left : slice_ms)) < 0)
+		return -errno;
+	return 0;
+}
+
 int ctl_recv(struct ctl *c, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	int ret;
 
-	for (;;) {
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
-		int64_t left;
-
-		ret = ctl_pump(c);
-		if (ret)
-			return ret;
-		left = deadline - now_ms();
-		if (left <= 0) {
-			snprintf(c->why, sizeof(c->why),
-				 "no answer from the peer within %d s",
-				 timeout_ms / 1000);
-			return -ETIMEDOUT;
-		}
-		/* A signal (a cancel) ends the wait: the caller decides. */
-		if (poll(&p, 1, (int)left) < 0)
-			return -errno;
-	}
+	do
+		ret = wait_once(c, deadline, timeout_ms, timeout_ms);
+	while (!ret);
+	return ret;
 }
 
 void ctl_next(struct ctl *c)
@@ -202,4 +216,66 @@ void ctl_next(struct ctl *c)
 	c->len = 0;
 	c->type = 0;
 	c->ready = false;
+}
+
+int ctl_send_msg(struct ctl *c, struct pbuf *b, int enc, int timeout_ms)
+{
+	int ret = enc ? enc : ctl_send(c, b, timeout_ms);
+
+	pbuf_reset(b);
+	return ret;
+}
+
+int ctl_send_empty(struct ctl *c, uint16_t type, int timeout_ms)
+{
+	struct pbuf b;
+	int ret;
+
+	pbuf_init(&b);
+	ret = ctl_send_msg(c, &b, proto_put_empty(&b, type), timeout_ms);
+	pbuf_free(&b);
+	return ret;
+}
+
+void ctl_abort(struct ctl *c, uint32_t code, const char *reason)
+{
+	struct proto_abort ab = { .code = code };
+	struct pbuf b;
+
+	snprintf(ab.reason, sizeof(ab.reason), "%s", reason);
+	pbuf_init(&b);
+	if (!proto_put_abort(&b, &ab))
+		ctl_send(c, &b, 2000);
+	pbuf_free(&b);
+}
+
+/*
+ * The wait is cut into quarters of a second, so that a stop whose signal
+ * came just before poll() is seen at most that late.
+ */
+#define EXPECT_SLICE_MS	250
+
+int ctl_expect(struct ctl *c, uint16_t type, int timeout_ms,
+	       const volatile sig_atomic_t *stop,
+	       bool (*aside)(struct ctl *c, void *arg), void *arg)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	int ret;
+
+	ctl_next(c);
+	for (;;) {
+		if (stop && *stop)
+			return -ECANCELED;
+		ret = wait_once(c, deadline, timeout_ms, EXPECT_SLICE_MS);
+		if (!ret || ret == -EINTR)
+			continue;
+		if (ret < 0)
+			return ret;
+		if (!aside || !aside(c, arg))
+			break;
+		ctl_next(c);
+	}
+	if (c->type == type)
+		return 0;
+	return c->type == PROTO_MSG_ABORT ? -ECONNABORTED : -EBADMSG;
 }

@@ -233,3 +233,18 @@ void json_escape(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
+
+void json_event_begin(struct json *j, const char *event)
+{
+	json_init(j, stdout, false);
+	json_object_begin(j);
+	json_key(j, "event");
+	json_string(j, event);
+}
+
+void json_event_end(struct json *j)
+{
+	json_object_end(j);
+	json_end(j);
+	fflush(stdout);
+}

@@ -46,6 +46,15 @@ void json_null(struct json *j);
 int json_end(struct json *j);
 
 /*
+ * An event of ldmctl migrate's -j output, one object a line on stdout
+ * (ldmctl(8), "Migration events"): json_event_begin() opens it with
+ * "event": @event; json_event_end() closes it and flushes stdout, so
+ * that a reader sees each event as it happens.
+ */
+void json_event_begin(struct json *j, const char *event);
+void json_event_end(struct json *j);
+
+/*
  * json_escape() - write @s as a JSON string literal, quotes included.
  * Control characters are escaped; bytes that are not valid UTF-8 become
  * U+FFFD, so the output is always valid JSON whatever @s holds.

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "genl.h"
@@ -95,10 +96,22 @@ int option_error(const struct subcommand *cmd, char **argv, int c,
 		 const struct option *longopts);
 
 /*
- * ldmctl_connect() - open the "ldm" family; on failure say why (the
- * module is not loaded, or the system error).
- * Return: 0, or the exit code to leave with.
+ * option_u32() - the value @s of option @opt ("--workers"), a decimal
+ * number from @lo to @hi, into *@v; or "OPT must be a number from LO to
+ * HI" as a usage error.
+ * Return: 0, or LDMCTL_EXIT_USAGE.
  */
+int option_u32(const struct subcommand *cmd, const char *opt, const char *s,
+	       uint32_t lo, uint32_t hi, uint32_t *v);
+
+/*
+ * ldmctl_open() - open the "ldm" family; on failure say why (the module
+ * is not loaded, or the system error), as command @cmd.
+ * Return: 0, ERR_NO_MODULE, or another negative errno.
+ */
+int ldmctl_open(const char *cmd, struct ldm_genl **g);
+
+/* ldmctl_open() for a command's edge: 0, or the exit code to leave with. */
 int ldmctl_connect(const struct subcommand *cmd, struct ldm_genl **g);
 
 struct ldm_domain_info;

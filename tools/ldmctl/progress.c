@@ -36,15 +36,10 @@ void progress_note(struct progress *p, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (p->json) {
-		json_init(&j, stdout, false);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "note");
+		json_event_begin(&j, "note");
 		json_key(&j, "message");
 		json_string(&j, msg);
-		json_object_end(&j);
-		json_end(&j);
-		fflush(stdout);
+		json_event_end(&j);
 		return;
 	}
 	progress_clear(p);
@@ -59,19 +54,14 @@ void progress_event(struct progress *p, const char *event, ...)
 
 	if (!p->json)
 		return;
-	json_init(&j, stdout, false);
-	json_object_begin(&j);
-	json_key(&j, "event");
-	json_string(&j, event);
+	json_event_begin(&j, event);
 	va_start(ap, event);
 	while ((key = va_arg(ap, const char *))) {
 		json_key(&j, key);
 		json_u64(&j, va_arg(ap, uint64_t));
 	}
 	va_end(ap);
-	json_object_end(&j);
-	json_end(&j);
-	fflush(stdout);
+	json_event_end(&j);
 }
 
 void progress_update(struct progress *p, const struct progress_state *s)
@@ -121,10 +111,7 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	struct json j;
 
 	if (p->json) {
-		json_init(&j, stdout, false);
-		json_object_begin(&j);
-		json_key(&j, "event");
-		json_string(&j, "done");
+		json_event_begin(&j, "done");
 		json_key(&j, "domain");
 		json_string(&j, s->domain);
 		json_key(&j, "destination");
@@ -166,9 +153,7 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		json_u64(&j, s->streams);
 		json_key(&j, "verified");
 		json_bool(&j, s->verified);
-		json_object_end(&j);
-		json_end(&j);
-		fflush(stdout);
+		json_event_end(&j);
 		return;
 	}
 	progress_clear(p);

@@ -61,9 +61,23 @@ int exit_code_for(int err)
 {
 	if (!err)
 		return LDMCTL_EXIT_OK;
-	if (err == -EPERM || err == -EACCES)
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
 		return LDMCTL_EXIT_PERM;
-	return LDMCTL_EXIT_FAIL;
+	case ERR_NO_MODULE:
+		return LDMCTL_EXIT_NO_MODULE;
+	case ERR_REFUSED:
+		return LDMCTL_EXIT_REFUSED;
+	case ERR_CANCELLED:
+		return LDMCTL_EXIT_CANCELLED;
+	case ERR_UNKNOWN:
+		return LDMCTL_EXIT_UNKNOWN;
+	case ERR_BUSY:
+		return LDMCTL_EXIT_BUSY;
+	default:
+		return LDMCTL_EXIT_FAIL;
+	}
 }
 
 int report_result(const char *cmd, const char *name, int err,

@@ -10,6 +10,7 @@
 #ifndef LDMCTL_REPORT_H
 #define LDMCTL_REPORT_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -49,7 +50,26 @@ char *quote_arg(const char *s, char *buf);
 void report(const char *cmd, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The exit code for a failed operation with negative errno @err. */
+/*
+ * One error convention: inside, functions return 0 or a negative errno;
+ * only a command's edge (its run()) turns that into its exit status, with
+ * exit_code_for(). The exit statuses of ldmctl(8) that are not failures
+ * of the system or the module have an errno of their own, one that no
+ * layer below returns, so that they pass through every layer unchanged:
+ */
+#define ERR_NO_MODULE	(-ENOPKG)	/* 3: no "ldm" family */
+#define ERR_REFUSED	(-EKEYREJECTED)	/* 5: authentication or checks */
+#define ERR_CANCELLED	(-ECANCELED)	/* 6: cancelled, source intact */
+#define ERR_UNKNOWN	(-EINPROGRESS)	/* 7: the commit's outcome */
+#define ERR_BUSY	(-EUSERS)	/* 8: no migration slot free */
+
+/*
+ * exit_code_for() - the exit status for the result @err of an operation:
+ * 0 -> 0; -EPERM, -EACCES -> 4 (needs CAP_NET_ADMIN); the ERR_* above ->
+ * their status; any other negative errno -> 1. Usage errors (2) never get
+ * here: the command line is judged before anything is done
+ * (usage_error()).
+ */
 int exit_code_for(int err);
 
 /*

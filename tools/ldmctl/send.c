@@ -13,6 +13,18 @@
 
 #define BUCKET_BURST	(256.0 * 1024)
 
+bool sender_aside(struct ctl *c, void *sender)
+{
+	struct sender *s = sender;
+
+	if (c->type == PROTO_MSG_QEMU_READY &&
+	    !proto_get_empty(c->payload, c->len)) {
+		s->target_qemu_ready = true;
+		return true;
+	}
+	return c->type == PROTO_MSG_PING;
+}
+
 int sender_check_ctl(struct sender *s)
 {
 	struct proto_abort ab;
@@ -32,10 +44,7 @@ int sender_check_ctl(struct sender *s)
 		snprintf(s->why, sizeof(s->why), "%s", ab.reason);
 		return -ECONNABORTED;
 	}
-	if (s->ctl->type == PROTO_MSG_PING ||
-	    (s->ctl->type == PROTO_MSG_QEMU_READY &&
-	     !proto_get_empty(s->ctl->payload, s->ctl->len))) {
-		s->target_qemu_ready |= s->ctl->type == PROTO_MSG_QEMU_READY;
+	if (sender_aside(s->ctl, s)) {
 		ctl_next(s->ctl);
 		return 0;
 	}

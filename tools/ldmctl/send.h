@@ -72,6 +72,13 @@ int sender_round(struct sender *s, uint32_t round,
 int sender_check_ctl(struct sender *s);
 
 /*
+ * sender_aside() - the message in on s->ctl is one the target may send at
+ * any time: a PING, or QEMU_READY (noted in target_qemu_ready). Its
+ * signature is ctl_expect()'s @aside, with the sender as @arg.
+ */
+bool sender_aside(struct ctl *c, void *sender);
+
+/*
  * sender_drop_round() - after a dropped connection: close the streams and
  * release every batch of round @round, up to its round-end batch, unsent,
  * so that the module finishes the round (its pages are sent again).

@@ -1232,6 +1232,13 @@ static void test_exit_codes(void)
 	CHECK_INT(exit_code_for(-ENOENT), 1);
 	CHECK_INT(exit_code_for(-EBUSY), 1);
 	CHECK_INT(exit_code_for(-ENOMEM), 1);
+	CHECK_INT(exit_code_for(-EINVAL), 1);
+	CHECK_INT(exit_code_for(-ETIMEDOUT), 1);
+	CHECK_INT(exit_code_for(ERR_NO_MODULE), 3);
+	CHECK_INT(exit_code_for(ERR_REFUSED), 5);
+	CHECK_INT(exit_code_for(ERR_CANCELLED), 6);
+	CHECK_INT(exit_code_for(ERR_UNKNOWN), 7);
+	CHECK_INT(exit_code_for(ERR_BUSY), 8);
 }
 
 /* ---- genl.c: extended acks ---- */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The source side of a live migration, 'ldmctl migrate' (protocol in
+ * ldmctl(8) and Documentation/ldm.rst), one concern a file, in the order
+ * the migration goes:
+ *
+ *   source_cmd.c     the command: its options, help text and exit status
+ *   source_run.c     one migration from start to end; failure and undoing
+ *   source_ctl.c     the control conversation: TLS, HELLO/WELCOME, keys,
+ *                    the data streams
+ *   source_rounds.c  the pre-copy rounds, the suspension, the final round
+ *   source_qemu.c    --qmp: the source QEMU and its device state
+ *   source_commit.c  COMMIT, --verify, and the target's answer
+ *   source_resume.c  --reconnect: a connection lost during pre-copy
+ *
+ * The batches themselves go out through send.c; the control messages
+ * through ctl.c, which the target (target.h) uses too.
+ *
+ * Every function returns 0 or a negative errno (report.h); a failure is
+ * reported once, where it is found, with source_fail(), and turned into
+ * an exit status only by the command, in source_cmd.c.
+ */
+#ifndef LDMCTL_SOURCE_H
+#define LDMCTL_SOURCE_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "adapt.h"
+#include "addr.h"
+#include "converge.h"
+#include "ctl.h"
+#include "domain.h"
+#include "ldmctl.h"
+#include "mig.h"
+#include "progress.h"
+#include "proto.h"
+#include "pwfile.h"
+#include "qmp.h"
+#include "send.h"
+
+/* Set by SIGINT, SIGTERM and SIGHUP (cancel-operation sends SIGTERM). */
+extern volatile sig_atomic_t source_cancelled;
+
+struct migrate_opts {
+	bool dry_run, fips, verify, json;
+	bool baseline;			/* --baseline (benchmarks) */
+	const char *pwfile;
+	uint32_t workers, streams, max_rounds;
+	uint64_t downtime_ms, bandwidth;
+	int timeout_ms;
+	uint16_t port;
+	const char *cert, *key, *trust_dir;
+	pid_t pause_pid;
+	uint32_t compress;		/* --compress: LDM_CODEC_*, 0: auto */
+	bool no_force;			/* refuse what cannot meet the limit */
+	uint32_t reconnect_s;		/* --reconnect: 0 off */
+	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
+	const char *domain;
+	const char *dest_arg;
+	struct mig_dest dest;
+};
+
+/* Everything one migration holds, so that one function can undo it. */
+struct migration {
+	const struct subcommand *cmd;
+	struct migrate_opts o;
+	const char *target;		/* TARGET, or the source's name */
+	char dest_str[300];		/* "host:target" for messages */
+	struct progress pr;
+	struct ldm_genl *g;
+	struct ldm_domain_info info;
+	int lock_fd;
+	SSL_CTX *ctx;
+	struct ctl ctl;
+	bool ctl_up;
+	char password[PW_MAX + 1];
+	uint8_t key[LDM_KEY_BYTES];
+	uint8_t token[PROTO_TOKEN_BYTES];
+	uint32_t salt;
+	bool session;			/* the sending session was started */
+	struct uring ring;
+	struct sender snd;
+	bool paused;			/* the emulator got SIGSTOP */
+	struct qmp qmp;			/* --qmp */
+	bool qmp_up;
+	bool qmp_was_running;		/* QEMU ran when we came */
+	bool qmp_stopped;		/* we sent "stop" */
+	bool qmp_migrating;		/* QEMU's own migration started */
+	uint8_t *devstate;		/* QEMU's device state */
+	size_t devstate_len;
+	uint64_t devstate_ns;
+	uint64_t t_start, t_suspend;
+	bool suspended;
+	bool outcome_unknown;
+	uint32_t rounds_done;
+	uint64_t batches_total;
+	const char *why_final;
+	uint64_t pages_done;		/* pages handled by finished rounds */
+	uint64_t round_pages, round_base, last_wire;
+	int64_t last_tick_ms;
+	uint32_t round;
+	bool final;
+	struct adapt ad;		/* the codec, chosen as it goes */
+	struct conv_forecast fc;	/* after each pre-copy round */
+	bool have_fc;
+	uint16_t data_port;		/* the target's, from READY */
+	uint8_t ticket[32];		/* --reconnect: shown to resume */
+	bool may_resume;		/* source_expect(): a loss is SOURCE_LOST */
+	char lost_why[600];
+	uint32_t resumes;
+};
+
+/*
+ * run_round() (source_rounds.c) and source_expect(): the connection
+ * dropped where --reconnect may resume it. Not reported:
+ * source_reconnect() decides.
+ */
+#define SOURCE_LOST	(-ENOLINK)
+
+/* source_run.c */
+
+/*
+ * source_fail() - report a failure of the migration, once, with the
+ * domain: on stderr, as a JSON "error" event with -j, and in the lock
+ * file's status.
+ * @err: what failed, a negative errno; ERR_* (report.h) for the exit
+ *	 statuses of their own
+ * Return: @err.
+ */
+int source_fail(struct migration *m, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * source_module_error() - the module refused @err: say so as every command
+ * does (report_result(), with its extended ack). Return: @err.
+ */
+int source_module_error(struct migration *m, int err);
+
+/* The whole migration. Return: 0 (migrated, or the dry run passed). */
+int source_run(struct migration *m);
+
+/* Stop everything on this side; the source domain is left as it was. */
+void source_teardown(struct migration *m);
+
+void source_wipe_secrets(struct migration *m);
+
+/* source_ctl.c */
+
+/* TLS 1.3 to the target, each end checking the other's certificate. */
+int source_connect(struct migration *m);
+
+/* HELLO, then the target's WELCOME: its checks and its verdict. */
+int source_greet(struct migration *m, struct proto_welcome *w);
+
+/* The batch key and salt, the stream token (and resume ticket): TLS. */
+int source_derive_keys(struct migration *m);
+
+/* The data streams to @port, each greeted with the stream token. */
+int source_open_streams(struct migration *m, uint16_t port);
+
+/*
+ * source_expect() - wait for a message of @type (@what, for messages):
+ * the target's ABORT is its refusal, a cancel ends the wait, either is
+ * reported. SOURCE_LOST instead when m->may_resume.
+ */
+int source_expect(struct migration *m, uint16_t type, const char *what);
+
+/* The message in is the target's ABORT: its refusal, reported. */
+int source_target_aborted(struct migration *m);
+
+/* Send the message just encoded in @b (@enc: the encoder's result). */
+int source_send(struct migration *m, struct pbuf *b, int enc);
+
+/* Tell the target why we stop, if it can still hear it. */
+void source_abort(struct migration *m, uint32_t code, const char *why);
+
+/* source_rounds.c */
+
+/* Pre-copy rounds until they converge, then the final round. */
+int source_rounds(struct migration *m);
+
+/* Undo the suspension on failure: the source domain runs on. */
+void source_unsuspend(struct migration *m);
+
+/* source_qemu.c */
+
+/* Reach the source QEMU before anything moves; x-ignore-shared. */
+int source_qemu_setup(struct migration *m);
+
+/* Before the final round: until the target's QEMU is ready (QEMU_READY). */
+int source_qemu_wait_target(struct migration *m);
+
+/* QEMU stopped, the final round in: its device state, into m->devstate. */
+int source_devstate_capture(struct migration *m);
+
+/* m->devstate to the target, in DEVSTATE messages. */
+int source_devstate_send(struct migration *m);
+
+/* source_commit.c */
+
+/* COMMIT, --verify, and the target's answer (ERR_UNKNOWN if lost). */
+int source_commit(struct migration *m);
+
+/* source_resume.c */
+
+/* After SOURCE_LOST: reconnect and resume (0), or a reported failure. */
+int source_reconnect(struct migration *m);
+
+#endif /* LDMCTL_SOURCE_H */

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The end of the source's conversation (source.h): COMMIT, with --verify
+ * the page checksums compared, and the target's answer. Once COMMIT is
+ * sent the target alone decides; an answer lost on the way leaves the
+ * outcome unknown, and the domain suspended here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "oplock.h"
+#include "pagesum.h"
+#include "net.h"
+#include "source.h"
+
+/* --verify: the target's checksums against ours, page by page. */
+static int verify(struct migration *m)
+{
+	size_t psz = m->info.page_size, n = m->info.size / psz;
+	struct proto_verify v = { .ok = 1, .first_bad = UINT64_MAX };
+	struct proto_sums *s;
+	uint64_t *mine, next = 0;
+	struct pbuf b;
+	uint32_t i;
+	int ret;
+
+	ret = pagesum_domain(m->o.domain, m->info.size, psz, &mine);
+	if (ret)
+		return source_fail(m, -EIO, "--verify: cannot read '%s': %s",
+				   m->o.domain, strerror(-ret));
+	s = malloc(sizeof(*s));
+	if (!s) {
+		free(mine);
+		return source_fail(m, -ENOMEM, "out of memory");
+	}
+	while (next < n) {
+		ret = source_expect(m, PROTO_MSG_SUMS, "the target's checksums");
+		if (ret)
+			goto out;
+		if (proto_get_sums(m->ctl.payload, m->ctl.len, s) ||
+		    s->first != next || s->first + s->count > n) {
+			ret = source_fail(m, -EPROTO,
+					  "malformed checksums from the target");
+			goto out;
+		}
+		for (i = 0; i < s->count; i++) {
+			if (v.ok && s->sums[i] != mine[next + i]) {
+				v.ok = 0;
+				v.first_bad = next + i;
+			}
+		}
+		next += s->count;
+	}
+	pbuf_init(&b);
+	ret = source_send(m, &b, proto_put_verify(&b, &v));
+	pbuf_free(&b);
+	if (ret) {
+		ret = source_fail(m, -EIO, "lost the target during --verify: %s",
+				  m->ctl.why);
+		goto out;
+	}
+	if (!v.ok)
+		ret = source_fail(m, -EIO,
+				  "--verify: page %llu differs between source and target; the target discards its copy",
+				  (unsigned long long)v.first_bad);
+out:
+	free(s);
+	free(mine);
+	return ret;
+}
+
+/*
+ * The commit has no cancel: a signal meanwhile is noted and ignored, the
+ * target's answer awaited for --timeout, as it says.
+ */
+int source_commit(struct migration *m)
+{
+	struct proto_commit c = {
+		.rounds = m->rounds_done,
+		.batches = m->batches_total,
+		.verify = m->o.verify,
+	};
+	bool ignored = false;
+	struct pbuf b;
+	int ret;
+
+	pbuf_init(&b);
+	ret = source_send(m, &b, proto_put_commit(&b, &c));
+	pbuf_free(&b);
+	if (ret)
+		return source_fail(m, -EIO, "lost the target before commit: %s",
+				   m->ctl.why);
+	if (m->o.verify) {
+		ret = verify(m);
+		if (ret)
+			return ret;
+	}
+	/*
+	 * The target holds everything and commits on its own now; cancel
+	 * has no say from here (nor can it: only the target knows whether
+	 * it committed). Said here so that an operator's cancel-operation,
+	 * and a script's -j reader, see where the point of no return was.
+	 */
+	oplock_status(m->lock_fd, "running: committing on %s", m->dest_str);
+	progress_event(&m->pr, "commit", NULL);
+	progress_note(&m->pr, "asked %s to commit: too late to cancel", m->dest_str);
+	ctl_next(&m->ctl);
+	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+	while (ret == -EINTR) {	/* too late to cancel: the target decides */
+		if (source_cancelled && !ignored) {
+			progress_note(&m->pr, "cancel ignored: %s decides now",
+				      m->dest_str);
+			ignored = true;
+		}
+		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+	}
+	if (ret < 0) {
+		/*
+		 * The target may have committed and its answer been lost: the
+		 * domain must not run in two places, so say so and stop.
+		 */
+		m->outcome_unknown = true;
+		return source_fail(m, ERR_UNKNOWN,
+				   "outcome unknown: lost the target after asking it to commit (%s); check '%s' on %s before resuming the source",
+				   m->ctl.why, m->target, m->o.dest.host);
+	}
+	if (m->ctl.type == PROTO_MSG_ABORT) {
+		struct proto_abort ab;
+
+		if (proto_get_abort(m->ctl.payload, m->ctl.len, &ab))
+			snprintf(ab.reason, sizeof(ab.reason), "malformed ABORT");
+		m->ctl_up = false;
+		return source_fail(m, -ECONNABORTED,
+				   "the target refused to commit: %s; the source domain is intact",
+				   ab.reason);
+	}
+	if (m->ctl.type != PROTO_MSG_COMMITTED ||
+	    proto_get_empty(m->ctl.payload, m->ctl.len)) {
+		m->outcome_unknown = true;
+		return source_fail(m, ERR_UNKNOWN,
+				   "outcome unknown: the target answered the commit with %s",
+				   proto_msg_name(m->ctl.type));
+	}
+	return 0;
+}

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * --qmp on the source (source.h): the source QEMU over QMP (qmp.c). It is
+ * reached and set up (x-ignore-shared) before anything moves; the final
+ * round waits until the target's QEMU is ready for the device state; once
+ * the guest is stopped and the final round is in, QEMU's own migration,
+ * without RAM, writes the device state into a pipe, and it goes to the
+ * target in DEVSTATE messages before the COMMIT. Stopping QEMU and
+ * resuming it after a failure are the suspension's (source_rounds.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "source.h"
+
+/*
+ * --qmp: reach the source QEMU before anything moves, and switch on
+ * x-ignore-shared so that its own migration will carry no guest RAM (the
+ * RAM is the ldm domain's, a shared mapping; ldm moves it).
+ */
+int source_qemu_setup(struct migration *m)
+{
+	char st[64];
+	int err;
+
+	err = qmp_open(&m->qmp, m->o.qmp, m->o.timeout_ms);
+	if (err)
+		return source_fail(m, -EIO, "--qmp %s: %s", m->o.qmp,
+				   m->qmp.why);
+	m->qmp_up = true;
+	err = qmp_status(&m->qmp, st, sizeof(st), m->o.timeout_ms);
+	if (err)
+		return source_fail(m, -EIO, "--qmp %s: %s", m->o.qmp,
+				   m->qmp.why);
+	if (strcmp(st, "running") && strcmp(st, "paused"))
+		return source_fail(m, -EIO,
+				   "--qmp %s: QEMU is in state '%s', not running or paused",
+				   m->o.qmp, st);
+	m->qmp_was_running = !strcmp(st, "running");
+	if (m->o.dry_run) {	/* reachable is all a dry run checks */
+		progress_note(&m->pr, "QEMU %s on %s: %s", m->qmp.version,
+			      m->o.qmp, st);
+		return 0;
+	}
+	err = qmp_exec(&m->qmp, "migrate-set-capabilities",
+		       "{\"capabilities\": [{\"capability\": \"x-ignore-shared\", \"state\": true}]}",
+		       -1, m->o.timeout_ms, NULL);
+	if (err)
+		return source_fail(m, -EIO, "--qmp %s: %s", m->o.qmp,
+				   m->qmp.why);
+	progress_note(&m->pr, "QEMU %s on %s: %s, x-ignore-shared on",
+		      m->qmp.version, m->o.qmp, st);
+	return 0;
+}
+
+/*
+ * --qmp: the guest is suspended only once the target's QEMU is up and
+ * armed for the device state (QEMU_READY, proto.h), so that its start-up
+ * is no part of the downtime. Meanwhile the guest runs on; PINGs keep the
+ * target from taking the silence for a dead source.
+ */
+int source_qemu_wait_target(struct migration *m)
+{
+	int64_t t0 = now_ms(), deadline = t0 + m->o.timeout_ms, ping = 0;
+	int ret;
+
+	progress_note(&m->pr, "waiting for the target QEMU on %s before suspending; '%s' runs on",
+		      m->o.dest.host, m->o.domain);
+	ctl_next(&m->ctl);
+	while (!m->snd.target_qemu_ready) {
+		if (source_cancelled)
+			return source_fail(m, ERR_CANCELLED,
+					   "cancelled while waiting for the target QEMU; the source domain is intact");
+		if (now_ms() >= deadline)
+			return source_fail(m, -ETIMEDOUT,
+					   "no target QEMU came up for '%s' on %s within %d s (serve --qmp-dir: a QEMU started with -incoming defer on /dev/ldm/%s); the source domain is intact",
+					   m->target, m->o.dest.host,
+					   m->o.timeout_ms / 1000, m->target);
+		ret = 0;
+		if (now_ms() >= ping) {
+			ret = ctl_send_empty(&m->ctl, PROTO_MSG_PING,
+					     m->o.timeout_ms);
+			ping = now_ms() + 1000;
+		}
+		if (!ret)
+			ret = ctl_recv(&m->ctl, 250);
+		if (ret == -ETIMEDOUT || ret == -EINTR)
+			continue;
+		/* Between rounds: --reconnect resumes cut rounds only. */
+		if (ret < 0)
+			return source_fail(m, -ECONNRESET,
+					   "lost the target while waiting for its QEMU: %s; the source domain is intact",
+					   m->ctl.why);
+		if (m->ctl.type == PROTO_MSG_ABORT)
+			return source_target_aborted(m);
+		/* QEMU_READY sets target_qemu_ready; a PING is skipped. */
+		if (!sender_aside(&m->ctl, &m->snd))
+			return source_fail(m, -EPROTO,
+					   "protocol error: the target sent %s while its QEMU was awaited",
+					   proto_msg_name(m->ctl.type));
+		ctl_next(&m->ctl);
+	}
+	progress_event(&m->pr, "target_qemu", "ms", (uint64_t)(now_ms() - t0),
+		       NULL);
+	progress_note(&m->pr, "the target QEMU is ready (waited %lld ms)",
+		      (long long)(now_ms() - t0));
+	return 0;
+}
+
+/* Poll "query-migrate" until QEMU's outgoing migration has ended. */
+static int devstate_wait(struct migration *m, int64_t deadline)
+{
+	for (;;) {
+		const char *st, *desc;
+		struct jv *r;
+		int err;
+
+		err = qmp_exec(&m->qmp, "query-migrate", NULL, -1,
+			       m->o.timeout_ms, &r);
+		if (err)
+			return source_fail(m, -EIO, "QEMU: %s", m->qmp.why);
+		st = jv_str(jv_get(r, "status"));
+		desc = jv_str(jv_get(r, "error-desc"));
+		if (st && !strcmp(st, "completed")) {
+			jv_free(r);
+			return 0;
+		}
+		if (!st || !strcmp(st, "failed") || !strcmp(st, "cancelled") ||
+		    !strcmp(st, "none") || now_ms() > deadline) {
+			err = source_fail(m, -EIO,
+					  "QEMU's device state migration %s%s%s; the source domain is intact",
+					  !st ? "has no status" : now_ms() > deadline ?
+					  "timed out" : st, desc ? ": " : "",
+					  desc ? desc : "");
+			jv_free(r);
+			return err;
+		}
+		jv_free(r);
+		usleep(20000);
+	}
+}
+
+/*
+ * The source QEMU is stopped and the final round is in: let QEMU migrate
+ * into a pipe we pass it (getfd), with x-ignore-shared, and keep what it
+ * writes. That is its device state, without RAM.
+ */
+int source_devstate_capture(struct migration *m)
+{
+	int64_t deadline = now_ms() + m->o.timeout_ms;
+	uint64_t t0 = now_ns();
+	size_t cap = 1 << 20;
+	int pfd[2], err;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return source_fail(m, -EIO, "pipe: %s", strerror(errno));
+	err = qmp_exec(&m->qmp, "getfd", "{\"fdname\": \"ldm-devstate\"}",
+		       pfd[1], m->o.timeout_ms, NULL);
+	close(pfd[1]);
+	if (!err) {
+		err = qmp_exec(&m->qmp, "migrate",
+			       "{\"uri\": \"fd:ldm-devstate\"}", -1,
+			       m->o.timeout_ms, NULL);
+		if (err)
+			qmp_exec(&m->qmp, "closefd",
+				 "{\"fdname\": \"ldm-devstate\"}", -1, 2000,
+				 NULL);
+	}
+	if (err) {
+		close(pfd[0]);
+		return source_fail(m, -EIO,
+				   "QEMU refused to migrate its device state: %s; the source domain is intact",
+				   m->qmp.why);
+	}
+	m->qmp_migrating = true;
+	m->devstate = malloc(cap);
+	m->devstate_len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (!m->devstate) {
+			close(pfd[0]);
+			return source_fail(m, -ENOMEM, "out of memory");
+		}
+		if (source_cancelled || left <= 0) {
+			close(pfd[0]);
+			return source_fail(m, source_cancelled ?
+					   ERR_CANCELLED : -ETIMEDOUT,
+					   "%s while QEMU wrote its device state; the source domain is intact",
+					   source_cancelled ? "cancelled" : "timed out");
+		}
+		if (poll(&p, 1, (int)(left > 250 ? 250 : left)) <= 0)
+			continue;
+		if (m->devstate_len == cap) {
+			uint8_t *n;
+
+			if (cap >= PROTO_DEVSTATE_MAX) {
+				close(pfd[0]);
+				return source_fail(m, -EIO,
+						   "QEMU's device state is over %u MiB: is the guest RAM a shared ldm mapping (share=on)?",
+						   PROTO_DEVSTATE_MAX >> 20);
+			}
+			n = realloc(m->devstate, cap * 2);
+			if (!n)
+				free(m->devstate);
+			m->devstate = n;
+			cap *= 2;
+			continue;
+		}
+		r = read(pfd[0], m->devstate + m->devstate_len,
+			 cap - m->devstate_len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = errno;
+			close(pfd[0]);
+			return source_fail(m, -EIO,
+					   "reading QEMU's device state: %s", strerror(err));
+		}
+		if (!r)
+			break;
+		m->devstate_len += (size_t)r;
+	}
+	close(pfd[0]);
+	err = devstate_wait(m, deadline);
+	if (err)
+		return err;
+	m->qmp_migrating = false;
+	m->devstate_ns = now_ns() - t0;
+	progress_note(&m->pr, "QEMU device state: %zu bytes in %.0f ms",
+		      m->devstate_len, (double)m->devstate_ns / 1e6);
+	progress_event(&m->pr, "devstate", "bytes", (uint64_t)m->devstate_len,
+		       "ms", m->devstate_ns / 1000000, NULL);
+	return 0;
+}
+
+/* The device state to the target, in DEVSTATE chunks. */
+int source_devstate_send(struct migration *m)
+{
+	struct proto_devstate d = { 0 };
+	struct pbuf b;
+	int ret = 0;
+
+	pbuf_init(&b);
+	do {
+		size_t left = m->devstate_len - d.offset;
+
+		d.len = left > PROTO_DEVSTATE_CHUNK ? PROTO_DEVSTATE_CHUNK :
+			(uint32_t)left;
+		d.last = d.offset + d.len == m->devstate_len;
+		d.data = m->devstate + d.offset;
+		ret = source_send(m, &b, proto_put_devstate(&b, &d));
+		d.offset += d.len;
+	} while (!ret && !d.last);
+	pbuf_free(&b);
+	if (ret)
+		return source_fail(m, -EIO,
+				   "cannot send QEMU's device state: %s; the source domain is intact",
+				   ret == -EINVAL ? "too large" : m->ctl.why);
+	return 0;
+}
