@@ -15,7 +15,7 @@
 #   make style      checkpatch --strict on driver/ and include/
 #   make sparse     sparse (C=2) over the module
 #   make bench      benchmarks, side by side with their baselines
-#   make bench-codec   the LZJB codec against a byte-at-a-time LZJB and LZ4
+#   make bench-codec   the LZJB codec against a byte-at-a-time LZJB, LZ4, zstd -1
 #   make fuzz       libFuzzer: the codec and ldmctl's parsers (FUZZ_SECONDS)
 
 KVER	?= $(shell lab/kver)
