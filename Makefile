@@ -71,7 +71,8 @@ bench: all bench-codec
 codec-check:
 	$(MAKE) -C tools/codec check
 
-# driver/lzjb.c against a byte-at-a-time LZJB and LZ4 (BENCH_ARGS="-k ...").
+# driver/lzjb.c against a byte-at-a-time LZJB, LZ4 and zstd -1
+# (BENCH_ARGS="-k ..."; BENCH_BEFORE=main adds main's lzjb.c beside it).
 bench-codec:
 	$(MAKE) -C tools/codec bench
 

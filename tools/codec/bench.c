@@ -10,6 +10,10 @@
  *
  *   bench [-m MiB] [-r repetitions] [-s seed] [-k]
  *
+ * Built with BENCH_BEFORE defined (make bench BENCH_BEFORE=<git revision>),
+ * it also runs that revision's driver/lzjb.c, as "before-lzjb", so that a
+ * change to the codec is measured against what it replaces in one run.
+ *
  * -k adds one row set per non-zero kind (code, text, pattern). Each row
  * gives the median throughputs and the range (slowest to fastest
  * repetition); the speed-ups are taken against the baseline, LZ4 and
@@ -51,6 +55,25 @@ static int ldm_d(const void *s, void *d, size_t len, size_t n)
 {
 	return lzjb_decompress(s, d, len, n);
 }
+
+#ifdef BENCH_BEFORE
+size_t before_lzjb_compress(const void *src, void *dst, size_t s_len,
+			    size_t d_len);
+int before_lzjb_decompress(const void *src, void *dst, size_t s_len,
+			   size_t d_len);
+
+static size_t before_c(const void *s, void *d, size_t n, size_t lim)
+{
+	size_t c = before_lzjb_compress(s, d, n, lim);
+
+	return c < n ? c : 0;
+}
+
+static int before_d(const void *s, void *d, size_t len, size_t n)
+{
+	return before_lzjb_decompress(s, d, len, n);
+}
+#endif
 
 static size_t ref_c(const void *s, void *d, size_t n, size_t lim)
 {
@@ -96,13 +119,16 @@ static int zstd_d(const void *s, void *d, size_t len, size_t n)
 }
 
 /* The indexes below name the ones the speed-ups are taken against. */
-enum { C_LDM, C_REF, C_LZ4, C_ZSTD };
+enum { C_LDM, C_REF, C_LZ4, C_ZSTD, C_BEFORE };
 
 static const struct codec codecs[] = {
 	[C_LDM] = { "ldm-lzjb", ldm_c, ldm_d },
 	[C_REF] = { "ref-lzjb", ref_c, ref_d },
 	[C_LZ4] = { "lz4", lz4_c, lz4_d },
 	[C_ZSTD] = { "zstd-1", zstd_c, zstd_d },
+#ifdef BENCH_BEFORE
+	[C_BEFORE] = { "before-lzjb", before_c, before_d },
+#endif
 };
 #define NCODECS (sizeof(codecs) / sizeof(codecs[0]))
 
@@ -370,6 +396,13 @@ static int run_set(const char *name, const struct corpus *c, int reps)
 	printf("%-8s speed-up ldm-lzjb/zstd-1: compress %.2fx, decompress %.2fx; paired per slice: %.2fx / %.2fx\n",
 	       name, cm[C_LDM] / cm[C_ZSTD], dm[C_LDM] / dm[C_ZSTD],
 	       pcz[C_LDM], pdz[C_LDM]);
+#ifdef BENCH_BEFORE
+	printf("%-8s speed-up ldm-lzjb/before-lzjb (%s): compress %.2fx, decompress %.2fx; paired per slice: %.2fx / %.2fx\n",
+	       name, BENCH_BEFORE, cm[C_LDM] / cm[C_BEFORE],
+	       dm[C_LDM] / dm[C_BEFORE],
+	       paired(res[C_LDM].sc, res[C_BEFORE].sc, reps * nslices),
+	       paired(res[C_LDM].sd, res[C_BEFORE].sd, reps * nslices));
+#endif
 	if (!res[C_LDM].n[REC_LZ] && !res[C_REF].n[REC_LZ])
 		printf("%-8s (no page compressed: decompressing is a copy for every codec, its speed-ups are noise)\n",
 		       name);
@@ -460,6 +493,9 @@ int main(int argc, char **argv)
 	       "level 1, a frame per page, contexts reused\n\n",
 	       cpu, reps, LIMIT, PAGE, LZ4_versionString(),
 	       ZSTD_versionString());
+#ifdef BENCH_BEFORE
+	printf("before-lzjb = driver/lzjb.c of %s\n\n", BENCH_BEFORE);
+#endif
 	printf("csv-header,set,codec,compress_MBps,decompress_MBps,ratio,pages,"
 	       "zero_pages,raw_pages,compressed_pages,compress_vs_ref,"
 	       "decompress_vs_ref,compress_vs_ref_paired,"
