@@ -23,9 +23,9 @@
  * match found costs it a mispredicted branch and the wait for the next
  * position's table lookup, several times what a literal costs, so it takes
  * only matches of 4 bytes or more (the format allows 3): on the page mix of
- * tools/codec that makes it about 1.3x faster for about 5 % more bytes out,
- * and the decompressor, with fewer items to decode, about 1.2x faster (see
- * Documentation/performance.rst).
+ * tools/codec that makes it about 1.3x faster for about 4 % more bytes out
+ * (5 % on code), and the decompressor, with fewer items to decode, about
+ * 1.2x faster (see Documentation/performance.rst).
  *
  * The decompressor decodes up to eight groups at a time (a "superblock"):
  * it first gathers their map bytes into one 64-bit mask, a bit per item,
