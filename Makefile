@@ -15,7 +15,7 @@
 #   make style      checkpatch --strict on driver/ and include/
 #   make sparse     sparse (C=2) over the module
 #   make bench      benchmarks, side by side with their baselines
-#   make bench-codec   the LZJB codec against a byte-at-a-time LZJB and LZ4
+#   make bench-codec   the LZJB codec against a byte-at-a-time LZJB, LZ4, zstd -1
 #   make fuzz       libFuzzer: the codec and ldmctl's parsers (FUZZ_SECONDS)
 
 KVER	?= $(shell lab/kver)
@@ -71,7 +71,8 @@ bench: all bench-codec
 codec-check:
 	$(MAKE) -C tools/codec check
 
-# driver/lzjb.c against a byte-at-a-time LZJB and LZ4 (BENCH_ARGS="-k ...").
+# driver/lzjb.c against a byte-at-a-time LZJB, LZ4 and zstd -1
+# (BENCH_ARGS="-k ..."; BENCH_BEFORE=main adds main's lzjb.c beside it).
 bench-codec:
 	$(MAKE) -C tools/codec bench
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Codec benchmark: ldm's LZJB against a byte-at-a-time LZJB baseline and
- * LZ4, on the same pages, in the same run, under the pipeline's rules: zero
+ * Codec benchmark: ldm's LZJB against a byte-at-a-time LZJB baseline, LZ4
+ * and zstd -1, on the same pages, in the same run, under the pipeline's
+ * rules: zero
  * pages are found by a zero check and never compressed, a page whose
  * compressed form is larger than 7/8 of it is sent raw (copied). Each
  * figure is the median of several repetitions; only the ratios between
@@ -9,7 +10,14 @@
  *
  *   bench [-m MiB] [-r repetitions] [-s seed] [-k]
  *
- * -k adds one row set per non-zero kind (code, text, pattern).
+ * Built with BENCH_BEFORE defined (make bench BENCH_BEFORE=<git revision>),
+ * it also runs that revision's driver/lzjb.c, as "before-lzjb", so that a
+ * change to the codec is measured against what it replaces in one run.
+ *
+ * -k adds one row set per non-zero kind (code, text, pattern). Each row
+ * gives the median throughputs and the range (slowest to fastest
+ * repetition); the speed-ups are taken against the baseline, LZ4 and
+ * zstd -1.
  */
 #define _GNU_SOURCE
 #include <lz4.h>
@@ -20,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "../../driver/lzjb.h"
 #include "corpus.h"
@@ -47,6 +56,25 @@ static int ldm_d(const void *s, void *d, size_t len, size_t n)
 	return lzjb_decompress(s, d, len, n);
 }
 
+#ifdef BENCH_BEFORE
+size_t before_lzjb_compress(const void *src, void *dst, size_t s_len,
+			    size_t d_len);
+int before_lzjb_decompress(const void *src, void *dst, size_t s_len,
+			   size_t d_len);
+
+static size_t before_c(const void *s, void *d, size_t n, size_t lim)
+{
+	size_t c = before_lzjb_compress(s, d, n, lim);
+
+	return c < n ? c : 0;
+}
+
+static int before_d(const void *s, void *d, size_t len, size_t n)
+{
+	return before_lzjb_decompress(s, d, len, n);
+}
+#endif
+
 static size_t ref_c(const void *s, void *d, size_t n, size_t lim)
 {
 	size_t c = ref_lzjb_compress(s, d, n, lim);
@@ -69,10 +97,38 @@ static int lz4_d(const void *s, void *d, size_t len, size_t n)
 	return LZ4_decompress_safe(s, d, (int)len, (int)n) != (int)n;
 }
 
+/*
+ * zstd at level 1, one context each way made once (as a kernel worker
+ * would keep its own): a frame per page, with its header (the content
+ * size) and without a checksum, zstd's defaults. The same limit: a frame
+ * that does not fit in it is an error, and the page goes raw.
+ */
+static ZSTD_CCtx *zcctx;
+static ZSTD_DCtx *zdctx;
+
+static size_t zstd_c(const void *s, void *d, size_t n, size_t lim)
+{
+	size_t c = ZSTD_compressCCtx(zcctx, d, lim, s, n, 1);
+
+	return ZSTD_isError(c) || c >= n ? 0 : c;
+}
+
+static int zstd_d(const void *s, void *d, size_t len, size_t n)
+{
+	return ZSTD_decompressDCtx(zdctx, d, n, s, len) != n;
+}
+
+/* The indexes below name the ones the speed-ups are taken against. */
+enum { C_LDM, C_REF, C_LZ4, C_ZSTD, C_BEFORE };
+
 static const struct codec codecs[] = {
-	{ "ldm-lzjb", ldm_c, ldm_d },
-	{ "ref-lzjb", ref_c, ref_d },
-	{ "lz4", lz4_c, lz4_d },
+	[C_LDM] = { "ldm-lzjb", ldm_c, ldm_d },
+	[C_REF] = { "ref-lzjb", ref_c, ref_d },
+	[C_LZ4] = { "lz4", lz4_c, lz4_d },
+	[C_ZSTD] = { "zstd-1", zstd_c, zstd_d },
+#ifdef BENCH_BEFORE
+	[C_BEFORE] = { "before-lzjb", before_c, before_d },
+#endif
 };
 #define NCODECS (sizeof(codecs) / sizeof(codecs[0]))
 
@@ -194,6 +250,21 @@ static double median(const double *v, size_t n)
 	return m;
 }
 
+/* The slowest and the fastest repetition, in MB/s. */
+static void spread(const double *t, int reps, size_t bytes, double *lo,
+		   double *hi)
+{
+	double tmin = t[0], tmax = t[0];
+	int i;
+
+	for (i = 1; i < reps; i++) {
+		tmin = t[i] < tmin ? t[i] : tmin;
+		tmax = t[i] > tmax ? t[i] : tmax;
+	}
+	*lo = bytes / tmax / 1e6;
+	*hi = bytes / tmin / 1e6;
+}
+
 /*
  * Median over slices of the time ratio b / a of two codecs on the same
  * slice in the same turn: what a load that comes and goes cannot skew.
@@ -231,7 +302,9 @@ static int run_set(const char *name, const struct corpus *c, int reps)
 	int rep;
 
 	size_t nslices = (c->npages + SLICE - 1) / SLICE;
-	double pc[NCODECS], pd[NCODECS];
+	double pc[NCODECS], pd[NCODECS], pc4[NCODECS], pd4[NCODECS];
+	double pcz[NCODECS], pdz[NCODECS];
+	double clo[NCODECS], chi[NCODECS], dlo[NCODECS], dhi[NCODECS];
 
 	memset(res, 0, sizeof(res));
 	for (k = 0; k < NCODECS; k++) {
@@ -293,33 +366,54 @@ static int run_set(const char *name, const struct corpus *c, int reps)
 			res[k].out_bytes = pos[k];
 	}
 
-	printf("%-8s %-9s %10s %10s %7s %8s %8s %8s\n", "set", "codec",
-	       "comp MB/s", "dec MB/s", "ratio", "zero", "raw", "compr");
+	printf("%-8s %-9s %10s %11s %10s %11s %7s %7s %6s %6s\n", "set",
+	       "codec", "comp MB/s", "(min-max)", "dec MB/s", "(min-max)",
+	       "ratio", "zero", "raw", "compr");
 	for (k = 0; k < NCODECS; k++) {
 		cm[k] = bytes / median(res[k].ct, reps) / 1e6;
 		dm[k] = bytes / median(res[k].dt, reps) / 1e6;
-		printf("%-8s %-9s %10.0f %10.0f %7.3f %8zu %8zu %8zu\n",
-		       name, codecs[k].name, cm[k], dm[k],
-		       (double)res[k].out_bytes / bytes, res[k].n[REC_ZERO],
-		       res[k].n[REC_RAW], res[k].n[REC_LZ]);
+		spread(res[k].ct, reps, bytes, clo + k, chi + k);
+		spread(res[k].dt, reps, bytes, dlo + k, dhi + k);
+		printf("%-8s %-9s %10.0f %5.0f-%-5.0f %10.0f %5.0f-%-5.0f %7.3f %7zu %6zu %6zu\n",
+		       name, codecs[k].name, cm[k], clo[k], chi[k], dm[k],
+		       dlo[k], dhi[k], (double)res[k].out_bytes / bytes,
+		       res[k].n[REC_ZERO], res[k].n[REC_RAW], res[k].n[REC_LZ]);
 	}
 	for (k = 0; k < NCODECS; k++) {
-		pc[k] = paired(res[k].sc, res[1].sc, reps * nslices);
-		pd[k] = paired(res[k].sd, res[1].sd, reps * nslices);
+		pc[k] = paired(res[k].sc, res[C_REF].sc, reps * nslices);
+		pd[k] = paired(res[k].sd, res[C_REF].sd, reps * nslices);
+		pc4[k] = paired(res[k].sc, res[C_LZ4].sc, reps * nslices);
+		pd4[k] = paired(res[k].sd, res[C_LZ4].sd, reps * nslices);
+		pcz[k] = paired(res[k].sc, res[C_ZSTD].sc, reps * nslices);
+		pdz[k] = paired(res[k].sd, res[C_ZSTD].sd, reps * nslices);
 	}
-	printf("%-8s speed-up ldm-lzjb/ref-lzjb: compress %.2fx, decompress %.2fx (target 1.5x / 2x); paired per slice: %.2fx / %.2fx\n",
-	       name, cm[0] / cm[1], dm[0] / dm[1], pc[0], pd[0]);
-	printf("%-8s speed-up ldm-lzjb/lz4: compress %.2fx, decompress %.2fx\n",
-	       name, cm[0] / cm[2], dm[0] / dm[2]);
-	if (!res[0].n[REC_LZ] && !res[1].n[REC_LZ])
+	printf("%-8s speed-up ldm-lzjb/ref-lzjb: compress %.2fx, decompress %.2fx; paired per slice: %.2fx / %.2fx\n",
+	       name, cm[C_LDM] / cm[C_REF], dm[C_LDM] / dm[C_REF], pc[C_LDM],
+	       pd[C_LDM]);
+	printf("%-8s speed-up ldm-lzjb/lz4: compress %.2fx, decompress %.2fx (goal 1x / 0.7x); paired per slice: %.2fx / %.2fx\n",
+	       name, cm[C_LDM] / cm[C_LZ4], dm[C_LDM] / dm[C_LZ4], pc4[C_LDM],
+	       pd4[C_LDM]);
+	printf("%-8s speed-up ldm-lzjb/zstd-1: compress %.2fx, decompress %.2fx; paired per slice: %.2fx / %.2fx\n",
+	       name, cm[C_LDM] / cm[C_ZSTD], dm[C_LDM] / dm[C_ZSTD],
+	       pcz[C_LDM], pdz[C_LDM]);
+#ifdef BENCH_BEFORE
+	printf("%-8s speed-up ldm-lzjb/before-lzjb (%s): compress %.2fx, decompress %.2fx; paired per slice: %.2fx / %.2fx\n",
+	       name, BENCH_BEFORE, cm[C_LDM] / cm[C_BEFORE],
+	       dm[C_LDM] / dm[C_BEFORE],
+	       paired(res[C_LDM].sc, res[C_BEFORE].sc, reps * nslices),
+	       paired(res[C_LDM].sd, res[C_BEFORE].sd, reps * nslices));
+#endif
+	if (!res[C_LDM].n[REC_LZ] && !res[C_REF].n[REC_LZ])
 		printf("%-8s (no page compressed: decompressing is a copy for every codec, its speed-ups are noise)\n",
 		       name);
 	for (k = 0; k < NCODECS; k++)
-		printf("csv,%s,%s,%.1f,%.1f,%.4f,%zu,%zu,%zu,%zu,%.3f,%.3f,%.3f,%.3f\n",
+		printf("csv,%s,%s,%.1f,%.1f,%.4f,%zu,%zu,%zu,%zu,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%.3f\n",
 		       name, codecs[k].name, cm[k], dm[k],
 		       (double)res[k].out_bytes / bytes, c->npages,
 		       res[k].n[REC_ZERO], res[k].n[REC_RAW], res[k].n[REC_LZ],
-		       cm[k] / cm[1], dm[k] / dm[1], pc[k], pd[k]);
+		       cm[k] / cm[C_REF], dm[k] / dm[C_REF], pc[k], pd[k],
+		       clo[k], chi[k], dlo[k], dhi[k], cm[k] / cm[C_LZ4],
+		       dm[k] / dm[C_LZ4], pc4[k], pd4[k]);
 	printf("\n");
 	for (k = 0; k < NCODECS; k++) {
 		free(out[k]);
@@ -382,18 +476,33 @@ int main(int argc, char **argv)
 	CPU_SET(cpu < 0 ? 0 : cpu, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 
+	zcctx = ZSTD_createCCtx();
+	zdctx = ZSTD_createDCtx();
+	if (!zcctx || !zdctx) {
+		fprintf(stderr, "bench: no zstd context\n");
+		return 1;
+	}
+
 	printf("codec benchmark: one core (cpu %d), %d repetitions, medians; "
 	       "MB = 10^6 bytes of uncompressed pages per second\n"
 	       "rules: zero pages skipped by a zero check; compressed > %d of "
 	       "%d bytes -> raw (copied); ratio = bytes out / bytes in\n"
 	       "codecs: ldm-lzjb = driver/lzjb.c; ref-lzjb = byte-at-a-time "
 	       "LZJB (ZFS style, ref_lzjb.c); lz4 = liblz4 %s "
-	       "LZ4_compress_default / LZ4_decompress_safe\n\n",
-	       cpu, reps, LIMIT, PAGE, LZ4_versionString());
+	       "LZ4_compress_default / LZ4_decompress_safe; zstd-1 = libzstd %s "
+	       "level 1, a frame per page, contexts reused\n\n",
+	       cpu, reps, LIMIT, PAGE, LZ4_versionString(),
+	       ZSTD_versionString());
+#ifdef BENCH_BEFORE
+	printf("before-lzjb = driver/lzjb.c of %s\n\n", BENCH_BEFORE);
+#endif
 	printf("csv-header,set,codec,compress_MBps,decompress_MBps,ratio,pages,"
 	       "zero_pages,raw_pages,compressed_pages,compress_vs_ref,"
 	       "decompress_vs_ref,compress_vs_ref_paired,"
-	       "decompress_vs_ref_paired\n\n");
+	       "decompress_vs_ref_paired,compress_min_MBps,compress_max_MBps,"
+	       "decompress_min_MBps,decompress_max_MBps,compress_vs_lz4,"
+	       "decompress_vs_lz4,compress_vs_lz4_paired,"
+	       "decompress_vs_lz4_paired\n\n");
 
 	if (corpus_build(&c, mib << 20, PAGE, mix, seed))
 		return 1;

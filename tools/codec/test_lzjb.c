@@ -356,6 +356,13 @@ static void known_vectors(void)
 	static const unsigned char abc_stream[] = {
 		0x08, 'a', 'b', 'c', 0x18, 0x03,
 	};
+	/* the compressor takes matches of 4 bytes or more (3 at the end) */
+	static const unsigned char abcd4_stream[] = {
+		0x10, 'a', 'b', 'c', 'd', 0x04, 0x04,
+	};
+	static const unsigned char abcd3_stream[] = {
+		0x00, 'a', 'b', 'c', 'd', 'a', 'b', 'c', 'x',
+	};
 	unsigned char want[2048], s[2048];
 	size_t i;
 
@@ -398,6 +405,10 @@ static void known_vectors(void)
 		      a16_stream, sizeof(a16_stream));
 	expect_stream("\"abcabcabcabc\" is 3 literals and one match",
 		      "abcabcabcabc", 12, abc_stream, sizeof(abc_stream));
+	expect_stream("\"abcdabcd\": a 4-byte repeat is a match",
+		      "abcdabcd", 8, abcd4_stream, sizeof(abcd4_stream));
+	expect_stream("\"abcdabcx\": a 3-byte repeat is left as literals",
+		      "abcdabcx", 8, abcd3_stream, sizeof(abcd3_stream));
 }
 
 static void hostile(void)
