@@ -115,6 +115,21 @@ clean_dmesg() {
 	return 1
 }
 
+# failnth NAME ARGS...: selftests/ldm_failnth ARGS, its output in
+# $W/NAME.out (the end shown); $k is how many faults it injected, added
+# to $total. True if it passed and injected any.
+failnth() {
+	local name=$1 rc
+	shift
+	"$F" "$@" > "$W/$name.out" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$W/$name.out" | tail -n 12
+	k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/$name.out")
+	k=${k:-0}
+	total=$((total + k))
+	[ "$rc" = 0 ] && [ "$k" -gt 0 ]
+}
+
 # cleanup, and no fault armed any more; the work files kept.
 cleanup_faults() {
 	local a
@@ -133,26 +148,16 @@ echo "1..$((7 + rounds))"
 
 clean_dmesg "setup" > /dev/null
 inject 0 0	# fail-nth only: failslab/fail_page_alloc filters still apply
-"$F" new fnew 4194304 > "$W/new.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$W/new.out" | tail -n 12
-k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/new.out")
-total=$((total + ${k:-0}))
-test "$rc" = 0 -a "${k:-0}" -gt 0
-tap $? "domain creation: each of its ${k:-0} allocations failed once, cleanly (errno, nothing left behind)"
+failnth new new fnew 4194304
+tap $? "domain creation: each of its $k allocations failed once, cleanly (errno, nothing left behind)"
 "$L" remove-domain fnew 2>/dev/null
 check "domain creation: no kernel problem in dmesg" clean_dmesg "domain creation"
 
 # ---- 2. the first touch of a page, every allocation failed once ----
 
 "$L" add-domain ftouch --mem 1M
-"$F" touch ftouch > "$W/touch.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$W/touch.out" | tail -n 12
-k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/touch.out")
-total=$((total + ${k:-0}))
-test "$rc" = 0 -a "${k:-0}" -gt 0
-tap $? "page faults: each of the ${k:-0} allocations of a first touch failed once, the pages then right"
+failnth touch touch ftouch
+tap $? "page faults: each of the $k allocations of a first touch failed once, the pages then right"
 "$L" remove-domain ftouch
 tap $? "page faults: the domain is destroyed afterwards"
 check "page faults: no kernel problem in dmesg" clean_dmesg "page faults"
@@ -170,7 +175,9 @@ one_round() {
 	local r=$1 side=$2 p=$3 times=$4 before mp victim rc k ok=0 what
 	before=$(sum fsrc)
 	inject 0 "$times"
-	migrate --bandwidth 512K --max-rounds 4 fsrc "$DA:fsrc-t" \
+	migrate_cmd "$SRC" src	# $! below is ldmctl's pid, the src victim
+	# shellcheck disable=SC2154 # mcmd: set by migrate_cmd
+	"${mcmd[@]}" --bandwidth 512K --max-rounds 4 fsrc "$DA:fsrc-t" \
 		> "$W/m$r.out" 2>&1 &
 	mp=$!
 	# Wait for pages to move (the target exists), then arm.
@@ -179,8 +186,7 @@ one_round() {
 		kill -0 "$mp" 2>/dev/null || break
 		sleep 0.2
 	done
-	# (migrate, a function, runs in a subshell: its one child is ldmctl)
-	if [ "$side" = src ]; then victim=$(pgrep -P "$mp"); else victim=$(cat "$W/serve.pid"); fi
+	if [ "$side" = src ]; then victim=$mp; else victim=$(cat "$W/serve.pid"); fi
 	make_it_fail "$victim" 1
 	inject "$p" "$times"
 	wait "$mp"

@@ -13,10 +13,10 @@
 # It gives the tools ($L, $G; LDMCTL=PATH tests another build of ldmctl),
 # a work directory $W (under $LAB_OUT or /tmp; MIG_TMP=DIR before sourcing
 # puts it under DIR instead), certificates (make_pki, make_pki_hosts),
-# 'migrate', 'migrate_from', 'serve_start' and 'serve_on' with them, and
-# checks of domains (exists, state, sum, gone, intact, same, expect_fail,
-# newdom, finish). cleanup runs at exit: a test with more to undo traps
-# its own function, which calls cleanup.
+# 'migrate', 'migrate_from', 'migrate_cmd', 'serve_start' and 'serve_on'
+# with them, and checks of domains (exists, state, sum, gone, intact,
+# same, expect_fail, newdom, finish). cleanup runs at exit: a test with
+# more to undo traps its own function, which calls cleanup.
 
 . lab/netns.sh
 . lab/pki.sh
@@ -97,11 +97,19 @@ migrate() { migrate_from "$SRC" src "$@"; }
 # migrate_from NS CERT [ARGS...]: ldmctl migrate in namespace NS with
 # certificate CERT (src, dst), to port $PORT.
 migrate_from() {
-	local ns=$1 cert=$2
+	local mcmd
+	migrate_cmd "$1" "$2"
 	shift 2
-	ip netns exec "$ns" "$L" migrate --cert "$PKI/$cert.crt" \
-		--key "$PKI/$cert.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 15 "$@"
+	"${mcmd[@]}" "$@"
+}
+
+# migrate_cmd NS CERT: that command line, in the array mcmd, for a test
+# that needs ldmctl's own pid ("${mcmd[@]}" ARGS... & then $!; a function
+# run in the background is a subshell, ldmctl its child).
+migrate_cmd() {
+	mcmd=(ip netns exec "$1" "$L" migrate --cert "$PKI/$2.crt"
+		--key "$PKI/$2.key" --trust-dir "$PKI/trust" --port "$PORT"
+		--timeout 15)
 }
 
 serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
