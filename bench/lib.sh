@@ -2,9 +2,9 @@
 #
 # bench/lib.sh: what bench/codecbench.sh and bench/streambench.sh share.
 # Sourced in the lab VM from the repository's top; it sources
-# selftests/lib.sh, lab/netns.sh, lab/pki.sh and selftests/migrate_lib.sh
-# (the tools, $W, certificates, serve_start, migrate) and sets the two
-# hosts up with a serve on the target.
+# selftests/lib.sh and selftests/migrate_lib.sh (the two hosts, the tools,
+# $W, certificates, serve_start, migrate) and sets the two hosts up with a
+# serve on the target.
 #
 #   bench_setup NAME          the hosts, certificates and serve, or die
 #   bench_one LINK SETTING REP MIB ARGS...
@@ -16,8 +16,6 @@
 
 [ "${LAB:-}" = 1 ] || { echo "$0: run it in the lab (lab/run -- $0)" >&2; exit 2; }
 . selftests/lib.sh
-. lab/netns.sh
-. lab/pki.sh
 . selftests/migrate_lib.sh
 
 bench_die() { echo "$bench_name: $*" >&2; exit 1; }
@@ -25,7 +23,7 @@ bench_die() { echo "$bench_name: $*" >&2; exit 1; }
 bench_setup() {
 	bench_name=$1
 	netns_setup || bench_die "cannot set up the two hosts"
-	make_pki || bench_die "cannot make certificates"
+	make_pki_hosts || bench_die "cannot make certificates"
 	serve_start serve "$PORT" --timeout 60 ||
 		bench_die "serve did not start: $(cat "$W/serve.log")"
 }

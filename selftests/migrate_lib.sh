@@ -63,14 +63,8 @@ mkexpired() {
 
 # make_pki_hosts: a CA and a certificate it signs for each host ($PKI/src
 # for ldm-src's address, $PKI/dst for ldm-dst's), and the trust directory
-# $PKI/trust that trusts the CA.
-make_pki_hosts() {
-	mkdir -p "$PKI" &&
-	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
-}
+# $PKI/trust that trusts the CA (lab/pki.sh's mkhosts).
+make_pki_hosts() { mkhosts "$L"; }
 
 # make_pki: make_pki_hosts, and the bad ones: self-signed (rogue, trusted
 # only by $PKI/rogue-trust), signed by an impostor of the CA (forged),
