@@ -230,6 +230,19 @@ CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,to
 row() {
 	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,}" >> "$CSV"
 }
+# m_row STATUS [FIGURES]: the row of the migration under way ($m_meth,
+# $m_rate, $m_leg, $m_src, $m_dst).
+m_row() {
+	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "$@"
+}
+# m_ok FIGURES SRC-DIR: a migration that went through: FIGURES and the
+# guest's pause, from the STOP of SRC-DIR's QEMU to the RESUME of the
+# target's ($m_t), in its row.
+m_ok() {
+	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :)"
+	m_row ok "$m_f"
+	echo "    ok: $m_f"
+}
 # figures TOTAL_MS DOWNTIME_MS ROUNDS TOOL_BYTES SRC_EXTRA_S SRCSPEC DSTSPEC
 # [TGT_UP SUSPENDED]: the numeric fields of a successful migration's row,
 # comma-separated. TGT_UP: when the target QEMU was up (date +%s.%N), if
@@ -268,7 +281,7 @@ mig_ldm() {
 	[ "$m_meth" = ldm-baseline ] && m_flag=--baseline
 	echo "--- $m_meth, $m_rate, leg $m_leg: $m_src -> $m_dst ($l_dom -> $m_dom)"
 	if ! guest_on L || ! dirty_start "$l_dir" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer before the migration"
+		m_row "failed: the guest does not answer before the migration"
 		return 1
 	fi
 	sleep "$WARM"
@@ -304,7 +317,7 @@ mig_ldm() {
 		[ "$m_rc" = 124 ] && m_why="timed out after ${MIG_TIMEOUT}s"
 		[ -n "$m_why" ] || m_why=$(tail -n 1 "$W/migrate.err")
 		warn "$m_meth: ldmctl migrate failed (exit $m_rc): $m_why"
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: $m_why"
+		m_row "failed: $m_why"
 		# The source runs on (ldmctl resumed it); the target goes.
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$W/qmp-$m_dst/$m_dom.qmp"
@@ -314,9 +327,8 @@ mig_ldm() {
 	fi
 	if ! $H qmp-until "$m_t/qmp.sock" running 30 ||
 		! dirty_stop "$m_t" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer on the target"
-		retire L
-		l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+		m_row "failed: the guest does not answer on the target"
+		moved L
 		return 1
 	fi
 	set -- $($H json "$W/done.json" total_ms suspend_ms rounds wire_bytes)
@@ -325,15 +337,12 @@ mig_ldm() {
 		"$(sparc_pid "$m_t"):qemu@$m_t/cpu0,$(cat "$W/serve-$m_dst.pid"):tree" \
 		"$(cat "$m_t/up")" \
 		"$(awk '/"event": *"suspended"/ { print $1; exit }' "$W/migrate.stamps")") || {
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
+		m_row "failed: no CPU figures"
 		return 1
 	}
-	m_f="$m_f,$($H gap "$l_dir/events.log" "$m_t/events.log" || :)"
-	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
-	echo "    ok: $m_f"
+	m_ok "$m_f" "$l_dir"
 	# The source QEMU is stopped for good and its domain marked migrated.
-	retire L
-	l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+	moved L
 }
 
 # ---- guest Q: RAM on tmpfs, moved by QEMU over TLS ----
@@ -360,7 +369,7 @@ mig_qemu() {
 		! $H qmp "$m_t/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"tls-srv\"$m_par}" \
 			migrate-incoming "{\"uri\": \"$m_uri\"}" > /dev/null; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: cannot start the target QEMU"
+		m_row "failed: cannot start the target QEMU"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		return 0
@@ -369,7 +378,7 @@ mig_qemu() {
 		! $H qmp "$q_dir/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"tls-cli\"$m_par}" > /dev/null ||
 		! dirty_start "$q_dir" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the source QEMU or guest does not answer"
+		m_row "failed: the source QEMU or guest does not answer"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		return 1
@@ -387,7 +396,7 @@ mig_qemu() {
 		m_why=$(tail -n 1 "$W/qemu-migrate.err" | sed 's/^migbench.py: //')
 		[ "$m_rc" = 124 ] && m_why="timed out after $((MIG_TIMEOUT + 15))s"
 		warn "$m_meth: QEMU migration failed: $m_why"
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: $m_why"
+		m_row "failed: $m_why"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		# A failed outgoing migration leaves the source running.
@@ -396,23 +405,19 @@ mig_qemu() {
 		return 0
 	fi
 	if ! dirty_stop "$m_t" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer on the target"
-		retire Q
-		q_host=$m_dst q_dir=$m_t q_mem=$m_mem
+		m_row "failed: the guest does not answer on the target"
+		moved Q
 		return 1
 	fi
 	set -- $($H json "$W/qemu-migrate.out" total-time downtime \
 		ram.dirty-sync-count ram.transferred)
 	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(sparc_pid "$q_dir"):qemu" \
 		"$(sparc_pid "$m_t"):qemu") || {
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
+		m_row "failed: no CPU figures"
 		return 1
 	}
-	m_f="$m_f,$($H gap "$q_dir/events.log" "$m_t/events.log" || :)"
-	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
-	echo "    ok: $m_f"
-	retire Q
-	q_host=$m_dst q_dir=$m_t q_mem=$m_mem
+	m_ok "$m_f" "$q_dir"
+	moved Q
 }
 
 # retire L|Q: stop that guest's current QEMU and free its RAM; its
@@ -428,6 +433,17 @@ retire() {
 	else
 		sparc_stop "$q_dir" || :
 		rm -f "$q_mem"
+	fi
+}
+
+# moved L|Q: that guest now lives on the target of its migration ($m_dst,
+# $m_t; L: on domain $m_dom, Q: on $m_mem); its source QEMU retires.
+moved() {
+	retire "$1"
+	if [ "$1" = L ]; then
+		l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+	else
+		q_host=$m_dst q_dir=$m_t q_mem=$m_mem
 	fi
 }
 
