@@ -29,6 +29,7 @@
 # out: CI's time budget).
 set -u
 
+# shellcheck source=lab/steps.sh
 . "$(dirname "$0")/steps.sh"
 steps_begin logs-debug
 

@@ -20,6 +20,7 @@
 # counts as a failure too. Exit status: non-zero on any failure.
 set -u
 
+# shellcheck source=lab/steps.sh
 . "$(dirname "$0")/steps.sh"
 steps_begin logs
 
