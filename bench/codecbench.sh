@@ -30,18 +30,8 @@ CSV=${LAB_OUT:-$W}/codecbench.csv
 bench_setup codecbench
 
 bench_csv_head codec > "$CSV"
-for link in veth "tbf-$RATE"; do
-	if [ "$link" != veth ]; then
-		ip netns exec "$LDM_SRC_NS" tc qdisc add dev eth0 root tbf \
-			rate "$RATE" burst 64k latency 200ms ||
-			bench_die "cannot throttle the link with tc"
-	fi
-	for rep in $(seq "$REPS"); do
-		for c in lzjb lz4 none auto; do
-			bench_one "$link" "$c" "$rep" "$MIB" --compress "$c" | tee -a "$CSV"
-		done
-	done
-done
+bench_links "tbf-$RATE" "tbf rate $RATE burst 64k latency 200ms" \
+	--compress "lzjb lz4 none auto"
 
 # The table: per link, each method's fastest run, and auto against the
 # best fixed codec.

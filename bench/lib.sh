@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # bench/lib.sh: what bench/codecbench.sh and bench/streambench.sh share.
 # Sourced in the lab VM from the repository's top; it sources
-# selftests/lib.sh, lab/netns.sh, lab/pki.sh and selftests/migrate_lib.sh
-# (the tools, $W, certificates, serve_start, migrate) and sets the two
-# hosts up with a serve on the target.
+# selftests/lib.sh and selftests/migrate_lib.sh (the two hosts, the tools,
+# $W, certificates, serve_start, migrate) and sets the two hosts up with a
+# serve on the target.
 #
 #   bench_setup NAME          the hosts, certificates and serve, or die
 #   bench_one LINK SETTING REP MIB ARGS...
@@ -13,11 +14,15 @@
 #                             LINK,SETTING,REP,total_ms,wire_bytes,
 #                             guest_bytes,codec_switches,ok|failed
 #   bench_csv_head SETTING    that line's header, with SETTING's name
+#   bench_links LINK QDISC OPTION SETTINGS
+#                             the runs: on the bare veth, then on LINK (the
+#                             source's eth0 under 'tc qdisc add ... root
+#                             QDISC'), REPS rounds of one bench_one per
+#                             setting (migrate OPTION SETTING), interleaved;
+#                             the lines appended to $CSV and shown
 
 [ "${LAB:-}" = 1 ] || { echo "$0: run it in the lab (lab/run -- $0)" >&2; exit 2; }
 . selftests/lib.sh
-. lab/netns.sh
-. lab/pki.sh
 . selftests/migrate_lib.sh
 
 bench_die() { echo "$bench_name: $*" >&2; exit 1; }
@@ -25,7 +30,7 @@ bench_die() { echo "$bench_name: $*" >&2; exit 1; }
 bench_setup() {
 	bench_name=$1
 	netns_setup || bench_die "cannot set up the two hosts"
-	make_pki || bench_die "cannot make certificates"
+	make_pki_hosts || bench_die "cannot make certificates"
 	serve_start serve "$PORT" --timeout 60 ||
 		bench_die "serve did not start: $(cat "$W/serve.log")"
 }
@@ -48,4 +53,20 @@ bench_one() {
 	fi
 	"$L" remove-domain "$name" 2>/dev/null
 	"$L" remove-domain "$name-t" 2>/dev/null
+}
+
+bench_links() {
+	local link=$1 qdisc=$2 opt=$3 settings=$4 l rep v
+	for l in veth "$link"; do
+		if [ "$l" != veth ]; then
+			# shellcheck disable=SC2086 # tc's words
+			ip netns exec "$SRC" tc qdisc add dev eth0 root $qdisc ||
+				bench_die "cannot shape the link with tc (qdisc $qdisc)"
+		fi
+		for rep in $(seq "$REPS"); do
+			for v in $settings; do
+				bench_one "$l" "$v" "$rep" "$MIB" "$opt" "$v" | tee -a "$CSV"
+			done
+		done
+	done
 }

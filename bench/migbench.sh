@@ -124,9 +124,7 @@ cleanup() {
 		[ -f "$f" ] && cp "$f" "$OUT/logs/"
 	done
 	for d in "$W"/g*; do
-		[ -f "$d/console.log" ] && tr -d '\r' < "$d/console.log" > \
-			"$OUT/logs/$(basename "$d").console.log"
-		[ -f "$d/qemu.log" ] && cp "$d/qemu.log" "$OUT/logs/$(basename "$d").qemu.log"
+		[ -d "$d" ] && sparc_save "$d" "$OUT/logs/$(basename "$d")"
 	done
 	rm -rf "$W"
 	[ "$st" = 0 ] || warn "failed (exit $st); logs in $OUT/logs"
@@ -141,38 +139,23 @@ trap 'exit 130' INT TERM
 start_guest() {
 	sg_h=$1 sg_d=$2 sg_m=$3
 	shift 3
-	ip netns exec "$(ns "$sg_h")" sh -c '. lab/sparc.sh && sparc_start "$@"' \
-		sh "$sg_d" "$sg_m" -name "$(basename "$sg_d"),debug-threads=on" \
+	sparc_start_in "$(ns "$sg_h")" "$sg_d" "$sg_m" \
+		-name "$(basename "$sg_d"),debug-threads=on" \
 		-qmp "unix:$sg_d/ev.sock,server=on,wait=off" "$@" ||
 		return 1
 	# A second monitor for the STOP and RESUME events (gap_ms); the
 	# logger ends with QEMU.
 	$H events "$sg_d/ev.sock" "$sg_d/events.log" 2>> "$sg_d/events.err" &
-	sg_i=0
-	until [ -S "$sg_d/qmp.sock" ]; do
-		sg_i=$((sg_i + 1))
-		if [ "$sg_i" -gt 300 ] || ! sparc_running "$sg_d"; then
-			warn "QEMU on $sg_m did not come up:"
-			cat "$sg_d/qemu.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	sparc_wait_qmp "$sg_d" 30 || {
+		warn "QEMU on $sg_m did not come up"
+		return 1
+	}
 }
 
 # TLS credentials of QEMU on HOST: both roles, the host's certificate.
 qemu_tls() {
 	echo "-object tls-creds-x509,id=tls-srv,endpoint=server,dir=$W/tls-$1,verify-peer=on" \
 		"-object tls-creds-x509,id=tls-cli,endpoint=client,dir=$W/tls-$1"
-}
-
-wait_node() { # PATH SECONDS
-	_i=0
-	while [ ! -c "$1" ] && [ "$_i" -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ -c "$1" ]
 }
 
 # Forth words typed after the boot: the constant checked after every
@@ -220,19 +203,9 @@ dirty_start() {
 	printf 'decimal %s dl\r' "$2" > "$1/serial.in"
 }
 dirty_stop() {
-	if [ "$2" != idle ]; then
-		ds_off=$(($(wc -c < "$1/console.log") + 1))
-		printf ' ' > "$1/serial.in"
-		ds_i=0
-		until tail -c "+$ds_off" "$1/console.log" | tr -d '\r' | tail -n 1 |
-			grep -qE '^[0-9]+ > $'; do
-			ds_i=$((ds_i + 1))
-			[ "$ds_i" -lt 300 ] || {
-				warn "the dirtying loop does not stop"
-				return 1
-			}
-			sleep 0.2
-		done
+	if [ "$2" != idle ] && ! sparc_key "$1" ' ' 60 > /dev/null; then
+		warn "the dirtying loop does not stop"
+		return 1
 	fi
 	probe "$1" || return 1
 	pps=$(awk -v c="$((p_dc - d_dc))" -v t="$((p_ms - d_ms))" \
@@ -256,6 +229,19 @@ CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,to
 # what figures printed, or nothing for a failed migration.
 row() {
 	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,}" >> "$CSV"
+}
+# m_row STATUS [FIGURES]: the row of the migration under way ($m_meth,
+# $m_rate, $m_leg, $m_src, $m_dst).
+m_row() {
+	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "$@"
+}
+# m_ok FIGURES SRC-DIR: a migration that went through: FIGURES and the
+# guest's pause, from the STOP of SRC-DIR's QEMU to the RESUME of the
+# target's ($m_t), in its row.
+m_ok() {
+	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :)"
+	m_row ok "$m_f"
+	echo "    ok: $m_f"
 }
 # figures TOTAL_MS DOWNTIME_MS ROUNDS TOOL_BYTES SRC_EXTRA_S SRCSPEC DSTSPEC
 # [TGT_UP SUSPENDED]: the numeric fields of a successful migration's row,
@@ -295,16 +281,16 @@ mig_ldm() {
 	[ "$m_meth" = ldm-baseline ] && m_flag=--baseline
 	echo "--- $m_meth, $m_rate, leg $m_leg: $m_src -> $m_dst ($l_dom -> $m_dom)"
 	if ! guest_on L || ! dirty_start "$l_dir" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer before the migration"
+		m_row "failed: the guest does not answer before the migration"
 		return 1
 	fi
 	sleep "$WARM"
 	# The target QEMU, as soon as serve has made the target domain; its
 	# CPU counts from when its QMP socket is up (as for QEMU's targets).
 	(
-		wait_node "/dev/ldm/$m_dom" "$MIG_TIMEOUT" || exit 1
+		sparc_wait_node "/dev/ldm/$m_dom" "$MIG_TIMEOUT" 2>/dev/null || exit 1
 		start_guest "$m_dst" "$m_t" "/dev/ldm/$m_dom" -incoming defer -S || exit 1
-		awk '{ print $14 + $15 }' "/proc/$(cat "$m_t/qemu.pid")/stat" > "$m_t/cpu0"
+		awk '{ print $14 + $15 }' "/proc/$(sparc_pid "$m_t")/stat" > "$m_t/cpu0"
 		date +%s.%N > "$m_t/up"
 		ln -s "$m_t/qmp.sock" "$W/qmp-$m_dst/$m_dom.qmp"
 	) &
@@ -331,7 +317,7 @@ mig_ldm() {
 		[ "$m_rc" = 124 ] && m_why="timed out after ${MIG_TIMEOUT}s"
 		[ -n "$m_why" ] || m_why=$(tail -n 1 "$W/migrate.err")
 		warn "$m_meth: ldmctl migrate failed (exit $m_rc): $m_why"
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: $m_why"
+		m_row "failed: $m_why"
 		# The source runs on (ldmctl resumed it); the target goes.
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$W/qmp-$m_dst/$m_dom.qmp"
@@ -341,26 +327,22 @@ mig_ldm() {
 	fi
 	if ! $H qmp-until "$m_t/qmp.sock" running 30 ||
 		! dirty_stop "$m_t" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer on the target"
-		retire L
-		l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+		m_row "failed: the guest does not answer on the target"
+		moved L
 		return 1
 	fi
 	set -- $($H json "$W/done.json" total_ms suspend_ms rounds wire_bytes)
 	m_f=$(figures "$1" "$2" "$3" "$4" "$(cat "$W/migrate.cpu")" \
-		"$(cat "$l_dir/qemu.pid"):qemu" \
-		"$(cat "$m_t/qemu.pid"):qemu@$m_t/cpu0,$(cat "$W/serve-$m_dst.pid"):tree" \
+		"$(sparc_pid "$l_dir"):qemu" \
+		"$(sparc_pid "$m_t"):qemu@$m_t/cpu0,$(cat "$W/serve-$m_dst.pid"):tree" \
 		"$(cat "$m_t/up")" \
 		"$(awk '/"event": *"suspended"/ { print $1; exit }' "$W/migrate.stamps")") || {
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
+		m_row "failed: no CPU figures"
 		return 1
 	}
-	m_f="$m_f,$($H gap "$l_dir/events.log" "$m_t/events.log" || :)"
-	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
-	echo "    ok: $m_f"
+	m_ok "$m_f" "$l_dir"
 	# The source QEMU is stopped for good and its domain marked migrated.
-	retire L
-	l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+	moved L
 }
 
 # ---- guest Q: RAM on tmpfs, moved by QEMU over TLS ----
@@ -387,7 +369,7 @@ mig_qemu() {
 		! $H qmp "$m_t/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"tls-srv\"$m_par}" \
 			migrate-incoming "{\"uri\": \"$m_uri\"}" > /dev/null; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: cannot start the target QEMU"
+		m_row "failed: cannot start the target QEMU"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		return 0
@@ -396,7 +378,7 @@ mig_qemu() {
 		! $H qmp "$q_dir/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"tls-cli\"$m_par}" > /dev/null ||
 		! dirty_start "$q_dir" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the source QEMU or guest does not answer"
+		m_row "failed: the source QEMU or guest does not answer"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		return 1
@@ -414,7 +396,7 @@ mig_qemu() {
 		m_why=$(tail -n 1 "$W/qemu-migrate.err" | sed 's/^migbench.py: //')
 		[ "$m_rc" = 124 ] && m_why="timed out after $((MIG_TIMEOUT + 15))s"
 		warn "$m_meth: QEMU migration failed: $m_why"
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: $m_why"
+		m_row "failed: $m_why"
 		sparc_stop "$m_t" 2>/dev/null || :
 		rm -f "$m_mem"
 		# A failed outgoing migration leaves the source running.
@@ -423,23 +405,19 @@ mig_qemu() {
 		return 0
 	fi
 	if ! dirty_stop "$m_t" "$m_rate"; then
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: the guest does not answer on the target"
-		retire Q
-		q_host=$m_dst q_dir=$m_t q_mem=$m_mem
+		m_row "failed: the guest does not answer on the target"
+		moved Q
 		return 1
 	fi
 	set -- $($H json "$W/qemu-migrate.out" total-time downtime \
 		ram.dirty-sync-count ram.transferred)
-	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(cat "$q_dir/qemu.pid"):qemu" \
-		"$(cat "$m_t/qemu.pid"):qemu") || {
-		row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" "failed: no CPU figures"
+	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(sparc_pid "$q_dir"):qemu" \
+		"$(sparc_pid "$m_t"):qemu") || {
+		m_row "failed: no CPU figures"
 		return 1
 	}
-	m_f="$m_f,$($H gap "$q_dir/events.log" "$m_t/events.log" || :)"
-	row "$m_meth" "$m_rate" "$m_leg" "$m_src" "$m_dst" ok "$m_f"
-	echo "    ok: $m_f"
-	retire Q
-	q_host=$m_dst q_dir=$m_t q_mem=$m_mem
+	m_ok "$m_f" "$q_dir"
+	moved Q
 }
 
 # retire L|Q: stop that guest's current QEMU and free its RAM; its
@@ -447,7 +425,7 @@ mig_qemu() {
 retire() {
 	if [ "$1" = L ]; then rt_d=$l_dir; else rt_d=$q_dir; fi
 	mkdir -p "$OUT/logs"
-	tr -d '\r' < "$rt_d/console.log" > "$OUT/logs/$(basename "$rt_d").console.log" || :
+	sparc_save "$rt_d" "$OUT/logs/$(basename "$rt_d")" || :
 	if [ "$1" = L ]; then
 		sparc_stop "$l_dir" || :
 		"$L" remove-domain "$l_dom" > /dev/null || warn "cannot remove $l_dom"
@@ -455,6 +433,17 @@ retire() {
 	else
 		sparc_stop "$q_dir" || :
 		rm -f "$q_mem"
+	fi
+}
+
+# moved L|Q: that guest now lives on the target of its migration ($m_dst,
+# $m_t; L: on domain $m_dom, Q: on $m_mem); its source QEMU retires.
+moved() {
+	retire "$1"
+	if [ "$1" = L ]; then
+		l_host=$m_dst l_dir=$m_t l_dom=$m_dom
+	else
+		q_host=$m_dst q_dir=$m_t q_mem=$m_mem
 	fi
 }
 
@@ -466,7 +455,7 @@ boot() {
 		l_dom=mb$n l_dir=$W/g$n
 		ip netns exec "$(ns "$l_host")" "$L" add-domain "$l_dom" \
 			--mem "$SPARC_MEM" > /dev/null &&
-			wait_node "/dev/ldm/$l_dom" 5 &&
+			sparc_wait_node "/dev/ldm/$l_dom" 5 &&
 			start_guest "$l_host" "$l_dir" "/dev/ldm/$l_dom" || return 1
 		b_dir=$l_dir
 	else
@@ -494,10 +483,7 @@ guest_on() {
 say "methods: $METHODS; rates: $RATES (low '$LOW', high '$HIGH': pages per tick, ms between ticks); $LEGS legs each"
 say "QEMU $(qemu-system-sparc --version | head -n 1 | awk '{ print $4 }'), $(nproc) CPUs, guest RAM ${RAM_MIB} MiB"
 netns_setup
-mkcert ca migbench-ca DNS:migbench-ca self &&
-	mkcert A ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert B ldm-dst "IP:$LDM_DST_ADDR" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" > /dev/null || {
+mkhosts "$L" A B || {
 	warn "cannot make the certificates (log: $PKI/openssl.log)"
 	exit 1
 }
@@ -530,7 +516,7 @@ done
 echo "$CSV_HEAD" > "$CSV"
 # A domain belongs to the host (namespace) that makes it: the source.
 ip netns exec "$(ns A)" "$L" add-domain mb0 --mem "$SPARC_MEM" &&
-	wait_node /dev/ldm/mb0 5 || {
+	sparc_wait_node /dev/ldm/mb0 5 || {
 	warn "cannot create the ldm domain mb0"
 	exit 1
 }

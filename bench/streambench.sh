@@ -29,17 +29,7 @@ CSV=${LAB_OUT:-$W}/streambench.csv
 
 bench_setup streambench
 bench_csv_head streams > "$CSV"
-for link in veth "fq-$FLOW-per-flow"; do
-	if [ "$link" != veth ]; then
-		ip netns exec "$SRC" tc qdisc add dev eth0 root fq \
-			maxrate "$FLOW" || bench_die "cannot cap the flows with tc fq"
-	fi
-	for rep in $(seq "$REPS"); do
-		for s in $STREAMS; do
-			bench_one "$link" "$s" "$rep" "$MIB" --streams "$s" | tee -a "$CSV"
-		done
-	done
-done
+bench_links "fq-$FLOW-per-flow" "fq maxrate $FLOW" --streams "$STREAMS"
 
 # The table: per link, each setting's fastest run, and its speed-up over
 # one stream on that link.

@@ -16,8 +16,9 @@
 #                 problem in the VM's dmesg (KASAN, UBSAN, lockdep, WARN,
 #                 BUG, ...), and no kmemleak suspect after the run
 # Logs go to build/logs-debug/ (kernel.log, selftests.log, and the lab's
-# dmesg, console and kmemleak logs under lab/). Exit status: non-zero on
-# any failure.
+# dmesg, console and kmemleak logs under lab/; the step runner is
+# lab/steps.sh, shared with lab/check.sh). Exit status: non-zero on any
+# failure.
 #
 # The subset: everything but the two SPARC tests, whose nested OpenBIOS
 # boot under TCG with KASAN takes far beyond any CI budget (they test QEMU
@@ -28,12 +29,9 @@
 # out: CI's time budget).
 set -u
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo" || exit 1
-logs=${BUILD:-$repo/build}/logs-debug
-rm -rf "$logs"
-mkdir -p "$logs"
-results=()	# LOG[:STATUS] arguments for lab/tap-summary
+# shellcheck source=lab/steps.sh
+. "$(dirname "$0")/steps.sh"
+steps_begin logs-debug
 
 subset="selftests/ldm_netlink_test selftests/ldm_device_test
 selftests/ldm_dirty_test selftests/ldm_migrate_test selftests/ldm_receive_test
@@ -42,26 +40,6 @@ selftests/ldm_migrate.sh selftests/ldm_resume.sh selftests/ldm_status.sh
 selftests/ldm_security.sh selftests/ldm_faults.sh selftests/ldm_module.sh"
 subset=${LDM_DEBUG_SELFTESTS:-$subset}
 subset=${subset//$'\n'/ }	# one line, for LDM_SELFTESTS
-
-# run_step NAME CMD...: run CMD, show and log its output; $st is its status.
-run_step() {
-	local name=$1 t0=$SECONDS
-	shift
-	echo
-	echo "=== $name: $*"
-	"$@" < /dev/null 2>&1 | tee "$logs/$name.log"
-	st=${PIPESTATUS[0]}
-	echo "=== $name: exit $st after $((SECONDS - t0)) s"
-}
-
-# tap_one FILE OK|FAIL DESCRIPTION: a one-test TAP stream.
-tap_one() {
-	{
-		echo "TAP version 13"
-		echo "1..1"
-		if [ "$2" = OK ]; then echo "ok 1 $3"; else echo "not ok 1 $3"; fi
-	} >> "$1"
-}
 
 # 1. The kernel and the module. With LDM_DEBUG_BUILD_TIMEOUT (s), a build
 # that has not finished by then is stopped, and nothing is run or counted
@@ -75,9 +53,7 @@ if [ -n "${LDM_DEBUG_BUILD_TIMEOUT:-}" ]; then
 else
 	run_step kernel lab/debugkernel.sh
 fi
-[ "$st" = 0 ] && r=OK || r=FAIL
-tap_one "$logs/kernel.tap" "$r" "the debug kernel and ldm.ko for it build (lab/debugkernel.sh)"
-results+=("$logs/kernel.tap")
+step_tap kernel "the debug kernel and ldm.ko for it build (lab/debugkernel.sh)"
 
 # 2. The selftests on it.
 if [ "$r" = OK ]; then
@@ -85,15 +61,7 @@ if [ "$r" = OK ]; then
 		--ko build/debug/ldm/driver/ldm.ko \
 		--timeout "${LDM_DEBUG_TIMEOUT:-2700}" --out "$logs/lab" -- \
 		env LDM_SELFTESTS="$subset" selftests/run.sh
-	dmesg=$logs/lab/dmesg.log
-	[ -f "$dmesg" ] || dmesg=$logs/lab/console.log
-	if [ -f "$dmesg" ]; then
-		if lab/run --check-dmesg "$dmesg" > /dev/null; then
-			tap_one "$logs/selftests.log" OK "no kernel problems (KASAN, UBSAN, lockdep, WARN, BUG...) in the debug lab's dmesg"
-		else
-			tap_one "$logs/selftests.log" FAIL "no kernel problems (KASAN, UBSAN, lockdep, WARN, BUG...) in the debug lab's dmesg (see $dmesg)"
-		fi
-	fi
+	lab_dmesg_tap "$logs/selftests.log" "no kernel problems (KASAN, UBSAN, lockdep, WARN, BUG...) in the debug lab's dmesg"
 	leaks=$logs/lab/kmemleak.log
 	if [ ! -f "$leaks" ]; then
 		tap_one "$logs/selftests.log" FAIL "kmemleak scanned after the run (no $leaks)"
@@ -102,10 +70,7 @@ if [ "$r" = OK ]; then
 	else
 		tap_one "$logs/selftests.log" OK "no kmemleak suspects after the run"
 	fi
-	results+=("$logs/selftests.log:$st")
+	step_result "$logs/selftests.log:$st"
 fi
 
-echo
-echo "=== summary (logs in $logs)"
-lab/tap-summary "${results[@]}" | tee "$logs/summary.log"
-exit "${PIPESTATUS[0]}"
+steps_summary

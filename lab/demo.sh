@@ -66,11 +66,7 @@ echo " lab's own, sees them all)"
 
 say "On the source host, create a domain: 64 MiB of guest RAM, owned by the kernel module"
 run ip netns exec "$LDM_SRC_NS" "$ldmctl" add-domain "$name" --mem 64M
-i=0
-while [ ! -c "/dev/ldm/$name" ] && [ "$i" -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+sparc_wait_node "/dev/ldm/$name" 5
 run ls -l "/dev/ldm/$name"
 run "$ldmctl" list
 echo "(no page is allocated until the guest touches it)"
@@ -141,17 +137,9 @@ say "On the target, a QEMU waits for the guest as soon as serve makes its domain
 echo "(when /dev/ldm/$name-b appears: the same machine on it, with -incoming defer -S,"
 echo " its QMP socket linked as qmp/$name-b.qmp)"
 (
-	i=0
-	while [ ! -c "/dev/ldm/$name-b" ] && [ "$i" -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	sparc_wait_node "/dev/ldm/$name-b" 120
 	sparc_start "$dir/dst" "/dev/ldm/$name-b" -incoming defer -S
-	i=0
-	while [ ! -S "$dir/dst/qmp.sock" ] && [ "$i" -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	sparc_wait_qmp "$dir/dst" 30
 	ln -s "$dir/dst/qmp.sock" "$dir/qmp/$name-b.qmp"
 ) &
 echo $! > "$dir/watch.pid"
@@ -168,13 +156,10 @@ echo "The target's log:"
 sed 's/^ldmctl: serve: /  /' "$dir/serve.log"
 
 say "The guest runs on the target: ask it for the constant on the TARGET's console"
-i=0
-until sparc_qmp "$dir/dst" '{"execute": "query-status"}' 2>/dev/null |
-	grep -q '"running": true'; do
-	i=$((i + 1))
-	[ "$i" -lt 50 ] || { echo "the target QEMU does not run" >&2; exit 1; }
-	sleep 0.2
-done
+sparc_wait_status "$dir/dst" running 60 || {
+	echo "the target QEMU does not run" >&2
+	exit 1
+}
 line='decimal ldmval . hex'
 echo "0 > $line"
 sparc_type "$dir/dst" "$line" | tail -n 1

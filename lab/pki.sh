@@ -8,6 +8,13 @@
 #   mkcert NAME CN SAN ISSUER   $PKI/NAME.key and NAME.crt for CN, with
 #                               subjectAltName SAN (e.g. IP:192.0.2.2),
 #                               signed by $PKI/ISSUER.{crt,key} or "self"
+#   mkhosts LDMCTL [SRC DST]    the lab's two hosts (after lab/netns.sh):
+#                               a CA ($PKI/ca, CN ldm-test-ca), a
+#                               certificate it signs for each host,
+#                               $PKI/SRC (default src) for ldm-src's
+#                               address and $PKI/DST (dst) for ldm-dst's,
+#                               and $PKI/trust, LDMCTL's trust directory
+#                               holding the CA
 
 ossl() { openssl "$@" 2>>"$PKI/openssl.log"; }
 newkey() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
@@ -26,4 +33,11 @@ mkcert() {
 			-CAkey "$PKI/$_issuer.key" -CAcreateserial -days 2 \
 			-extfile "$PKI/$_name.ext" -out "$PKI/$_name.crt"
 	fi
+}
+
+mkhosts() {
+	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
+	mkcert "${2:-src}" ldm-src "IP:$LDM_SRC_ADDR" ca &&
+	mkcert "${3:-dst}" ldm-dst "IP:$LDM_DST_ADDR" ca &&
+	"$1" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
 }

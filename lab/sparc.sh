@@ -3,11 +3,21 @@
 #
 #   . lab/sparc.sh
 #   dir=$(mktemp -d)                    # the guest's handle (local fs only)
+#   sparc_wait_node /dev/ldm/NAME 5     # the domain's node (devtmpfs: async)
 #   sparc_start "$dir" /dev/ldm/NAME    # boot OpenBIOS on the domain's RAM
+#   sparc_start_in ldm-dst "$dir" MEMPATH -incoming defer -S
+#                                       # the same, QEMU in a network namespace
+#   sparc_wait_qmp "$dir"               # until its QMP socket is there
 #   sparc_wait_prompt "$dir"            # until "0 >" (about 2 min in the lab)
 #   sparc_running "$dir"; sparc_at_prompt "$dir"   # tests, without waiting
 #   sparc_type "$dir" 'decimal 6 7 * .' # prints the answer ("... 42  ok")
+#   sparc_key "$dir" ' '                # a key, no Enter (ends a Forth loop);
+#                                       # waits for the prompt, like sparc_type
 #   sparc_qmp "$dir" '{"execute":"stop"}'
+#   sparc_status "$dir"                 # QEMU's run state: running, paused...
+#   sparc_wait_status "$dir" running   # until it is that
+#   sparc_pid "$dir"                    # QEMU's pid
+#   sparc_save "$dir" "$LAB_OUT/test"   # test.console.log (no CRs), test.qemu.log
 #   sparc_stop "$dir"                   # QMP quit, then signals if needed
 #
 # The SPARC guest is the domain ldm migrates: its RAM is a shared mapping of
@@ -30,9 +40,17 @@ SPARC_MEM=${SPARC_MEM:-64M}
 
 # sparc_start DIR MEMPATH [QEMU-ARGS...]: start the guest in the background.
 sparc_start() {
-	_d=$1
-	_mem=$2
-	shift 2
+	sparc_start_in "" "$@"
+}
+
+# sparc_start_in NETNS DIR MEMPATH [QEMU-ARGS...]: the same with QEMU in
+# network namespace NETNS ("": this one), so that its own migration
+# (-incoming, migrate) uses that host's address.
+sparc_start_in() {
+	_ns=$1
+	_d=$2
+	_mem=$3
+	shift 3
 	command -v qemu-system-sparc >/dev/null || {
 		echo "sparc_start: qemu-system-sparc not found (make deps)" >&2
 		return 1
@@ -40,8 +58,11 @@ sparc_start() {
 	mkdir -p "$_d" || return 1
 	rm -f "$_d/serial.in" "$_d/serial.out" "$_d/qmp.sock" "$_d/console.log"
 	mkfifo "$_d/serial.in" "$_d/serial.out" || return 1
+	_in=
+	[ -z "$_ns" ] || _in="ip netns exec $_ns"	# it execs: $! is QEMU
 	# -nographic also tells OpenBIOS to use the serial line as its console.
-	qemu-system-sparc -machine SS-5,memory-backend=ram0 -m "$SPARC_MEM" \
+	# shellcheck disable=SC2086 # $_in: a command prefix, or nothing
+	$_in qemu-system-sparc -machine SS-5,memory-backend=ram0 -m "$SPARC_MEM" \
 		-object "memory-backend-file,id=ram0,size=$SPARC_MEM,mem-path=$_mem,share=on" \
 		-nographic -monitor none -parallel none \
 		-chardev "pipe,id=con0,path=$_d/serial" -serial chardev:con0 \
@@ -92,15 +113,29 @@ sparc_wait_prompt() {
 # sparc_type DIR LINE [TIMEOUT-SECONDS (60)]: type LINE and Enter at the
 # prompt, wait for the next prompt, print what the guest answered.
 sparc_type() {
+	_sparc_keys "$1" "$2" '\r' "${3:-60}" sparc_type
+}
+
+# sparc_key DIR KEYS [TIMEOUT-SECONDS (60)]: type KEYS as they are, no
+# Enter (the key that ends a running Forth loop), wait for the next
+# prompt, print what the guest answered.
+sparc_key() {
+	_sparc_keys "$1" "$2" '' "${3:-60}" sparc_key
+}
+
+# _sparc_keys DIR KEYS END TIMEOUT WHO: type KEYS, then END (a printf
+# format: '\r' or ''), and wait for a fresh prompt after them; WHO names
+# the caller in errors.
+_sparc_keys() {
 	_d=$1
 	_off=$(($(wc -c < "$_d/console.log") + 1))
-	_end=$(($(date +%s) + ${3:-60}))
-	printf '%s\r' "$2" > "$_d/serial.in" || return 1
+	_end=$(($(date +%s) + $4))
+	printf "%s$3" "$2" > "$_d/serial.in" || return 1
 	# Done when the last (unfinished) line is a fresh prompt, e.g. "0 > ".
 	until tail -c "+$_off" "$_d/console.log" | tr -d '\r' | tail -n 1 |
 		grep -qE '^[0-9]+ > $'; do
 		if [ "$(date +%s)" -ge "$_end" ]; then
-			echo "sparc_type: no prompt after '$2' within ${3:-60}s" >&2
+			echo "$5: no prompt after '$2' within $4s" >&2
 			tail -c "+$_off" "$_d/console.log" | tr -d '\r' >&2
 			return 1
 		fi
@@ -133,6 +168,72 @@ reply = call(json.loads(sys.argv[2]))
 print(json.dumps(reply))
 sys.exit("error" in reply)
 EOF
+}
+
+# sparc_status DIR: QEMU's run state (query-status: running, paused,
+# inmigrate, postmigrate...); nothing if QMP does not answer.
+sparc_status() {
+	sparc_qmp "$1" '{"execute": "query-status"}' 2>/dev/null |
+		sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p'
+}
+
+# sparc_wait_status DIR STATUS [TIMEOUT-SECONDS (60)]: until QEMU's run
+# state is STATUS.
+sparc_wait_status() {
+	_end=$(($(date +%s) + ${3:-60}))
+	until [ "$(sparc_status "$1")" = "$2" ]; do
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			echo "sparc_wait_status: QEMU is '$(sparc_status "$1")'," \
+				"not '$2', after ${3:-60}s" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# sparc_wait_node PATH [TIMEOUT-SECONDS (5)]: until PATH, a domain's
+# device node (devtmpfs makes it asynchronously), is there.
+sparc_wait_node() {
+	_i=0
+	while [ ! -c "$1" ] && [ "$_i" -lt $((${2:-5} * 10)) ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -c "$1" ] || {
+		echo "sparc_wait_node: no $1 after ${2:-5}s" >&2
+		return 1
+	}
+}
+
+# sparc_wait_qmp DIR [TIMEOUT-SECONDS (30)]: until QEMU's QMP socket is
+# there (QEMU is up); false, with QEMU's output, if QEMU exits first.
+sparc_wait_qmp() {
+	_i=0
+	until [ -S "$1/qmp.sock" ]; do
+		_i=$((_i + 1))
+		if ! sparc_running "$1"; then
+			echo "sparc_wait_qmp: QEMU exited:" >&2
+			cat "$1/qemu.log" >&2
+			return 1
+		fi
+		if [ "$_i" -gt $((${2:-30} * 10)) ]; then
+			echo "sparc_wait_qmp: no QMP socket after ${2:-30}s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# sparc_pid DIR: QEMU's pid.
+sparc_pid() {
+	cat "$1/qemu.pid" 2>/dev/null
+}
+
+# sparc_save DIR PREFIX: keep the guest's logs: PREFIX.console.log (its
+# console, without carriage returns) and PREFIX.qemu.log.
+sparc_save() {
+	[ ! -f "$1/console.log" ] || tr -d '\r' < "$1/console.log" > "$2.console.log"
+	[ ! -f "$1/qemu.log" ] || cp "$1/qemu.log" "$2.qemu.log"
 }
 
 # sparc_stop DIR: stop the guest (QMP quit, then TERM, then KILL) and its

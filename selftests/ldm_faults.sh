@@ -38,23 +38,15 @@ if [ ! -w /proc/self/fail-nth ] || [ ! -d "$D/failslab" ] ||
 	exit 0
 fi
 
-. lab/netns.sh
-. lab/pki.sh
-
-L=$PWD/tools/ldmctl/ldmctl
-G=$PWD/selftests/ldm_guest
+# Work files on the VM's tmpfs (MIG_TMP), copied to $LAB_OUT at the end: a
+# process whose allocations fail must not do its I/O over 9p (the lab's
+# exports), whose client does not survive that (seen: every later open of
+# the writable export failing with EINVAL, and the run's results lost).
+# shellcheck disable=SC2034 # read by migrate_lib.sh
+MIG_TMP=/tmp
+. "$(dirname "$0")/migrate_lib.sh"
 F=$PWD/selftests/ldm_failnth
-need_built "$L" "$G" "$F"
-
-# Work files on the VM's tmpfs, copied to $LAB_OUT at the end: a process
-# whose allocations fail must not do its I/O over 9p (the lab's exports),
-# whose client does not survive that (seen: every later open of the
-# writable export failing with EINVAL, and the run's results lost).
-W=$(mktemp -d /tmp/ldm_faults.XXXXXX)
-PKI=$W/pki
-SRC=$LDM_SRC_NS
-DST=$LDM_DST_NS
-DA=$LDM_DST_ADDR
+need_built "$F"
 PORT=8103
 total=0		# faults injected, all tests
 
@@ -123,36 +115,31 @@ clean_dmesg() {
 	return 1
 }
 
-exists() { "$L" list "$1" >/dev/null 2>&1; }
-state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
-sum() { "$G" sum "$1"; }
-
-# gone NAME: the domain disappears within 45 s (the serve --timeout is 15).
-gone() {
-	for _ in $(seq 225); do
-		exists "$1" || return 0
-		sleep 0.2
-	done
-	say "domain $1 still exists"
-	return 1
+# failnth NAME ARGS...: selftests/ldm_failnth ARGS, its output in
+# $W/NAME.out (the end shown); $k is how many faults it injected, added
+# to $total. True if it passed and injected any.
+failnth() {
+	local name=$1 rc
+	shift
+	"$F" "$@" > "$W/$name.out" 2>&1
+	rc=$?
+	sed 's/^/#   /' "$W/$name.out" | tail -n 12
+	k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/$name.out")
+	k=${k:-0}
+	total=$((total + k))
+	[ "$rc" = 0 ] && [ "$k" -gt 0 ]
 }
 
-cleanup() {
-	local f a d
+# cleanup, and no fault armed any more; the work files kept.
+cleanup_faults() {
+	local a
 	for a in failslab fail_page_alloc; do
 		echo 0 > "$D/$a/probability" 2>/dev/null
 	done
-	for f in "$W"/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	wait 2>/dev/null
-	netns_teardown
-	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
-		"$L" remove-domain "$d" 2>/dev/null
-	done
+	cleanup
 	[ -z "${LAB_OUT:-}" ] || cp -r "$W" "$LAB_OUT/" 2>/dev/null
 }
-trap cleanup EXIT
+trap cleanup_faults EXIT
 
 rounds=6
 echo "1..$((7 + rounds))"
@@ -161,58 +148,25 @@ echo "1..$((7 + rounds))"
 
 clean_dmesg "setup" > /dev/null
 inject 0 0	# fail-nth only: failslab/fail_page_alloc filters still apply
-"$F" new fnew 4194304 > "$W/new.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$W/new.out" | tail -n 12
-k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/new.out")
-total=$((total + ${k:-0}))
-test "$rc" = 0 -a "${k:-0}" -gt 0
-tap $? "domain creation: each of its ${k:-0} allocations failed once, cleanly (errno, nothing left behind)"
+failnth new new fnew 4194304
+tap $? "domain creation: each of its $k allocations failed once, cleanly (errno, nothing left behind)"
 "$L" remove-domain fnew 2>/dev/null
 check "domain creation: no kernel problem in dmesg" clean_dmesg "domain creation"
 
 # ---- 2. the first touch of a page, every allocation failed once ----
 
 "$L" add-domain ftouch --mem 1M
-"$F" touch ftouch > "$W/touch.out" 2>&1
-rc=$?
-sed 's/^/#   /' "$W/touch.out" | tail -n 12
-k=$(sed -n 's/^faults injected: \([0-9]*\).*/\1/p' "$W/touch.out")
-total=$((total + ${k:-0}))
-test "$rc" = 0 -a "${k:-0}" -gt 0
-tap $? "page faults: each of the ${k:-0} allocations of a first touch failed once, the pages then right"
+failnth touch touch ftouch
+tap $? "page faults: each of the $k allocations of a first touch failed once, the pages then right"
 "$L" remove-domain ftouch
 tap $? "page faults: the domain is destroyed afterwards"
 check "page faults: no kernel problem in dmesg" clean_dmesg "page faults"
 
 # ---- 3. migrations with failing allocations ----
 
-make_pki() {
-	mkdir -p "$PKI" &&
-	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
-}
-
-serve_start() {
-	: > "$W/serve.log"
-	ip netns exec "$DST" "$L" serve --listen "$DA:$PORT" \
-		--cert "$PKI/dst.crt" --key "$PKI/dst.key" \
-		--trust-dir "$PKI/trust" --timeout 15 2>> "$W/serve.log" &
-	echo $! > "$W/serve.pid"
-	for _ in $(seq 100); do
-		grep -q listening "$W/serve.log" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # The migration is slowed down (--bandwidth) so that it is still moving
 # pages when its side gets make-it-fail.
-newsrc() {
-	ip netns exec "$SRC" "$L" add-domain fsrc --mem 4M && "$G" fill fsrc >/dev/null
-}
+newsrc() { newdom fsrc 4M; }
 
 # one_round N SIDE PROBABILITY TIMES: a migration of fsrc to fsrc-t with
 # faults in SIDE's (src: migrate, dst: serve) tasks; then the checks.
@@ -221,10 +175,10 @@ one_round() {
 	local r=$1 side=$2 p=$3 times=$4 before mp victim rc k ok=0 what
 	before=$(sum fsrc)
 	inject 0 "$times"
-	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
-		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 15 --bandwidth 512K --max-rounds 4 \
-		fsrc "$DA:fsrc-t" > "$W/m$r.out" 2>&1 &
+	migrate_cmd "$SRC" src	# $! below is ldmctl's pid, the src victim
+	# shellcheck disable=SC2154 # mcmd: set by migrate_cmd
+	"${mcmd[@]}" --bandwidth 512K --max-rounds 4 fsrc "$DA:fsrc-t" \
+		> "$W/m$r.out" 2>&1 &
 	mp=$!
 	# Wait for pages to move (the target exists), then arm.
 	for _ in $(seq 150); do
@@ -257,18 +211,20 @@ one_round() {
 			say "source: state '$(state fsrc)', sum $(sum fsrc), was $before"
 			ok=1
 		fi
-		gone fsrc-t || ok=1
+		gone fsrc-t 45 || ok=1	# (serve's --timeout is 15 s)
 	fi
 	kill -0 "$(cat "$W/serve.pid")" 2>/dev/null || {
 		say "serve exited ($(tail -n 1 "$W/serve.log")); restarting it"
-		serve_start || ok=1
+		: > "$W/serve.log"
+		serve_start serve "$PORT" || ok=1
 	}
 	clean_dmesg "migration round $r" || ok=1
 	tap "$ok" "migration, faults in $side (p=$p%, $k injected): $what, cleanly"
 }
 
+# shellcheck disable=SC2016 # expanded by eval
 check "set up the two hosts, certificates, serve" \
-	eval 'netns_setup && make_pki && serve_start && newsrc'
+	eval 'netns_setup && make_pki_hosts && serve_start serve "$PORT" && newsrc'
 # ldmctl and its libraries in the page cache (cache=loose keeps them), so
 # that its tasks need no 9p reads while they have make-it-fail.
 # shellcheck disable=SC2046 # paths from ldd, without blanks

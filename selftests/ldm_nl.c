@@ -93,11 +93,6 @@ struct nlattr *ldm_msg_put_str(struct ldm_msg *m, uint16_t type,
 	return ldm_msg_put(m, type, s, strlen(s) + 1);
 }
 
-struct nlattr *ldm_msg_put_u16(struct ldm_msg *m, uint16_t type, uint16_t v)
-{
-	return ldm_msg_put(m, type, &v, sizeof(v));
-}
-
 struct nlattr *ldm_msg_put_u32(struct ldm_msg *m, uint16_t type, uint32_t v)
 {
 	return ldm_msg_put(m, type, &v, sizeof(v));

@@ -110,7 +110,6 @@ struct nlattr *ldm_msg_put(struct ldm_msg *m, uint16_t type,
 			   const void *data, size_t len);
 struct nlattr *ldm_msg_put_str(struct ldm_msg *m, uint16_t type,
 			       const char *s);
-struct nlattr *ldm_msg_put_u16(struct ldm_msg *m, uint16_t type, uint16_t v);
 struct nlattr *ldm_msg_put_u32(struct ldm_msg *m, uint16_t type, uint32_t v);
 struct nlattr *ldm_msg_put_u64(struct ldm_msg *m, uint16_t type, uint64_t v);
 

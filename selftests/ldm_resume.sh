@@ -20,8 +20,6 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 lab_tap_begin
-. lab/netns.sh
-. lab/pki.sh
 . "$(dirname "$0")/migrate_lib.sh"
 
 echo "1..5"

@@ -19,9 +19,7 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 lab_tap_begin
-. lab/netns.sh
-. lab/pki.sh
-. selftests/migrate_lib.sh
+. "$(dirname "$0")/migrate_lib.sh"
 
 CTR=ldm-ctr
 CG=/sys/fs/cgroup

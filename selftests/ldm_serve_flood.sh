@@ -26,8 +26,6 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 lab_tap_begin
-. lab/netns.sh
-. lab/pki.sh
 . "$(dirname "$0")/migrate_lib.sh"
 
 STALL=$PWD/selftests/ldm_stall.py

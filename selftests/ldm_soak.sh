@@ -18,51 +18,17 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 lab_tap_begin
-. lab/netns.sh
-. lab/pki.sh
+. "$(dirname "$0")/migrate_lib.sh"
 
-L=$PWD/tools/ldmctl/ldmctl
-G=$PWD/selftests/ldm_guest
 HOPS=${1:-6}
 SEED=77
-W=$(mktemp -d "${LAB_OUT:-/tmp}/ldm_soak.XXXXXX")
-PKI=$W/pki
+PORT=8201	# serve on both hosts
 echo "1..$((HOPS + 2))"
-cleanup() {
-	local f
-	for f in "$W"/serve-*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	wait 2>/dev/null
-	netns_teardown
-	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
-		"$L" resume-domain "$d" >/dev/null 2>&1
-		"$L" remove-domain "$d" 2>/dev/null
-	done
-}
-trap cleanup EXIT
 
-# host NS ADDR: a serve on it, with its own certificate.
-serve() {
-	ip netns exec "$1" "$L" serve --listen "$2:8201" --cert "$PKI/$1.crt" \
-		--key "$PKI/$1.key" --trust-dir "$PKI/trust" --timeout 15 \
-		2>> "$W/serve-$1.log" &
-	echo $! > "$W/serve-$1.pid"
-	for _ in $(seq 50); do
-		grep -q listening "$W/serve-$1.log" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-netns_setup &&
-	mkcert ca ldm-soak-ca DNS:ldm-soak-ca self &&
-	mkcert "$LDM_SRC_NS" ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert "$LDM_DST_NS" ldm-dst "IP:$LDM_DST_ADDR" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" > /dev/null &&
-	serve "$LDM_SRC_NS" "$LDM_SRC_ADDR" && serve "$LDM_DST_NS" "$LDM_DST_ADDR" &&
-	ip netns exec "$LDM_SRC_NS" "$L" add-domain soak0 --mem 16M &&
-	"$G" fill soak0 "$SEED" > /dev/null
+netns_setup && make_pki_hosts &&
+	serve_on "$SRC" "$LDM_SRC_ADDR" src "serve-$SRC" "$PORT" &&
+	serve_on "$DST" "$LDM_DST_ADDR" dst "serve-$DST" "$PORT" &&
+	on_src add-domain soak0 --mem 16M && "$G" fill soak0 "$SEED" > /dev/null
 tap $? "two hosts serving, a 16M domain filled by the guest"
 
 start=$SECONDS
@@ -70,16 +36,14 @@ for hop in $(seq 1 "$HOPS"); do
 	from=soak$((hop - 1))
 	to=soak$hop
 	if [ $((hop % 2)) = 1 ]; then
-		ns=$LDM_SRC_NS peer=$LDM_DST_ADDR
+		ns=$SRC cert=src peer=$LDM_DST_ADDR
 	else
-		ns=$LDM_DST_NS peer=$LDM_SRC_ADDR
+		ns=$DST cert=dst peer=$LDM_SRC_ADDR
 	fi
 	"$G" dirty "$from" 1000 0 "$SEED" > "$W/$from.guest" &
 	gp=$!
 	sleep 0.5
-	ip netns exec "$ns" "$L" migrate -j --cert "$PKI/$ns.crt" \
-		--key "$PKI/$ns.key" --trust-dir "$PKI/trust" --port 8201 \
-		--timeout 15 --max-rounds 5 --pause-pid "$gp" \
+	migrate_from "$ns" "$cert" -j --max-rounds 5 --pause-pid "$gp" \
 		"$from" "$peer:$to" > "$W/$to.out" 2>&1
 	rc=$?
 	# The guest is stopped, and blocked for good on the migrated domain.

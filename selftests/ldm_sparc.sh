@@ -39,10 +39,7 @@ for d in json.load(sys.stdin):
 dir=$(mktemp -d /tmp/ldm-sparc.XXXXXX)
 cleanup() {
 	sparc_stop "$dir" 2>/dev/null
-	if [ -n "${LAB_OUT:-}" ]; then
-		cp "$dir/console.log" "$LAB_OUT/ldm_sparc.console.log" 2>/dev/null
-		cp "$dir/qemu.log" "$LAB_OUT/ldm_sparc.qemu.log" 2>/dev/null
-	fi
+	[ -z "${LAB_OUT:-}" ] || sparc_save "$dir" "$LAB_OUT/ldm_sparc" 2>/dev/null
 	rm -rf "$dir"
 	[ -z "${shm:-}" ] || rm -f "$shm"
 }
@@ -55,12 +52,7 @@ if [ -d /sys/module/ldm ]; then
 	"$ldmctl" remove-domain "$name" >/dev/null 2>&1	# a leftover
 	"$ldmctl" add-domain "$name" --mem 64M
 	st=$?
-	i=0	# devtmpfs makes the node asynchronously
-	while [ "$st" = 0 ] && [ ! -c "$mem" ] && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$st" != 0 ] || [ -c "$mem" ] || {
+	[ "$st" != 0 ] || sparc_wait_node "$mem" 5 2>/dev/null || {
 		echo "# $mem did not appear"
 		st=1
 	}

@@ -53,27 +53,6 @@ mkdir -p "$Q" "$S" "$T"
 chmod 700 "$W" "$Q"
 
 state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
-qstatus() { # DIR: QEMU's run state, from query-status
-	sparc_qmp "$1" '{"execute": "query-status"}' 2>/dev/null |
-		sed -n 's/.*"status": "\([a-z-]*\)".*/\1/p'
-}
-wait_node() { # PATH SECONDS
-	_i=0
-	while [ ! -c "$1" ] && [ "$_i" -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ -c "$1" ]
-}
-
-wait_node_sock() { # PATH: a socket within 120 s (a loaded machine)
-	_i=0
-	while [ ! -S "$1" ] && [ "$_i" -lt 1200 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ -S "$1" ]
-}
 
 wait_for() { # FILE PATTERN [TENTHS]: until PATTERN is in FILE (grep -q)
 	_i=0
@@ -83,11 +62,34 @@ wait_for() { # FILE PATTERN [TENTHS]: until PATTERN is in FILE (grep -q)
 	done
 	grep -q -- "$2" "$1" 2>/dev/null
 }
-qemu_pid() { cat "$1/qemu.pid" 2>/dev/null; }
+
+# serve_qmp NAME PORT QMP-DIR [ARGS...]: ldmctl serve --qmp-dir QMP-DIR on
+# the target host, logged in $W/NAME.log (its pid in $W/NAME.pid); true
+# once it listens.
+serve_qmp() {
+	_n=$1 _port=$2 _q=$3
+	shift 3
+	ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$_port" \
+		--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
+		--qmp-dir "$_q" "$@" 2> "$W/$_n.log" &
+	echo $! > "$W/$_n.pid"
+	wait_for "$W/$_n.log" listening 100
+}
+
+# source_runs_on WHAT: the source QEMU running, its domain active, and
+# ldmval still there on its console.
+source_runs_on() {
+	st=$(sparc_status "$S")
+	sst=$(state "$SRC")
+	out=$(sparc_type "$S" "decimal ldmval . hex" 60)
+	echo "$out" | sed 's/^/# source: /'
+	[ "$st" = running ] && [ "$sst" = active ] && case $out in *"$VALUE "*) true ;; *) false ;; esac
+	tap $? "$1: QEMU '$st', domain '$sst', ldmval intact"
+}
 
 cleanup() {
 	# nothing may stay stopped (SIGSTOP) by the tests below
-	for _p in "$(qemu_pid "$W/lost")" "$(qemu_pid "$T")" \
+	for _p in "$(sparc_pid "$W/lost")" "$(sparc_pid "$T")" \
 		"$(cat "$W/migrate.pid" 2>/dev/null)"; do
 		[ -n "$_p" ] && kill -CONT "$_p" 2>/dev/null
 	done
@@ -106,11 +108,11 @@ cleanup() {
 	"$L" remove-domain sparc-lost >/dev/null 2>&1
 	netns_teardown >/dev/null 2>&1
 	if [ -n "${LAB_OUT:-}" ]; then
-		for f in src/console.log src/qemu.log dst/console.log dst/qemu.log \
-			serve.log serve-noqemu.log serve-lost.log migrate.out \
+		sparc_save "$S" "$LAB_OUT/ldm_sparc_migrate.src"
+		sparc_save "$T" "$LAB_OUT/ldm_sparc_migrate.dst"
+		for f in serve.log serve-noqemu.log serve-lost.log migrate.out \
 			fail.out lost.out cancel.out; do
-			cp "$W/$f" "$LAB_OUT/ldm_sparc_migrate.$(echo "$f" | tr / .)" \
-				2>/dev/null
+			cp "$W/$f" "$LAB_OUT/ldm_sparc_migrate.$f" 2>/dev/null
 		done
 	fi
 	rm -rf "$W"
@@ -120,16 +122,13 @@ trap cleanup EXIT
 echo "1..17"
 t0=$(date +%s)
 
-netns_setup && mkcert ca ldm-sparc-ca DNS:ldm-sparc-ca self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$LDM_DST_ADDR" ca &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null
+netns_setup && mkhosts "$L"
 tap $? "two hosts ($LDM_SRC_NS, $LDM_DST_NS) with certificates"
 
 "$L" remove-domain "$DST" >/dev/null 2>&1
 "$L" remove-domain "$SRC" >/dev/null 2>&1
 ip netns exec "$LDM_SRC_NS" "$L" add-domain "$SRC" --mem 64M &&
-	wait_node "/dev/ldm/$SRC" 5 &&
+	sparc_wait_node "/dev/ldm/$SRC" 5 &&
 	sparc_start "$S" "/dev/ldm/$SRC" &&
 	sparc_wait_prompt "$S" "${SPARC_BOOT_TIMEOUT:-400}"
 tap $? "the source guest boots OpenBIOS on /dev/ldm/$SRC"
@@ -147,11 +146,7 @@ esac
 # The source waits for the target QEMU before it suspends anything; after
 # its --timeout it gives up, its guest never stopped.
 mkdir -p "$W/noqemu"
-ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 1))" \
-	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	--qmp-dir "$W/noqemu" --timeout 5 2> "$W/serve-noqemu.log" &
-echo $! > "$W/serve-noqemu.pid"
-wait_for "$W/serve-noqemu.log" listening 100
+serve_qmp serve-noqemu $((PORT + 1)) "$W/noqemu" --timeout 5
 ip netns exec "$LDM_SRC_NS" "$L" migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 1)) \
 	--timeout 15 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-nope" \
@@ -165,12 +160,7 @@ kill "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 wait "$(cat "$W/serve-noqemu.pid")" 2>/dev/null
 rm -f "$W/serve-noqemu.pid"
 sed 's/^/# serve: /' "$W/serve-noqemu.log"
-st=$(qstatus "$S")
-sst=$(state "$SRC")
-out=$(sparc_type "$S" "decimal ldmval . hex" 60)
-echo "$out" | sed 's/^/# source: /'
-[ "$st" = running ] && [ "$sst" = active ] && case $out in *"$VALUE "*) true ;; *) false ;; esac
-tap $? "the source runs on: QEMU '$st', domain '$sst', ldmval intact"
+source_runs_on "the source runs on"
 ! "$L" list sparc-nope >/dev/null 2>&1
 tap $? "the target holds no half-made domain"
 
@@ -181,11 +171,7 @@ tap $? "the target holds no half-made domain"
 # forks one per migration) is killed then. Whether it committed is
 # unknowable to the source, which must neither resume nor let QEMU run.
 mkdir -p "$W/lostq" "$W/lost"
-ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$((PORT + 2))" \
-	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	--qmp-dir "$W/lostq" --timeout 120 2> "$W/serve-lost.log" &
-echo $! > "$W/serve-lost.pid"
-wait_for "$W/serve-lost.log" listening 100
+serve_qmp serve-lost $((PORT + 2)) "$W/lostq" --timeout 120
 ip netns exec "$LDM_SRC_NS" "$L" -j migrate --cert "$PKI/src.crt" \
 	--key "$PKI/src.key" --trust-dir "$PKI/trust" --port $((PORT + 2)) \
 	--timeout 120 --qmp "$S/qmp.sock" "$SRC" "$LDM_DST_ADDR:sparc-lost" \
@@ -193,10 +179,10 @@ ip netns exec "$LDM_SRC_NS" "$L" -j migrate --cert "$PKI/src.crt" \
 mpid=$!
 if wait_for "$W/serve-lost.log" "data streams bound" 1200 && kill -STOP "$mpid" &&
 	sparc_start "$W/lost" /dev/ldm/sparc-lost -incoming defer -S &&
-	wait_node_sock "$W/lost/qmp.sock" &&
+	sparc_wait_qmp "$W/lost" 120 &&
 	ln -s "$W/lost/qmp.sock" "$W/lostq/sparc-lost.qmp" &&
 	wait_for "$W/serve-lost.log" "ready for the device state" 1200 &&
-	kill -STOP "$(qemu_pid "$W/lost")"; then
+	kill -STOP "$(sparc_pid "$W/lost")"; then
 	kill -CONT "$mpid"
 	wait_for "$W/lost.out" '"event":"commit"' && sleep 1
 	kill -9 "$(cat /run/ldm/incoming/sparc-lost)" 2>/dev/null
@@ -211,12 +197,12 @@ rc=$?
 grep -v '"event":"progress"' "$W/lost.out" | sed 's/^/#   /'
 [ "$rc" = 7 ] && grep -q "outcome unknown: lost the target after asking it to commit" "$W/lost.out"
 tap $? "the target killed after the COMMIT: migrate exits 7, outcome unknown"
-st=$(qstatus "$S")
+st=$(sparc_status "$S")
 sst=$(state "$SRC")
 [ "$st" != running ] && [ -n "$st" ] && [ "$sst" = suspended ] &&
 	! grep -q "QEMU resumed on the source" "$W/lost.out"
 tap $? "the source stays stopped: QEMU '$st', domain '$sst'"
-kill -CONT "$(qemu_pid "$W/lost")" 2>/dev/null
+kill -CONT "$(sparc_pid "$W/lost")" 2>/dev/null
 sparc_stop "$W/lost"
 kill "$(cat "$W/serve-lost.pid")" 2>/dev/null
 wait "$(cat "$W/serve-lost.pid")" 2>/dev/null
@@ -225,25 +211,11 @@ sed 's/^/# serve: /' "$W/serve-lost.log"
 # What the operator does once they know the target never committed.
 { ! "$L" list sparc-lost >/dev/null 2>&1 || "$L" remove-domain sparc-lost; } &&
 	{ [ "$(state "$SRC")" != suspended ] || "$L" resume-domain "$SRC" >/dev/null; } &&
-	{ [ "$(qstatus "$S")" = running ] || sparc_qmp "$S" '{"execute": "cont"}' >/dev/null; }
-st=$(qstatus "$S")
-sst=$(state "$SRC")
-out=$(sparc_type "$S" "decimal ldmval . hex" 60)
-echo "$out" | sed 's/^/# source: /'
-[ "$st" = running ] && [ "$sst" = active ] && case $out in *"$VALUE "*) true ;; *) false ;; esac
-tap $? "resumed by hand, the source runs on: QEMU '$st', domain '$sst', ldmval intact"
+	{ [ "$(sparc_status "$S")" = running ] || sparc_qmp "$S" '{"execute": "cont"}' >/dev/null; }
+source_runs_on "resumed by hand, the source runs on"
 
 # ---- the migration ----
-ip netns exec "$LDM_DST_NS" "$L" serve --listen "$LDM_DST_ADDR:$PORT" \
-	--cert "$PKI/dst.crt" --key "$PKI/dst.key" --trust-dir "$PKI/trust" \
-	--qmp-dir "$Q" 2> "$W/serve.log" &
-echo $! > "$W/serve.pid"
-i=0
-until grep -q listening "$W/serve.log" 2>/dev/null || [ "$i" -ge 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q listening "$W/serve.log"
+serve_qmp serve "$PORT" "$Q"
 tap $? "serve --qmp-dir listens on the target host"
 
 t1=$(date +%s)
@@ -263,17 +235,17 @@ echo $! > "$W/migrate.pid"
 	mp=$(cat "$W/migrate.pid")
 	kill -STOP "$mp"
 	sparc_start "$T" "/dev/ldm/$DST" -incoming defer -S &&
-		wait_node_sock "$T/qmp.sock" &&
+		sparc_wait_qmp "$T" 120 &&
 		ln -s "$T/qmp.sock" "$Q/$DST.qmp" &&
 		wait_for "$W/serve.log" "ready for the device state" 1200 &&
-		kill -STOP "$(qemu_pid "$T")"
+		kill -STOP "$(sparc_pid "$T")"
 	kill -CONT "$mp"
 	wait_for "$W/migrate.out" "too late to cancel"
 	ip netns exec "$LDM_SRC_NS" "$L" cancel-operation migration "$SRC" \
 		> "$W/cancel.out" 2>&1 &
 	cpid=$!
 	wait_for "$W/migrate.out" "cancel ignored" 100
-	kill -CONT "$(qemu_pid "$T")"
+	kill -CONT "$(sparc_pid "$T")"
 	wait "$cpid"
 	echo $? > "$W/cancel.rc"
 ) &
@@ -298,16 +270,8 @@ grep -q "QEMU device state: [0-9]* bytes" "$W/migrate.out" &&
 tap $? "QEMU's device state went through ldmctl to the target QEMU"
 
 # serve sends 'cont' right after the commit.
-st=
-i=0
-while [ "$i" -lt 50 ]; do
-	st=$(qstatus "$T")
-	[ "$st" = running ] && break
-	sleep 0.2
-	i=$((i + 1))
-done
-[ "$st" = running ]
-tap $? "the target QEMU runs after the commit (status '$st')"
+sparc_wait_status "$T" running 60
+tap $? "the target QEMU runs after the commit (status '$(sparc_status "$T")')"
 
 out=$(sparc_type "$T" "decimal ldmval . hex" 60)
 echo "$out" | sed 's/^/# target: /'
@@ -316,7 +280,7 @@ case $out in
 *) tap 1 "the TARGET guest's console prints ldmval = $VALUE" ;;
 esac
 
-st=$(qstatus "$S")
+st=$(sparc_status "$S")
 [ "$st" = postmigrate ]
 tap $? "the source QEMU is stopped (status '$st')"
 st=$(state "$SRC")

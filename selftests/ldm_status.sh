@@ -19,9 +19,6 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 lab_tap_begin
-. lab/netns.sh
-. lab/pki.sh
-
 . "$(dirname "$0")/migrate_lib.sh"
 
 # migrate_bg NAME ARGS...: a slow migration of NAME to NAME-t, in the

@@ -1,16 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
-# selftests/migrate_lib.sh: what ldm_migrate.sh, ldm_resume.sh and
-# ldm_status.sh share, sourced after lib.sh, lab/netns.sh and lab/pki.sh:
-# the tools, a work directory, certificates (make_pki), 'migrate' and
-# 'serve_start' with them, and checks of domains (exists, state, sum, gone, intact, same,
-# expect_fail, newdom, finish); cleanup runs at exit.
+# selftests/migrate_lib.sh: what the two-host migration tests share
+# (ldm_migrate.sh, ldm_resume.sh, ldm_status.sh, ldm_serve_flood.sh,
+# ldm_security.sh, ldm_soak.sh, ldm_faults.sh). Source it after lib.sh and
+# lab_tap_begin; it sources lab/netns.sh and lab/pki.sh itself:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   lab_tap_begin
+#   . "$(dirname "$0")/migrate_lib.sh"
+#
+# It gives the tools ($L, $G; LDMCTL=PATH tests another build of ldmctl),
+# a work directory $W (under $LAB_OUT or /tmp; MIG_TMP=DIR before sourcing
+# puts it under DIR instead), certificates (make_pki, make_pki_hosts),
+# 'migrate', 'migrate_from', 'migrate_cmd', 'serve_start' and 'serve_on'
+# with them, and checks of domains (exists, state, sum, gone, intact,
+# same, expect_fail, newdom, finish). cleanup runs at exit: a test with
+# more to undo traps its own function, which calls cleanup.
+
+. lab/netns.sh
+. lab/pki.sh
 
 L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}	# LDMCTL=PATH tests another build
 G=$PWD/selftests/ldm_guest
 need_built "$L" "$G"
 
-W=$(mktemp -d "${LAB_OUT:-/tmp}/$(basename "$0" .sh).XXXXXX")
+W=$(mktemp -d "${MIG_TMP:-${LAB_OUT:-/tmp}}/$(basename "$0" .sh).XXXXXX")
 PKI=$W/pki
 SRC=$LDM_SRC_NS
 DST=$LDM_DST_NS
@@ -46,17 +61,21 @@ mkexpired() {
 		-in "$PKI/expired.csr" -out "$PKI/expired.crt"
 }
 
+# make_pki_hosts: a CA and a certificate it signs for each host ($PKI/src
+# for ldm-src's address, $PKI/dst for ldm-dst's), and the trust directory
+# $PKI/trust that trusts the CA (lab/pki.sh's mkhosts).
+make_pki_hosts() { mkhosts "$L"; }
+
+# make_pki: make_pki_hosts, and the bad ones: self-signed (rogue, trusted
+# only by $PKI/rogue-trust), signed by an impostor of the CA (forged),
+# expired; password files (check, pw, badpw, and openpw open to others).
 make_pki() {
-	mkdir -p "$PKI" &&
-	mkcert ca ldm-test-ca "DNS:ldm-test-ca" self &&
-	mkcert src ldm-src "IP:$LDM_SRC_ADDR" ca &&
-	mkcert dst ldm-dst "IP:$DA" ca &&
+	make_pki_hosts &&
 	mkcert rogue ldm-rogue "IP:$LDM_SRC_ADDR" self &&
 	# An impostor CA: the same name as the real one, another key.
 	mkcert fakeca ldm-test-ca "DNS:ldm-test-ca" self &&
 	mkcert forged ldm-src-forged "IP:$LDM_SRC_ADDR" fakeca &&
 	mkexpired &&
-	"$L" trust add --trust-dir "$PKI/trust" "$PKI/ca.crt" >/dev/null &&
 	"$L" trust add --trust-dir "$PKI/rogue-trust" "$PKI/rogue.crt" >/dev/null &&
 	printf 'migrator:s3cret-pass\n' > "$PKI/check" && chmod 600 "$PKI/check" &&
 	printf 's3cret-pass\n' > "$PKI/pw" && chmod 600 "$PKI/pw" &&
@@ -67,10 +86,24 @@ make_pki() {
 # ---- helpers ----
 
 # migrate [ARGS...]: ldmctl migrate on the source host with its certificate.
-migrate() {
-	ip netns exec "$SRC" "$L" migrate --cert "$PKI/src.crt" \
-		--key "$PKI/src.key" --trust-dir "$PKI/trust" --port "$PORT" \
-		--timeout 15 "$@"
+migrate() { migrate_from "$SRC" src "$@"; }
+
+# migrate_from NS CERT [ARGS...]: ldmctl migrate in namespace NS with
+# certificate CERT (src, dst), to port $PORT.
+migrate_from() {
+	local mcmd
+	migrate_cmd "$1" "$2"
+	shift 2
+	"${mcmd[@]}" "$@"
+}
+
+# migrate_cmd NS CERT: that command line, in the array mcmd, for a test
+# that needs ldmctl's own pid ("${mcmd[@]}" ARGS... & then $!; a function
+# run in the background is a subshell, ldmctl its child).
+migrate_cmd() {
+	mcmd=(ip netns exec "$1" "$L" migrate --cert "$PKI/$2.crt"
+		--key "$PKI/$2.key" --trust-dir "$PKI/trust" --port "$PORT"
+		--timeout 15)
 }
 
 serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
@@ -78,7 +111,9 @@ serve_start() { # NAME PORT [ARGS...]: a serve on the target host, logged
 }
 
 # serve_on NS ADDR CERT NAME PORT [ARGS...]: a serve in namespace NS on
-# ADDR:PORT with certificate CERT (dst, src), logged in $W/NAME.log.
+# ADDR:PORT with certificate CERT (dst, src), logged in $W/NAME.log (its
+# pid in $W/NAME.pid); true once it listens (within 20 s: a debug kernel
+# is slow).
 serve_on() {
 	local ns=$1 addr=$2 cert=$3 name=$4 port=$5
 	shift 5
@@ -87,7 +122,7 @@ serve_on() {
 		--trust-dir "$PKI/trust" --timeout 15 "$@" \
 		2>> "$W/$name.log" &
 	echo $! > "$W/$name.pid"
-	for _ in $(seq 50); do
+	for _ in $(seq 200); do
 		grep -q listening "$W/$name.log" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -98,9 +133,9 @@ exists() { "$L" list "$1" >/dev/null 2>&1; }
 state() { "$L" -j list "$1" 2>/dev/null | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p'; }
 sum() { "$G" sum "$1"; }
 
-# gone NAME: the target domain disappears within 15 s.
+# gone NAME [SECONDS (15)]: the target domain disappears in time.
 gone() {
-	for _ in $(seq 150); do
+	for _ in $(seq $((${2:-15} * 10))); do
 		exists "$1" || return 0
 		sleep 0.1
 	done
@@ -159,7 +194,9 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	netns_teardown
+	# (a domain left suspended is resumed first: nothing stays blocked on it)
 	for d in $("$L" -j list | sed -n 's/.*"name": "\([^"]*\)".*/\1/p'); do
+		"$L" resume-domain "$d" >/dev/null 2>&1
 		"$L" remove-domain "$d" 2>/dev/null
 	done
 }

@@ -5,9 +5,9 @@
 #
 #   make && lab/run -- selftests/run.sh
 #
-# Runs the kselftest programs in order, then selftests/ldm_netns.sh and
-# selftests/ldm_sparc.sh when they exist, then ldm_module.sh last (it
-# unloads and reloads the module). Each prints TAP under a header line.
+# Runs the kselftest programs in order, then the shell tests (two hosts,
+# migrations, security, SPARC), then ldm_module.sh last (it unloads and
+# reloads the module). Each prints TAP under a header line.
 # The last line counts every test case of every program:
 #
 #   selftests: N passed, N failed, N skipped
@@ -17,7 +17,9 @@
 #
 # A skipped case is not a pass: any failure or skip, a program that is
 # missing, crashes or reports fewer results than it planned, makes the
-# exit status non-zero. With LAB_OUT set, the whole log is also kept in
+# exit status non-zero. A listed program that is not there (a C test not
+# built, a shell test renamed or deleted) is a failure that names it, in
+# TAP and in the summary. With LAB_OUT set, the whole log is also kept in
 # $LAB_OUT/selftests.log.
 set -u
 
@@ -32,30 +34,39 @@ programs=(
 	selftests/ldm_receive_test
 	selftests/ldm_nlfuzz_test
 	selftests/ldm_hostile_test
+	selftests/ldm_netns.sh
+	selftests/ldm_migrate.sh
+	selftests/ldm_resume.sh
+	selftests/ldm_serve_flood.sh
+	selftests/ldm_status.sh
+	selftests/ldm_soak.sh
+	selftests/ldm_security.sh
+	selftests/ldm_sparc.sh
+	selftests/ldm_sparc_migrate.sh
+	selftests/ldm_module.sh
 )
-for s in selftests/ldm_netns.sh selftests/ldm_migrate.sh selftests/ldm_resume.sh \
-	selftests/ldm_serve_flood.sh selftests/ldm_status.sh selftests/ldm_soak.sh \
-	selftests/ldm_security.sh selftests/ldm_sparc.sh \
-	selftests/ldm_sparc_migrate.sh; do
-	[ -e "$s" ] && programs+=("$s")
-done
-programs+=(selftests/ldm_module.sh)
 if [ -n "${LDM_SELFTESTS:-}" ]; then
 	read -r -a programs <<< "$LDM_SELFTESTS"
 fi
 
 # run_one PROG: run it, print its TAP, set p, f, s, rc and note.
 run_one() {
-	local prog=$1 log plan missing
+	local prog=$1 log plan missing why
 
-	log=$(mktemp)
+	note=
 	if [ ! -x "$prog" ]; then
-		echo "# $prog: missing or not executable (run 'make' first)"
-		rc=127
-	else
-		"./$prog" </dev/null 2>&1 | tee "$log"
-		rc=${PIPESTATUS[0]}
+		# A listed test that is not there fails, by name: never a skip.
+		if [ -e "$prog" ]; then why="is not executable"; else why="does not exist"; fi
+		case $prog in *.sh | *.py) ;; *) why+=" (run 'make' first)" ;; esac
+		echo "TAP version 13"
+		echo "1..1"
+		echo "not ok 1 $prog: a listed test that $why"
+		p=0 f=1 s=0 rc=127 note=" (MISSING: $why)"
+		return
 	fi
+	log=$(mktemp)
+	"./$prog" </dev/null 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
 	# Count the program's own TAP results (lines in column 0 only).
 	p=$(grep -cE '^ok [0-9]+' "$log")
 	s=$(grep -ciE '^ok [0-9]+.*# skip' "$log")
@@ -63,7 +74,6 @@ run_one() {
 	p=$((p - s))
 	plan=$(sed -nE 's/^1\.\.([0-9]+).*/\1/p' "$log" | head -n 1)
 	rm -f "$log"
-	note=
 	if [ -n "$plan" ] && [ $((p + s + f)) -lt "$plan" ]; then
 		missing=$((plan - p - s - f))
 		note=" ($missing planned results missing)"
