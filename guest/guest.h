@@ -27,7 +27,6 @@ struct options {
 	u32 gap_ms;		/* ldm.gapwarn: gaps reported as they happen */
 	u32 report_s;		/* ldm.report: seconds between status lines */
 	u32 seed;		/* ldm.seed */
-	u32 meterlog;		/* ldm.meterlog: print every meter window */
 };
 
 /* The first bad page (or file page) a worker found, for the reports. */
@@ -56,18 +55,15 @@ struct cache_stat {
 };
 
 struct meter_stat {
-	volatile u32 samples;
-	volatile u32 maxgap_us;		/* longest gap, RTC-corrected */
-	volatile u32 maxgap_err_us;	/* its uncertainty (RTC edge timing) */
+	volatile u32 clock;		/* 1: the host clock answers on ttyS1 */
+	volatile u32 answers;		/* its answers */
+	volatile u32 bad_lines;		/* lines on ttyS1 that were not one */
+	volatile u32 maxgap_ms;		/* longest interval between answers */
 	volatile u32 maxgap_at;		/* guest uptime (s) when it ended */
-	volatile u32 lastgap_us;	/* the last gap >= ldm.gapwarn */
+	volatile u32 lastgap_ms;	/* the last gap >= ldm.gapwarn */
 	volatile u32 gaps;		/* gaps >= ldm.gapwarn */
-	volatile u32 mono_maxgap_us;	/* longest gap of CLOCK_MONOTONIC alone */
-	volatile u32 rtc;		/* 1: /dev/rtc0 works */
-	volatile u32 edges;		/* clean RTC second edges seen */
-	volatile u32 jitter_us;		/* largest |pause| of recent quiet windows */
-	volatile u32 windows;		/* 2-s windows measured */
-	volatile int drift_ppm;		/* CPU clock's loss, us per real s */
+	volatile u32 cadence_ms;	/* longest quiet interval, last 16 s */
+	volatile u32 mono_maxgap_ms;	/* longest step of CLOCK_MONOTONIC */
 	volatile u32 ready;
 };
 
@@ -77,6 +73,9 @@ struct shared {
 	struct writer_stat w[MAX_WRITERS];
 	struct cache_stat cache;
 	struct meter_stat meter;
+	/* the last line typed on the console (meter.c reads it, init.c runs it) */
+	volatile u32 cmd_seq;
+	char cmd[128];
 };
 
 extern struct shared *sh;

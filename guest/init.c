@@ -16,10 +16,9 @@
  *   ldm.cache=MiB       page cache: files in a tmpfs, 0 for none (8)
  *   ldm.cacherate=N|max files of 256 KiB rewritten and read back per s (4)
  *   ldm.hb=ms           heartbeat period, 1-1000 (10)
- *   ldm.gapwarn=ms      gaps reported as they end, at least (100)
+ *   ldm.gapwarn=ms      gaps reported as they end, at least (300)
  *   ldm.report=s        seconds between status lines, 0 for none (5)
  *   ldm.seed=N          content seed (1)
- *   ldm.meterlog=0|1    print every pause-meter window (0)
  *
  * An unknown ldm.* option, or a bad value, stops the guest with a line
  * naming it ("ldm-guest: error: ...") and powers it off.
@@ -139,7 +138,6 @@ static int read_options(struct options *o)
 		{ "ldm.gapwarn", &o->gap_ms, 1, 3600000, 0 },
 		{ "ldm.report", &o->report_s, 0, 3600, 0 },
 		{ "ldm.seed", &o->seed, 0, 0xffffffffu, 0 },
-		{ "ldm.meterlog", &o->meterlog, 0, 1, 0 },
 		{ 0, 0, 0, 0, 0 },
 	};
 	long fd, n;
@@ -148,7 +146,7 @@ static int read_options(struct options *o)
 
 	*o = (struct options){ .mem_mib = 64, .rate = 1000, .threads = 1,
 			       .verify = RATE_MAX, .cache_mib = 8,
-			       .cache_rate = 4, .hb_ms = 10, .gap_ms = 100,
+			       .cache_rate = 4, .hb_ms = 10, .gap_ms = 300,
 			       .report_s = 5, .seed = 1 };
 	fd = sys_open("/proc/cmdline", O_RDONLY, 0);
 	if (fd < 0) {
@@ -266,12 +264,10 @@ static void status(const struct totals *prev, u32 dt_ms)
 	rate = !dt_ms ? 0 : rate < 4000000u ? rate * 1000u / dt_ms :
 	       rate / (dt_ms / 1000u ? dt_ms / 1000u : 1);
 	integrity(ok, sizeof(ok));
-	say("t=%u written=%u rate=%u pages/s verified=%u passes=%u cache=%u/%u maxgap_ms=%u lastgap_ms=%u gaps=%u monogap_ms=%u jitter_ms=%u drift_ppm=%d %s",
+	say("t=%u written=%u rate=%u pages/s verified=%u passes=%u cache=%u/%u maxgap_ms=%u lastgap_ms=%u gaps=%u cadence_ms=%u monogap_ms=%u clock=%s %s",
 	    uptime_s(), t.written, rate, t.verified, t.passes, t.cache_w,
-	    t.cache_v, (m->maxgap_us + 500) / 1000,
-	    (m->lastgap_us + 500) / 1000, m->gaps,
-	    (m->mono_maxgap_us + 500) / 1000, (m->jitter_us + 500) / 1000,
-	    m->drift_ppm, ok);
+	    t.cache_v, m->maxgap_ms, m->lastgap_ms, m->gaps, m->cadence_ms,
+	    m->mono_maxgap_ms, m->clock ? "host" : "none", ok);
 }
 
 static long spawn(const char *what)
@@ -312,7 +308,7 @@ int main(int argc, char **argv, char **envp)
 	struct timespec t_last, now;
 	u32 i, pages, first = 0, was_ready = 0;
 	char line[128], b1[16], b2[16], b3[16];
-	u32 len = 0;
+	u32 cmd_seq = 0;
 
 	(void)argc;
 	(void)argv;
@@ -360,7 +356,6 @@ int main(int argc, char **argv, char **envp)
 	totals(&last);
 	mono_now(&t_last);
 	for (;;) {
-		struct pollfd pfd = { 0, POLLIN, 0 };
 		u32 ready = sh->meter.ready && (!o.cache_mib || sh->cache.ready);
 		u32 ms;
 		long n;
@@ -373,20 +368,12 @@ int main(int argc, char **argv, char **envp)
 			say("ready: heap %u MiB filled, cache %u MiB, t=%u s",
 			    o.mem_mib, o.cache_mib, uptime_s());
 		}
-		n = sys_poll(&pfd, 1, 200);
-		if (n > 0 && (pfd.revents & POLLIN)) {
-			char c[64];
-			long k = sys_read(0, c, sizeof(c)), j;
-
-			for (j = 0; j < k; j++) {
-				if (c[j] == '\n' || c[j] == '\r') {
-					line[len] = 0;
-					command(line);
-					len = 0;
-				} else if (len < sizeof(line) - 1) {
-					line[len++] = c[j];
-				}
-			}
+		sleep_us(100000);
+		if (sh->cmd_seq != cmd_seq) {	/* meter.c read a line */
+			cmd_seq = sh->cmd_seq;
+			memcpy(line, (const char *)sh->cmd, sizeof(line));
+			line[sizeof(line) - 1] = 0;
+			command(line);
 		}
 		/* a worker that dies is a failure of the guest */
 		n = sys_wait4(-1, &st, WNOHANG, 0);

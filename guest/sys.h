@@ -55,16 +55,6 @@ struct pollfd {
 	short revents;
 };
 
-struct rtc_time {
-	int tm_sec, tm_min, tm_hour, tm_mday, tm_mon, tm_year;
-	int tm_wday, tm_yday, tm_isdst;
-};
-
-/* RTC_RD_TIME = _IOR('p', 0x09, struct rtc_time), sparc's _IOC layout:
- * direction (read = 2) in bits 29-31, size in bits 16-28. */
-#define RTC_RD_TIME	((2u << 29) | ((u32)sizeof(struct rtc_time) << 16) | \
-			 ('p' << 8) | 0x09)
-
 /* System calls: the result, or -errno. */
 long sys_read(int fd, void *buf, size_t n);
 long sys_write(int fd, const void *buf, size_t n);

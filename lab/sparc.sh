@@ -49,7 +49,13 @@ sparc_start() {
 		"$@" < /dev/null > "$_d/qemu.log" 2>&1 &
 	echo $! > "$_d/qemu.pid"
 	# Opened read-write so that the open never blocks, whatever QEMU does.
-	cat 0<> "$_d/serial.out" > "$_d/console.log" &
+	# The Linux guest's console reader also serves it the host's clock.
+	if [ -n "${_sparc_clock:-}" ]; then
+		python3 "${SPARC_CLOCK:-lab/sparc-clock.py}" "$_d/serial" \
+			"$_d/console.log" 2> "$_d/clock.log" &
+	else
+		cat 0<> "$_d/serial.out" > "$_d/console.log" &
+	fi
 	echo $! > "$_d/reader.pid"
 }
 
@@ -174,10 +180,14 @@ sparc_stop() {
 # build/guest/initramfs.cpio (`make sparc-linux`; paths relative to the
 # repository, the current directory of the lab's tests; SPARC_KERNEL and
 # SPARC_INITRD override). RAM: SPARC_LINUX_MEM (default 256M, the most the
-# SS-5 takes; MEMPATH must be that big). SPARC_ICOUNT=1 adds
-# "-icount shift=auto,sleep=off", without which Linux does not get past
-# its clocksource switch nested in the lab; the default is 1 in the lab
-# (LAB=1) and 0 elsewhere; SPARC_ICOUNT=shift=... passes those options.
+# SS-5 takes; MEMPATH must be that big). The console's reader is
+# lab/sparc-clock.py, which also serves the host's clock to the guest's
+# pause meter over the console (guest/meter.c) and keeps its requests out
+# of console.log.
+# SPARC_ICOUNT=1 adds "-icount shift=auto,sleep=off" (QEMU's virtual clock
+# then follows the instructions executed); SPARC_ICOUNT=shift=... passes
+# those options; the default, 0, runs without (Documentation/lab.rst:
+# with HZ=100 the guest boots nested in the lab without it).
 
 # sparc_start_linux DIR MEMPATH APPEND [QEMU-ARGS...]: boot the SPARC Linux
 # guest in the background, with "console=ttyS0 APPEND" as its command line.
@@ -194,20 +204,20 @@ sparc_start_linux() {
 			return 1
 		}
 	done
-	_ic=${SPARC_ICOUNT:-}
-	[ -n "$_ic" ] || { [ "${LAB:-}" = 1 ] && _ic=1; } || _ic=0
-	case $_ic in
+	case ${SPARC_ICOUNT:-0} in
 	0) ;;
 	1) set -- -icount shift=auto,sleep=off "$@" ;;
-	shift=*) set -- -icount "$_ic" "$@" ;;
-	*) echo "sparc_start_linux: SPARC_ICOUNT is 0, 1 or QEMU's -icount options (shift=...), not '$_ic'" >&2
+	shift=*) set -- -icount "$SPARC_ICOUNT" "$@" ;;
+	*) echo "sparc_start_linux: SPARC_ICOUNT is 0, 1 or QEMU's -icount options (shift=...), not '$SPARC_ICOUNT'" >&2
 	   return 1 ;;
 	esac
 	_saved_mem=$SPARC_MEM
 	SPARC_MEM=${SPARC_LINUX_MEM:-256M}
+	_sparc_clock=1
 	sparc_start "$_d" "$_mem" -kernel "$_k" -initrd "$_i" \
 		-append "console=ttyS0 $_app" "$@"
 	_rc=$?
+	_sparc_clock=
 	SPARC_MEM=$_saved_mem
 	return $_rc
 }
@@ -217,6 +227,21 @@ sparc_console_size() {
 	wc -c < "$1/console.log" 2>/dev/null || echo 0
 }
 
+# _sparc_lines FILE FROM: FILE's whole lines from byte FROM (1-based), CRs
+# dropped; the last line only once its newline has come (QEMU writes the
+# console a character at a time).
+_sparc_lines() {
+	_nl='
+'
+	_all=$(tail -c "+$2" "$1" 2>/dev/null | tr -d '\r'; echo .)
+	case $_all in
+	*"$_nl.") _all=${_all%.} ;;
+	*"$_nl"*) _all=${_all%"$_nl"*}$_nl ;;
+	*) _all= ;;
+	esac
+	printf '%s' "$_all"
+}
+
 # sparc_wait_console DIR REGEX [TIMEOUT-SECONDS (600)] [FROM-BYTE (0)]:
 # wait for a console line matching the extended REGEX after byte FROM;
 # print the first such line.
@@ -224,8 +249,8 @@ sparc_wait_console() {
 	_d=$1
 	_end=$(($(date +%s) + ${3:-600}))
 	_from=$((${4:-0} + 1))
-	until _line=$(tail -c "+$_from" "$_d/console.log" 2>/dev/null |
-		tr -d '\r' | grep -E -m 1 -- "$2"); do
+	until _line=$(_sparc_lines "$_d/console.log" "$_from" |
+		grep -E -m 1 -- "$2"); do
 		if ! sparc_running "$_d"; then
 			echo "sparc_wait_console: QEMU exited; console ends with:" >&2
 			tail -n 5 "$_d/console.log" | tr -d '\r' >&2
