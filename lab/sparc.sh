@@ -185,9 +185,10 @@ sparc_stop() {
 # pause meter over the console (guest/meter.c) and keeps its requests out
 # of console.log.
 # SPARC_ICOUNT=1 adds "-icount shift=auto,sleep=off" (QEMU's virtual clock
-# then follows the instructions executed); SPARC_ICOUNT=shift=... passes
-# those options; the default, 0, runs without (Documentation/lab.rst:
-# with HZ=100 the guest boots nested in the lab without it).
+# then follows the instructions executed), without which Linux can stop
+# for good at its clocksource switch nested in a busy lab
+# (Documentation/lab.rst); the default is 1 in the lab (LAB=1) and 0
+# elsewhere; SPARC_ICOUNT=shift=... passes those options.
 
 # sparc_start_linux DIR MEMPATH APPEND [QEMU-ARGS...]: boot the SPARC Linux
 # guest in the background, with "console=ttyS0 APPEND" as its command line.
@@ -204,11 +205,13 @@ sparc_start_linux() {
 			return 1
 		}
 	done
-	case ${SPARC_ICOUNT:-0} in
+	_ic=${SPARC_ICOUNT:-}
+	[ -n "$_ic" ] || { [ "${LAB:-}" = 1 ] && _ic=1; } || _ic=0
+	case $_ic in
 	0) ;;
 	1) set -- -icount shift=auto,sleep=off "$@" ;;
-	shift=*) set -- -icount "$SPARC_ICOUNT" "$@" ;;
-	*) echo "sparc_start_linux: SPARC_ICOUNT is 0, 1 or QEMU's -icount options (shift=...), not '$SPARC_ICOUNT'" >&2
+	shift=*) set -- -icount "$_ic" "$@" ;;
+	*) echo "sparc_start_linux: SPARC_ICOUNT is 0, 1 or QEMU's -icount options (shift=...), not '$_ic'" >&2
 	   return 1 ;;
 	esac
 	_saved_mem=$SPARC_MEM
