@@ -17,6 +17,9 @@
 #   make bench      benchmarks, side by side with their baselines
 #   make bench-codec   the LZJB codec against a byte-at-a-time LZJB, LZ4, zstd -1
 #   make fuzz       libFuzzer: the codec and ldmctl's parsers (FUZZ_SECONDS)
+#   make sparc-linux    the SPARC Linux guest: its kernel (lab/sparc-linux.sh,
+#                   cached under LDM_SPARC_CACHE) and its initramfs (guest/)
+#   make sparc-guest    the guest's initramfs alone
 
 KVER	?= $(shell lab/kver)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -28,7 +31,7 @@ export KVER KDIR BUILD KSRC
 
 .PHONY: all module ldmctl selftests benches ksrc deps check unit lab demo \
 	style sparse bench codec-check bench-codec fuzz clean debug-kernel \
-	check-debug
+	check-debug sparc-linux sparc-guest
 
 all: module ldmctl selftests benches
 
@@ -100,6 +103,15 @@ debug-kernel:
 
 check-debug: ldmctl selftests
 	lab/check-debug.sh
+
+# The SPARC Linux guest: build/sparc/zImage (a sparc32 6.1 kernel, cached
+# under LDM_SPARC_CACHE) and build/guest/initramfs.cpio (its /init, the
+# workload); Documentation/lab.rst, "The SPARC Linux guest".
+sparc-linux: sparc-guest
+	lab/sparc-linux.sh
+
+sparc-guest:
+	$(MAKE) -C guest OUT=$(BUILD)/guest
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

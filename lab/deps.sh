@@ -22,6 +22,9 @@
 #   gnuplot-nox                             make bench's plot
 #   libzstd-dev                             make bench-codec: zstd -1 beside
 #                                           LZ4 and LZJB
+#   gcc-sparc64-linux-gnu                   the SPARC Linux guest: its sparc32
+#                                           kernel (lab/sparc-linux.sh) and
+#                                           its freestanding /init (guest/)
 # The host kernel is never touched: the lab kernel is only booted in QEMU.
 set -eu
 
@@ -29,7 +32,7 @@ pkgs="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 seabios qemu-system-sparc busybox-static kmod cpio
 iproute2 python3 make gcc clang libclang-rt-14-dev sparse pkg-config
 libnl-genl-3-dev libssl-dev liblz4-dev zlib1g-dev openssl xz-utils
-flex bison bc libelf-dev gnuplot-nox libzstd-dev"
+flex bison bc libelf-dev gnuplot-nox libzstd-dev gcc-sparc64-linux-gnu"
 
 missing=
 for p in $pkgs; do

@@ -70,7 +70,13 @@ sparc_start_in() {
 		"$@" < /dev/null > "$_d/qemu.log" 2>&1 &
 	echo $! > "$_d/qemu.pid"
 	# Opened read-write so that the open never blocks, whatever QEMU does.
-	cat 0<> "$_d/serial.out" > "$_d/console.log" &
+	# The Linux guest's console reader also serves it the host's clock.
+	if [ -n "${_sparc_clock:-}" ]; then
+		python3 "${SPARC_CLOCK:-lab/sparc-clock.py}" "$_d/serial" \
+			"$_d/console.log" 2> "$_d/clock.log" &
+	else
+		cat 0<> "$_d/serial.out" > "$_d/console.log" &
+	fi
 	echo $! > "$_d/reader.pid"
 }
 
@@ -261,4 +267,150 @@ sparc_stop() {
 	fi
 	rm -f "$_d/qemu.pid" "$_d/reader.pid" "$_d/serial.in" "$_d/serial.out"
 	! _sparc_alive "$_pid"
+}
+
+# ---- The SPARC Linux guest (guest/, lab/sparc-linux.sh) ----
+#
+#   sparc_start_linux DIR MEMPATH 'ldm.rate=500 ldm.mem=160'  # boot Linux
+#   sparc_wait_console DIR 'ldm-guest: ready' 600   # until a console line
+#   from=$(sparc_console_size DIR); sparc_send DIR status
+#   sparc_wait_console DIR 'integrity (ok|BAD)' 60 "$from"
+#   sparc_pause DIR 5        # QMP stop, 5 s, cont: prints QEMU's stopped ms
+#
+# The kernel is build/sparc/zImage and the initramfs
+# build/guest/initramfs.cpio (`make sparc-linux`; paths relative to the
+# repository, the current directory of the lab's tests; SPARC_KERNEL and
+# SPARC_INITRD override). RAM: SPARC_LINUX_MEM (default 256M, the most the
+# SS-5 takes; MEMPATH must be that big). The console's reader is
+# lab/sparc-clock.py, which also serves the host's clock to the guest's
+# pause meter over the console (guest/meter.c) and keeps its requests out
+# of console.log.
+# SPARC_ICOUNT=1 adds "-icount shift=auto,sleep=off" (QEMU's virtual clock
+# then follows the instructions executed), without which Linux can stop
+# for good at its clocksource switch nested in a busy lab
+# (Documentation/lab.rst); the default is 1 in the lab (LAB=1) and 0
+# elsewhere; SPARC_ICOUNT=shift=... passes those options.
+
+# sparc_start_linux DIR MEMPATH APPEND [QEMU-ARGS...]: boot the SPARC Linux
+# guest in the background, with "console=ttyS0 APPEND" as its command line.
+sparc_start_linux() {
+	_d=$1
+	_mem=$2
+	_app=$3
+	shift 3
+	_k=${SPARC_KERNEL:-build/sparc/zImage}
+	_i=${SPARC_INITRD:-build/guest/initramfs.cpio}
+	for _f in "$_k" "$_i"; do
+		[ -r "$_f" ] || {
+			echo "sparc_start_linux: cannot read $_f (make sparc-linux)" >&2
+			return 1
+		}
+	done
+	_ic=${SPARC_ICOUNT:-}
+	[ -n "$_ic" ] || { [ "${LAB:-}" = 1 ] && _ic=1; } || _ic=0
+	case $_ic in
+	0) ;;
+	1) set -- -icount shift=auto,sleep=off "$@" ;;
+	shift=*) set -- -icount "$_ic" "$@" ;;
+	*) echo "sparc_start_linux: SPARC_ICOUNT is 0, 1 or QEMU's -icount options (shift=...), not '$_ic'" >&2
+	   return 1 ;;
+	esac
+	_saved_mem=$SPARC_MEM
+	SPARC_MEM=${SPARC_LINUX_MEM:-256M}
+	_sparc_clock=1
+	sparc_start "$_d" "$_mem" -kernel "$_k" -initrd "$_i" \
+		-append "console=ttyS0 $_app" "$@"
+	_rc=$?
+	_sparc_clock=
+	SPARC_MEM=$_saved_mem
+	return $_rc
+}
+
+# sparc_console_size DIR: bytes on the console so far (a FROM for below).
+sparc_console_size() {
+	wc -c < "$1/console.log" 2>/dev/null || echo 0
+}
+
+# _sparc_lines FILE FROM: FILE's whole lines from byte FROM (1-based), CRs
+# dropped; the last line only once its newline has come (QEMU writes the
+# console a character at a time).
+_sparc_lines() {
+	_nl='
+'
+	_all=$(tail -c "+$2" "$1" 2>/dev/null | tr -d '\r'; echo .)
+	case $_all in
+	*"$_nl.") _all=${_all%.} ;;
+	*"$_nl"*) _all=${_all%"$_nl"*}$_nl ;;
+	*) _all= ;;
+	esac
+	printf '%s' "$_all"
+}
+
+# sparc_wait_console DIR REGEX [TIMEOUT-SECONDS (600)] [FROM-BYTE (0)]:
+# wait for a console line matching the extended REGEX after byte FROM;
+# print the first such line.
+sparc_wait_console() {
+	_d=$1
+	_end=$(($(date +%s) + ${3:-600}))
+	_from=$((${4:-0} + 1))
+	until _line=$(_sparc_lines "$_d/console.log" "$_from" |
+		grep -E -m 1 -- "$2"); do
+		if ! sparc_running "$_d"; then
+			echo "sparc_wait_console: QEMU exited; console ends with:" >&2
+			tail -n 5 "$_d/console.log" | tr -d '\r' >&2
+			cat "$_d/qemu.log" >&2
+			return 1
+		fi
+		if [ "$(date +%s)" -ge "$_end" ]; then
+			echo "sparc_wait_console: no line matching '$2' after ${3:-600}s;" \
+				"console ends with:" >&2
+			tail -n 5 "$_d/console.log" | tr -d '\r' >&2
+			return 1
+		fi
+		sleep 0.5
+	done
+	echo "$_line"
+}
+
+# sparc_send DIR LINE: type LINE and Enter on the guest's console.
+sparc_send() {
+	printf '%s\r' "$2" > "$1/serial.in"
+}
+
+# sparc_pause DIR SECONDS: stop the guest (QMP stop), wait SECONDS, let it
+# go on (cont), over one QMP connection; print how long QEMU says it was
+# stopped, in ms, from the timestamps of its STOP and RESUME events.
+sparc_pause() {
+	python3 - "$1/qmp.sock" "$2" <<'EOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+events = {}
+def call(cmd, want_event):
+    f.write(json.dumps({"execute": cmd}) + "\n")
+    f.flush()
+    replied = False
+    while not (replied and want_event in events):
+        line = f.readline()
+        if not line:
+            sys.exit("sparc_pause: QEMU closed the QMP socket")
+        msg = json.loads(line)
+        if "error" in msg:
+            sys.exit("sparc_pause: %s: %s" % (cmd, msg["error"]))
+        if "return" in msg:
+            replied = True
+        elif "event" in msg:
+            ts = msg["timestamp"]
+            events[msg["event"]] = ts["seconds"] + ts["microseconds"] / 1e6
+f.readline()  # greeting
+f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+f.flush()
+f.readline()
+call("stop", "STOP")
+time.sleep(float(sys.argv[2]))
+call("cont", "RESUME")
+print("%d" % round((events["RESUME"] - events["STOP"]) * 1000))
+EOF
 }
