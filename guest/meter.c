@@ -3,16 +3,17 @@
  * guest/meter.c: the heartbeat, the guest's own pause meter.
  *
  * Every ldm.hb ms (at nice -20, so that the workload hardly delays it) the
- * guest asks the host for the time over its second serial port (ttyS1,
- * the SS-5's ttyb): it writes "T"; the host's clock server
- * (lab/sparc-clock.py, started with QEMU by lab/sparc.sh) answers with
- * its real time, "xxxxxx\n", milliseconds modulo 2^24 in hex. The guest
- * keeps the interval between consecutive answers: while it runs, about
- * ldm.hb plus the round trip; when QEMU stops it (a migration's final
- * round, a QMP stop), no request goes out, and the first answer after it
- * runs again is later by the whole stop. The longest interval is the
- * longest pause the guest lived through, to within one quiet interval
- * (the "cadence", reported beside it).
+ * guest asks the host for the time over its console: it writes ENQ
+ * (0x05); the console's reader on the host (lab/sparc-clock.py, started
+ * with QEMU by lab/sparc.sh) drops it from the log and answers with its
+ * real time, ACK then "xxxxxx\n", milliseconds modulo 2^24 in hex. Any
+ * other line typed on the console is a command, handed to /init through
+ * struct shared. The guest keeps the interval between consecutive
+ * answers: while it runs, about ldm.hb plus the round trip; when QEMU
+ * stops it (a migration's final round, a QMP stop), no request goes out,
+ * and the first answer after it runs again is later by the whole stop.
+ * The longest interval is the longest pause the guest lived through, to
+ * within one quiet interval (the "cadence", reported beside it).
  *
  * Why not the guest's own clocks: the sun4m timer behind CLOCK_MONOTONIC
  * runs on QEMU's virtual clock, which stands still while QEMU is stopped,
@@ -20,14 +21,16 @@
  * ticks (20-30% of real time, varying with the host's load). The M48T08
  * RTC keeps running through a stop but counts whole seconds; corrected
  * with CLOCK_MONOTONIC's rate it was off by 0.5-2.5 s in the lab
- * (Documentation/lab.rst). The host's clock over a serial line is exact
- * and is the same clock on both lab "hosts"; between two real hosts it is
- * as good as their NTP.
+ * (Documentation/lab.rst). The second serial port (ttyb) would keep the
+ * clock off the console, but receiving on it while the console sends
+ * hangs the guest in an interrupt storm in QEMU 7.2. The host's clock over
+ * the console is exact and is the same clock on both lab "hosts"; between
+ * two real hosts it is as good as their NTP.
  *
- * Answers are taken only whole (canonical mode: one line per read, and a
- * line that is not six hex digits is dropped), so a line cut in two by a
- * migration (its first half read on the source, its second half never
- * sent) cannot fake a time. Without a clock server (no answer within
+ * Answers are taken only whole (canonical mode: one line per read; a line
+ * that starts with ACK but is not six hex digits after it is dropped), so
+ * a line cut in two by a migration (its first half read on the source,
+ * its second half never sent) cannot fake a time. Without a clock server (no answer within
  * 5 s) the meter says so and falls back to CLOCK_MONOTONIC, which misses
  * QEMU's stops.
  */
@@ -69,7 +72,7 @@ static u32 mono_ms(void)
 }
 
 /*
- * ttyS1, set for the clock: canonical input (a line per read), no echo
+ * The console (ttyS0), set for the clock: canonical input (a line per read), no echo
  * (the host would read its own answers back), no signals, no flow
  * control, output as it is. -errno on failure.
  */
@@ -231,7 +234,7 @@ void meter_main(void)
 		} else {
 			if (outstanding ? m - sent_at >= resend :
 					  m - answered_at >= hb) {
-				sys_write(fd, "\005", 1);
+				sys_write(fd, (const char[]){ ENQ }, 1);
 				sent_at = m;
 				outstanding = 1;
 			}
