@@ -60,8 +60,8 @@ unit: ldmctl
 lab: all
 	lab/run -- $(CMD)
 
-demo: all
-	lab/run --timeout 900 -- lab/demo.sh
+demo: all sparc-linux
+	lab/run --timeout 2400 -- lab/demo.sh
 
 # The codec natively, then in the lab the sending pipeline (workers 1..N
 # against the baseline mode) and whole migrations of a SPARC guest (ldm,

@@ -57,7 +57,7 @@ struct cache_stat {
 struct meter_stat {
 	volatile u32 clock;		/* 1: the host clock answers on ttyS1 */
 	volatile u32 answers;		/* its answers */
-	volatile u32 bad_lines;		/* lines on ttyS1 that were not one */
+	volatile u32 bad_lines;		/* damaged answers dropped */
 	volatile u32 maxgap_ms;		/* longest interval between answers */
 	volatile u32 maxgap_at;		/* guest uptime (s) when it ended */
 	volatile u32 lastgap_ms;	/* the last gap >= ldm.gapwarn */
@@ -73,6 +73,10 @@ struct shared {
 	struct writer_stat w[MAX_WRITERS];
 	struct cache_stat cache;
 	struct meter_stat meter;
+	/* bumped by init.c when a command changed a rate in opt */
+	volatile u32 opt_seq;
+	/* bumped by init.c to zero the meter's gap statistics ("reset") */
+	volatile u32 meter_reset;
 	/* the last line typed on the console (meter.c reads it, init.c runs it) */
 	volatile u32 cmd_seq;
 	char cmd[128];

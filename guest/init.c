@@ -27,7 +27,9 @@
  * filled; "ldm-guest: t=... integrity ok" (or "integrity BAD ...") every
  * report; "ldm-guest: gap N ms ..." after each pause of ldm.gapwarn or
  * more; "ldm-guest: BAD ..." for each bad page. Commands: "status" (a
- * status line now), "help", "poweroff".
+ * status line now), "set ldm.rate=N|max" (also ldm.verify, ldm.cacherate,
+ * ldm.gapwarn: from now on), "reset" (the pause statistics start again:
+ * maxgap_ms is then the longest pause since), "help", "poweroff".
  */
 #include "guest.h"
 
@@ -75,8 +77,7 @@ static int parse_opt(const struct opt_def *defs, const char *arg)
 		for (d = defs; d->name; d++)
 			n += fmt(known + n, sizeof(known) - (size_t)n, "%s%s",
 				 n ? " " : "", d->name);
-		say("error: unknown option '%s' on the kernel command line (known: %s)",
-		    arg, known);
+		say("error: unknown option '%s' (known: %s)", arg, known);
 		return -1;
 	}
 	if (!*eq) {
@@ -264,10 +265,10 @@ static void status(const struct totals *prev, u32 dt_ms)
 	rate = !dt_ms ? 0 : rate < 4000000u ? rate * 1000u / dt_ms :
 	       rate / (dt_ms / 1000u ? dt_ms / 1000u : 1);
 	integrity(ok, sizeof(ok));
-	say("t=%u written=%u rate=%u pages/s verified=%u passes=%u cache=%u/%u maxgap_ms=%u lastgap_ms=%u gaps=%u cadence_ms=%u monogap_ms=%u clock=%s %s",
+	say("t=%u written=%u rate=%u pages/s verified=%u passes=%u cache=%u/%u maxgap_ms=%u lastgap_ms=%u gaps=%u cadence_ms=%u monogap_ms=%u clock_bad=%u clock=%s %s",
 	    uptime_s(), t.written, rate, t.verified, t.passes, t.cache_w,
 	    t.cache_v, m->maxgap_ms, m->lastgap_ms, m->gaps, m->cadence_ms,
-	    m->mono_maxgap_ms, m->clock ? "host" : "none", ok);
+	    m->mono_maxgap_ms, m->bad_lines, m->clock ? "host" : "none", ok);
 }
 
 static long spawn(const char *what)
@@ -291,13 +292,30 @@ static void command(char *line)
 		return;
 	if (!strcmp(line, "status")) {
 		status(&zero, 0);
+	} else if (!strncmp(line, "set ", 4)) {
+		/* rates the workers re-read when opt_seq moves */
+		const struct opt_def defs[] = {
+			{ "ldm.rate", &sh->opt.rate, 0, 10000000, 1 },
+			{ "ldm.verify", &sh->opt.verify, 0, 10000000, 1 },
+			{ "ldm.cacherate", &sh->opt.cache_rate, 0, 100000, 1 },
+			{ "ldm.gapwarn", &sh->opt.gap_ms, 1, 3600000, 0 },
+			{ 0, 0, 0, 0, 0 },
+		};
+
+		if (!parse_opt(defs, line + 4)) {
+			sh->opt_seq++;
+			say("set %s", line + 4);
+		}
+	} else if (!strcmp(line, "reset")) {
+		sh->meter_reset++;
+		say("reset: the pause statistics start again");
 	} else if (!strcmp(line, "help")) {
-		say("commands: status, help, poweroff");
+		say("commands: status, set ldm.rate|ldm.verify|ldm.cacherate|ldm.gapwarn=N, reset, help, poweroff");
 	} else if (!strcmp(line, "poweroff")) {
 		say("powering off");
 		halt();
 	} else {
-		say("error: unknown command '%s' (status, help, poweroff)", line);
+		say("unknown command '%s' (status, set, reset, help, poweroff)", line);
 	}
 }
 

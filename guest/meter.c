@@ -119,6 +119,28 @@ static long parse_answer(const char *s, long n)
 	return (long)v;
 }
 
+/*
+ * A line that is part of an answer: it holds ACK, or it is nothing but hex
+ * digits. Seen once in the lab: the first answer after boot came without
+ * its ACK ("f31857"), and a command of that name would only confuse.
+ */
+static int damaged_answer(const char *s, long n)
+{
+	long i, hex = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == ACK)
+			return 1;
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))
+			hex++;
+		else if (c != '\n' && c != '\r')
+			return 0;
+	}
+	return hex > 0;
+}
+
 /* A line typed on the console: a command for /init (init.c). */
 static void command_line(const char *s, long n)
 {
@@ -208,6 +230,7 @@ void meter_main(void)
 	struct meter_stat *ms = &sh->meter;
 	u32 hb = sh->opt.hb_ms, rtt = 50, resend = 100;
 	u32 m_prev, start, sent_at = 0, answered_at, outstanding = 0;
+	u32 reset = sh->meter_reset;
 	u32 warned = 0;
 	int fd;
 	long r;
@@ -228,6 +251,14 @@ void meter_main(void)
 		char line[160];
 		u32 m, step, wait;
 
+		if (reset != sh->meter_reset) {	/* the "reset" command */
+			reset = sh->meter_reset;
+			ms->maxgap_ms = 0;
+			ms->maxgap_at = 0;
+			ms->lastgap_ms = 0;
+			ms->gaps = 0;
+			ms->mono_maxgap_ms = 0;
+		}
 		m = mono_ms();
 		if (fd < 0) {
 			wait = hb;
@@ -250,7 +281,7 @@ void meter_main(void)
 			long v = parse_answer(line, r);
 
 			if (v < 0) {
-				if (line[0] == ACK)
+				if (damaged_answer(line, r))
 					ms->bad_lines++;
 				else
 					command_line(line, r);

@@ -299,7 +299,7 @@ void writer_main(u32 id, u32 first, u32 n)
 	u32 *heap = map_anon(n * PAGE_SIZE, "the heap");
 	u32 *gen = map_anon(n * 8, "the page table");
 	u32 *sum = gen + n;
-	u32 rnd = mix(sh->opt.seed + id) | 1, v = 0, p;
+	u32 rnd = mix(sh->opt.seed + id) | 1, v = 0, p, seq = sh->opt_seq - 1;
 	struct pace wp, vp;
 	struct timespec now;
 
@@ -310,11 +310,14 @@ void writer_main(u32 id, u32 first, u32 n)
 		st->written++;
 	}
 	st->ready = 1;
-	pace_init(&wp, share(sh->opt.rate, id, sh->opt.threads));
-	pace_init(&vp, share(sh->opt.verify, id, sh->opt.threads));
 	for (;;) {
 		u32 k, wait;
 
+		if (seq != sh->opt_seq) {	/* first, or a "set" command */
+			seq = sh->opt_seq;
+			pace_init(&wp, share(sh->opt.rate, id, sh->opt.threads));
+			pace_init(&vp, share(sh->opt.verify, id, sh->opt.threads));
+		}
 		mono_now(&now);
 		k = pace_take(&wp, &now, 16);
 		wait = !k;
@@ -433,6 +436,7 @@ void cache_main(void)
 	u32 *sums = map_anon(files * FILE_PAGES * 4, "the page cache's sums");
 	u32 *buf = map_anon(PAGE_SIZE, "a buffer");
 	u32 rnd = mix(sh->opt.seed + 0x1000) | 1, v = 0, f, k;
+	u32 seq = sh->opt_seq - 1;
 	struct pace pc;
 	struct timespec now;
 
@@ -441,8 +445,11 @@ void cache_main(void)
 		cache_write(f, 1, sums, buf);
 	}
 	sh->cache.ready = 1;
-	pace_init(&pc, sh->opt.cache_rate);
 	for (;;) {
+		if (seq != sh->opt_seq) {	/* first, or a "set" command */
+			seq = sh->opt_seq;
+			pace_init(&pc, sh->opt.cache_rate);
+		}
 		mono_now(&now);
 		k = pace_take(&pc, &now, 4);
 		if (!k) {

@@ -7,7 +7,9 @@
 #                 ASan+UBSan, bounded libFuzzer runs; TAP)
 #      fuzz       make -C tools/ldmctl fuzz-check   (ldmctl's parsers under
 #                 libFuzzer+ASan+UBSan, bounded, under a minute; TAP)
-#   2. selftests  lab/run -- selftests/run.sh       (in the lab VM, TAP),
+#   2. sparc-linux make sparc-linux (the SPARC Linux guest's kernel, cached,
+#                 and initramfs)                     one test
+#      selftests  lab/run -- selftests/run.sh       (in the lab VM, TAP),
 #                 plus one test: no kernel problem in the VM's dmesg
 #   3. style      make style  (checkpatch --strict)  one test
 #   4. sparse     make sparse (C=2)                  one test
@@ -33,6 +35,11 @@ run_step fuzz make -C tools/ldmctl fuzz-check
 step_result "$logs/fuzz.log:$st"
 
 # 2. Selftests in the lab VM.
+# The SPARC Linux guest (its kernel cached: about 11 min the first time),
+# which selftests/ldm_sparc_linux.sh migrates.
+run_step sparc-linux make sparc-linux
+step_tap sparc-linux "make sparc-linux: the SPARC Linux guest's kernel and initramfs"
+
 if [ -x selftests/run.sh ]; then
 	run_step selftests lab/run --timeout 2100 --out "$logs/lab" -- \
 		selftests/run.sh

@@ -1,17 +1,21 @@
 #!/bin/sh
 # lab/demo.sh: show ldm at work, step by step, for a person watching.
 #
-#   make demo          (= lab/run --timeout 900 -- lab/demo.sh)
+#   make demo          (= make sparc-linux, then
+#                       lab/run --timeout 2400 -- lab/demo.sh)
 #
 # Inside the lab VM, with ldm.ko loaded: create a domain, boot a SPARC
-# guest (QEMU SS-5, OpenBIOS) whose RAM is the domain's device node, show
-# 'ldmctl list' while it boots and runs, define a Forth constant on its
-# console, then live-migrate the running guest to a second "host" (a
-# network namespace) with ldmctl serve / migrate --qmp: its RAM through
-# ldm, QEMU's device state through QEMU's own migration (x-ignore-shared,
-# no RAM) carried by ldmctl. The guest resumes on the target, whose
-# console prints the constant. Everything is cleaned up, even on failure
-# or Ctrl-C.
+# guest (QEMU SS-5, Linux with the workload of guest/: a heap rewritten
+# all the time, files in a tmpfs, a verifier and a heartbeat) whose RAM is
+# the domain's device node, show 'ldmctl list' and the guest's console
+# while it boots and works, then live-migrate the running guest to a
+# second "host" (a network namespace) with ldmctl serve / migrate --qmp:
+# its RAM through ldm, QEMU's device state through QEMU's own migration
+# (x-ignore-shared, no RAM) carried by ldmctl. The guest resumes on the
+# target, whose console shows that it kept running, its longest pause and,
+# after a whole verification pass there, "integrity ok". Everything is
+# cleaned up, even on failure or Ctrl-C. SPARC_APPEND replaces the
+# workload's options (guest/init.c lists them).
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -25,6 +29,8 @@ fi
 
 ldmctl=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
 name=demo
+heap=8
+append=${SPARC_APPEND:-ldm.mem=$heap ldm.rate=200 ldm.threads=2 ldm.cache=1 ldm.report=5}
 dir=$(mktemp -d /tmp/ldm-demo.XXXXXX)
 step=0
 say() {
@@ -64,53 +70,53 @@ run ip -n "$LDM_DST_NS" -brief address show
 echo "(a domain belongs to the namespace that creates it; the initial one, the"
 echo " lab's own, sees them all)"
 
-say "On the source host, create a domain: 64 MiB of guest RAM, owned by the kernel module"
-run ip netns exec "$LDM_SRC_NS" "$ldmctl" add-domain "$name" --mem 64M
+say "On the source host, create a domain: 256 MiB of guest RAM, owned by the kernel module"
+run ip netns exec "$LDM_SRC_NS" "$ldmctl" add-domain "$name" --mem 256M
 sparc_wait_node "/dev/ldm/$name" 5
 run ls -l "/dev/ldm/$name"
 run "$ldmctl" list
 echo "(no page is allocated until the guest touches it)"
 
-say "Boot a SPARCstation 5 (QEMU, OpenBIOS) with /dev/ldm/$name as its RAM"
-echo "\$ qemu-system-sparc -machine SS-5,memory-backend=ram0 -m 64M \\"
-echo "    -object memory-backend-file,id=ram0,size=64M,mem-path=/dev/ldm/$name,share=on ..."
-sparc_start "$dir" "/dev/ldm/$name"
-echo "Emulated inside an emulated x86 VM, the firmware takes about 2 minutes"
-echo "to reach its prompt. Meanwhile, the domain as ldm sees it:"
+say "Boot Linux on a SPARCstation 5 (QEMU) with /dev/ldm/$name as its RAM"
+echo "\$ qemu-system-sparc -machine SS-5,memory-backend=ram0 -m 256M \\"
+echo "    -object memory-backend-file,id=ram0,size=256M,mem-path=/dev/ldm/$name,share=on \\"
+echo "    -kernel build/sparc/zImage -initrd build/guest/initramfs.cpio \\"
+echo "    -append 'console=ttyS0 $append' ..."
+echo "The guest's /init is its workload (guest/): a heap of ${heap} MiB of text, code,"
+echo "random, zero and repeated pages rewritten all the time, files in a tmpfs, a"
+echo "verifier that re-reads everything it wrote against its checksums, and a"
+echo "heartbeat that measures every pause the guest lives through."
+sparc_start_linux "$dir" "/dev/ldm/$name" "$append"
+echo "Linux emulated inside an emulated x86 VM: a few minutes to boot and fill"
+echo "its heap. Meanwhile, the domain as ldm sees it, and the guest's console:"
 start=$(date +%s)
-until sparc_at_prompt "$dir"; do
+shown=0
+until ready=$(_sparc_lines "$dir/console.log" 1 | grep -E -m 1 '^ldm-guest: (ready|error)'); do
 	sparc_running "$dir" || {
 		echo "QEMU exited:" >&2
 		cat "$dir/qemu.log" >&2
 		exit 1
 	}
-	if [ $(($(date +%s) - start)) -ge 400 ]; then
-		echo "no OpenBIOS prompt after 400 s" >&2
+	if [ $(($(date +%s) - start)) -ge 1200 ]; then
+		echo "the guest was not ready after 1200 s" >&2
 		exit 1
 	fi
+	sleep 20
 	echo "--- after $(($(date +%s) - start)) s:"
 	"$ldmctl" list
-	i=0
-	while [ "$i" -lt 20 ] && ! sparc_at_prompt "$dir"; do
-		sleep 1
-		i=$((i + 1))
-	done
+	size=$(sparc_console_size "$dir")
+	_sparc_lines "$dir/console.log" "$((shown + 1))" |
+		grep -E '^(ldm-guest: |\[ *[0-9.]*\] Run /init)' | tail -n 2 | sed 's/^/  guest: /'
+	shown=$size
 done
-echo "OpenBIOS reached its prompt after $(($(date +%s) - start)) s. Its console:"
-tr -d '\r' < "$dir/console.log" | tail -n 8
+echo "  guest: $ready"
+case $ready in *error*) exit 1 ;; esac
+echo "The guest was ready after $(($(date +%s) - start)) s."
 
-say "Type Forth lines on the guest's serial console"
-line='decimal 1234 5678 * . hex'
-echo "0 > $line"
-sparc_type "$dir" "$line" | tail -n 1
-line='decimal 4242 constant ldmval hex'
-echo "0 > $line"
-sparc_type "$dir" "$line" | tail -n 1
-echo "(the constant lives in the guest's RAM: we will ask for it on the target)"
-
-say "The domain now: pages the guest touched are resident, and dirty"
+say "The guest at work: its status line (t: its clock; written, verified: pages)"
+from=$(sparc_console_size "$dir")
+sparc_wait_console "$dir" '^ldm-guest: t=' 60 "$from" | sed 's/^/  guest: /'
 run "$ldmctl" list
-run "$ldmctl" list -j
 
 say "Certificates for both hosts, signed by a CA both trust (made now, thrown away after)"
 PKI=$dir/pki
@@ -134,11 +140,11 @@ until grep -q listening "$dir/serve.log" 2>/dev/null; do
 done
 
 say "On the target, a QEMU waits for the guest as soon as serve makes its domain"
-echo "(when /dev/ldm/$name-b appears: the same machine on it, with -incoming defer -S,"
-echo " its QMP socket linked as qmp/$name-b.qmp)"
+echo "(when /dev/ldm/$name-b appears: the same machine, kernel and command line on"
+echo " it, with -incoming defer -S, its QMP socket linked as qmp/$name-b.qmp)"
 (
 	sparc_wait_node "/dev/ldm/$name-b" 120
-	sparc_start "$dir/dst" "/dev/ldm/$name-b" -incoming defer -S
+	sparc_start_linux "$dir/dst" "/dev/ldm/$name-b" "$append" -incoming defer -S
 	sparc_wait_qmp "$dir/dst" 30
 	ln -s "$dir/dst/qmp.sock" "$dir/qmp/$name-b.qmp"
 ) &
@@ -155,14 +161,43 @@ rm -f "$dir/watch.pid"
 echo "The target's log:"
 sed 's/^ldmctl: serve: /  /' "$dir/serve.log"
 
-say "The guest runs on the target: ask it for the constant on the TARGET's console"
+say "The guest runs on the target: its own console there, unedited"
 sparc_wait_status "$dir/dst" running 60 || {
 	echo "the target QEMU does not run" >&2
 	exit 1
 }
-line='decimal ldmval . hex'
-echo "0 > $line"
-sparc_type "$dir/dst" "$line" | tail -n 1
+last=$(_sparc_lines "$dir/console.log" 1 | grep '^ldm-guest: t=' | tail -n 1)
+echo "Its last status line on the source was:"
+echo "  source: $last"
+sparc_wait_console "$dir/dst" '^ldm-guest: t=' 120 >/dev/null
+echo "On the target, its clock and its counters go on from there; the pause it"
+echo "lived through, measured by its heartbeat against the host's clock:"
+_sparc_lines "$dir/dst/console.log" 1 | grep '^ldm-guest: ' | sed 's/^/  target: /'
+
+say "Ask the guest, on the TARGET's console, whether its memory is intact"
+echo "(it re-reads every page it wrote against the checksums it keeps; wait for"
+echo " one whole pass over its heap on the target, then type 'status')"
+l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60)
+p0=$(echo "$l" | tr ' ' '\n' | sed -n 's/^passes=//p')
+end=$(($(date +%s) + 600))
+p=$p0
+while [ "${p:-0}" -le "${p0:-0}" ] && [ "$(date +%s)" -lt "$end" ]; do
+	from=$(sparc_console_size "$dir/dst")
+	l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60 "$from") || break
+	p=$(echo "$l" | tr ' ' '\n' | sed -n 's/^passes=//p')
+done
+from=$(sparc_console_size "$dir/dst")
+echo "> status"
+sparc_send "$dir/dst" status
+l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60 "$from")
+echo "  target: $l"
+case $l in
+*"integrity ok"*)
+	echo "The guest kept running, its memory intact; its longest pause:" \
+		"$(echo "$l" | tr ' ' '\n' | sed -n 's/^maxgap_ms=//p') ms." ;;
+*) echo "the guest does NOT report its memory intact" >&2
+   exit 1 ;;
+esac
 
 say "Both hosts now: the source QEMU is stopped, its domain marked migrated"
 echo "source QEMU: $(sparc_qmp "$dir" '{"execute": "query-status"}')"

@@ -294,10 +294,17 @@ sparc_stop() {
 # sparc_start_linux DIR MEMPATH APPEND [QEMU-ARGS...]: boot the SPARC Linux
 # guest in the background, with "console=ttyS0 APPEND" as its command line.
 sparc_start_linux() {
-	_d=$1
-	_mem=$2
-	_app=$3
-	shift 3
+	sparc_start_linux_in "" "$@"
+}
+
+# sparc_start_linux_in NETNS DIR MEMPATH APPEND [QEMU-ARGS...]: the same
+# with QEMU in network namespace NETNS ("": this one).
+sparc_start_linux_in() {
+	_lns=$1
+	_d=$2
+	_mem=$3
+	_app=$4
+	shift 4
 	_k=${SPARC_KERNEL:-build/sparc/zImage}
 	_i=${SPARC_INITRD:-build/guest/initramfs.cpio}
 	for _f in "$_k" "$_i"; do
@@ -318,7 +325,7 @@ sparc_start_linux() {
 	_saved_mem=$SPARC_MEM
 	SPARC_MEM=${SPARC_LINUX_MEM:-256M}
 	_sparc_clock=1
-	sparc_start "$_d" "$_mem" -kernel "$_k" -initrd "$_i" \
+	sparc_start_in "$_lns" "$_d" "$_mem" -kernel "$_k" -initrd "$_i" \
 		-append "console=ttyS0 $_app" "$@"
 	_rc=$?
 	_sparc_clock=

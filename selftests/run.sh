@@ -43,6 +43,7 @@ programs=(
 	selftests/ldm_security.sh
 	selftests/ldm_sparc.sh
 	selftests/ldm_sparc_migrate.sh
+	selftests/ldm_sparc_linux.sh
 	selftests/ldm_module.sh
 )
 if [ -n "${LDM_SELFTESTS:-}" ]; then
