@@ -6,9 +6,12 @@
                                            QMP commands on one connection
                                            (ARGS: a JSON object); prints each
                                            "return"
-  migbench.py qmp-wait SOCK TIMEOUT [URI]  "migrate" to URI if given, then
+  migbench.py qmp-wait SOCK TIMEOUT [URI [SYNCS]]
+                                           "migrate" to URI if given, then
                                            poll query-migrate until it ends;
-                                           prints the last reply
+                                           prints the last reply; with SYNCS,
+                                           migrate-start-postcopy once that
+                                           many dirty syncs went by
   migbench.py qmp-until SOCK STATUS TIMEOUT  poll query-status until STATUS
   migbench.py rusage FILE [STAMPS] -- CMD...
                                            run CMD, write its (and its
@@ -24,6 +27,13 @@
                                            second monitor SOCK to FILE, one
                                            "NAME SECONDS" line each (QEMU's
                                            own timestamp), until QEMU goes
+  migbench.py phases ldm|qemu FILE         a migration's phases in ms,
+                                           "setup,round0,later,final,
+                                           devstate,commit", from ldmctl's
+                                           stamped -j events or QEMU's last
+                                           query-migrate reply (qmp-wait's
+                                           output; x-round0-ms is when the
+                                           second dirty sync was seen)
   migbench.py gap SRC DST                  the guest's pause in ms, from two
                                            such logs: the target's first
                                            RESUME less the source's last
@@ -96,14 +106,24 @@ def qmp(sock, words):
         print(json.dumps(q.call(cmd, args)))
 
 
-def qmp_wait(sock, timeout, uri=None):
+def qmp_wait(sock, timeout, uri=None, postcopy_syncs=None):
     q = QMP(sock)
     end = time.time() + float(timeout)
     if uri:
         q.call("migrate", {"uri": uri})
+    switched = postcopy_syncs is None
+    t0, round0 = time.time(), None
     while True:
         r = q.call("query-migrate")
         st = r.get("status")
+        # round 0 (the first pass over RAM) ends at the second dirty sync
+        if round0 is None and r.get("ram", {}).get("dirty-sync-count", 0) >= 2:
+            round0 = (time.time() - t0) * 1000
+        r["x-round0-ms"] = round0
+        if not switched and st == "active" and \
+                r.get("ram", {}).get("dirty-sync-count", 0) >= int(postcopy_syncs):
+            q.call("migrate-start-postcopy")
+            switched = True
         if st in ("completed", "failed", "cancelled"):
             print(json.dumps(r))
             if st != "completed":
@@ -137,12 +157,14 @@ def qmp_until(sock, want, timeout):
 
 
 def rusage(out, stamps, argv):
+    t0 = time.time()
     try:
         p = subprocess.Popen(argv, stdout=subprocess.PIPE if stamps else None)
     except OSError as e:
         die("cannot run %s: %s" % (argv[0], e))
     if stamps:
         with open(stamps, "w") as f:
+            f.write("%.3f START\n" % t0)
             for line in p.stdout:
                 t = time.time()
                 sys.stdout.buffer.write(line)
@@ -286,6 +308,52 @@ def read_events(path):
         return []
 
 
+def phases(kind, path):
+    """setup,round0,later,final,devstate,commit in ms (blank: unknown)."""
+    ph = {}
+    if kind == "ldm":
+        start, ev = None, []
+        with open(path) as f:
+            for line in f:
+                t, _, rest = line.partition(" ")
+                if rest.strip() == "START":
+                    start = float(t)
+                    continue
+                try:
+                    ev.append((float(t), json.loads(rest)))
+                except ValueError:
+                    continue
+        rounds = [(t, e) for t, e in ev if e.get("event") == "round"]
+        done = [(t, e) for t, e in ev if e.get("event") == "round_done"]
+        susp = [t for t, e in ev if e.get("event") == "suspended"]
+        dev = [t for t, e in ev if e.get("event") == "devstate"]
+        fin = [t for t, e in ev if e.get("event") == "done"]
+        if start is not None and rounds:
+            ph["setup"] = rounds[0][0] - start
+        if rounds and done:
+            ph["round0"] = done[0][0] - rounds[0][0]
+        if done and susp:
+            ph["later"] = max(susp[0] - done[0][0], 0)
+            ph["final"] = done[-1][0] - susp[0]
+        if dev and done:
+            ph["devstate"] = dev[0] - done[-1][0]
+        if fin:
+            ph["commit"] = fin[-1] - (dev[0] if dev else done[-1][0])
+        ph = dict((k, v * 1000) for k, v in ph.items())
+    else:
+        with open(path) as f:
+            r = json.loads(f.read().strip().splitlines()[-1])
+        setup, total = r.get("setup-time"), r.get("total-time")
+        down, r0 = r.get("downtime"), r.get("x-round0-ms")
+        ph["setup"] = setup
+        ph["round0"] = r0
+        if None not in (total, setup, down, r0):
+            ph["later"] = max(total - setup - r0 - down, 0)
+        ph["final"] = down
+    print(",".join("" if ph.get(k) is None else "%.0f" % ph[k] for k in
+                   ("setup", "round0", "later", "final", "devstate", "commit")))
+
+
 def gap(src, dst):
     resume = [t for e, t in read_events(dst) if e == "RESUME"]
     if not resume:
@@ -302,7 +370,7 @@ def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "qmp" and len(args) >= 2:
         qmp(args[0], args[1:])
-    elif cmd == "qmp-wait" and len(args) in (2, 3):
+    elif cmd == "qmp-wait" and len(args) in (2, 3, 4):
         qmp_wait(*args)
     elif cmd == "qmp-until" and len(args) == 3:
         qmp_until(*args)
@@ -316,6 +384,8 @@ def main(argv):
         cpu_delta(*args)
     elif cmd == "events" and len(args) == 2:
         events(*args)
+    elif cmd == "phases" and len(args) == 2 and args[0] in ("ldm", "qemu"):
+        phases(*args)
     elif cmd == "gap" and len(args) == 2:
         gap(*args)
     elif cmd == "json" and len(args) >= 2:

@@ -9,30 +9,61 @@
 #
 # Inside the lab VM, with ldm.ko loaded. Two "hosts" (lab/netns.sh: ldm-src
 # 192.0.2.1 and ldm-dst 192.0.2.2) each run 'ldmctl serve'. Two guests are
-# booted once (QEMU SS-5, OpenBIOS, 64 MiB, lab/sparc.sh) and then moved
-# back and forth between the hosts, never rebooted:
+# booted once and then moved back and forth between the hosts, never
+# rebooted. MIGBENCH_GUEST picks them: "linux" (the default) is the SPARC
+# Linux guest (make sparc-linux; 256 MiB, its workload from guest/ with
+# MIGBENCH_APPEND's options), "openbios" the firmware's prompt (64 MiB),
+# the quick smoke test.
 #
 #   guest L, RAM on an ldm domain (/dev/ldm/<name>), migrated by
 #     ldm            ldmctl migrate --qmp, default options (every CPU)
+#     ldm-prepared   the same into a target domain and QEMU made before
+#                    the migration (migrate --prepared)
 #     ldm-baseline   the same with --baseline (LDM_MIG_F_BASELINE: one
 #                    worker, pages copied twice, no zero-page skip)
+#     ldm-lzjb, ldm-lz4, ldm-none   --compress lzjb|lz4|none
 #   guest Q, RAM on ordinary shared memory (a tmpfs file, share=on),
-#   migrated by QEMU itself over TLS (tls-creds-x509, both ends verified):
-#     qemu           QEMU's defaults
-#     qemu-mfd-zstd  multifd, 2 channels, multifd-compression zstd
+#   migrated by QEMU itself (-tls: over TLS, tls-creds-x509, both ends
+#   verified; without: plain TCP):
+#     qemu, qemu-tls             QEMU's defaults
+#     qemu-mfdN-zstd[-tls]       multifd, N channels, zstd
+#     qemu-xbzrle-tls            xbzrle
+#     qemu-ac-tls                auto-converge
+#     qemu-postcopy-tls          postcopy-ram, switched to post-copy after
+#                                the second dirty sync
 #
-# Every method is encrypted: ldm's control connection is TLS 1.3 and its
-# batches AES-256-GCM; QEMU's stream is TLS. The certificates are minted
-# at run time (lab/pki.sh) in the run's temporary directory.
+# On equal footing: QEMU's bandwidth cap (128 MiB/s by default) is lifted,
+# both tools get the same downtime limit (MIGBENCH_DOWNTIME ms, 300), the
+# same guest image, workload and link. Their stopping policies differ and
+# are kept as they are: ldm forces its final round after --max-rounds
+# (10) pre-copy rounds; QEMU iterates until the rest fits the limit, and
+# a migration that has not finished after MIGBENCH_TIMEOUT is cancelled
+# and counted as failed ("did not converge"). QEMU's target is started
+# before the migration, and so is ldm-prepared's; the other ldm methods'
+# target QEMU during the migration, when serve has made its domain
+# (tgt_up_s says when, tgt_wait_ms how much of the pause waited for it).
 #
-# The guest dirties its RAM at a controlled rate: a Forth loop typed at
-# the OpenBIOS prompt writes one cell in each of N distinct pages per tick
+# The Linux guest's dirty rates (MIGBENCH_RATES: idle moderate max) are
+# set on its console before each migration ("set ldm.rate=..."): idle
+# writes nothing, moderate is MIGBENCH_MODERATE ("ldm.rate=20
+# ldm.cacherate=1"), max MIGBENCH_MAX ("ldm.rate=max ldm.cacherate=1", as
+# fast as it can). Its pause statistics are reset then ("reset"); after
+# the migration its status line on the target gives the pages it really
+# wrote per second, its own longest pause since the reset (guest_gap_ms,
+# its heartbeat against the host's clock: lab/sparc-clock.py) and
+# "integrity ok" (its checksums of everything it wrote), without which the
+# migration counts as failed.
+#
+# The OpenBIOS guest dirties its RAM at a controlled rate: a Forth loop
+# typed at the prompt writes one cell in each of N distinct pages per tick
 # (cycling through a 16 MiB buffer at 8 MiB) and waits T ms between ticks,
-# until a key is pressed. Rates (MIGBENCH_RATES): idle (no loop), low and
-# high ("N T": MIGBENCH_LOW, MIGBENCH_HIGH). The rate the guest really
-# reached is measured from its own page counter and clock. While one
-# guest is measured the other is stopped (QMP stop), so that both never
-# compete for the VM's two CPUs.
+# until a key is pressed. Rates: idle (no loop), low and high ("N T":
+# MIGBENCH_LOW, MIGBENCH_HIGH); the rate reached is measured from its
+# own page counter and clock; the constant ldmval typed after its boot
+# must read back 4242 on the target.
+#
+# While one guest is measured the other is stopped (QMP stop), so that
+# both never compete for the VM's two CPUs.
 #
 # For every migration: total time and downtime as the tool reports them
 # (ldm: total_ms and suspend_ms of 'ldmctl migrate -j'; QEMU: total-time
@@ -44,23 +75,28 @@
 # without its vCPU thread, from the moment its QMP socket is up, plus
 # ldmctl serve and its children), kernel threads (kworker, where ldm's
 # workqueue runs, ksoftirqd) plus irq and softirq time, and the whole VM.
+# The phases (bench/migbench.py phases; ms): setup (to the first round;
+# ldm: connection, handshake, target domain), round0 (the first pass over
+# RAM), later (the other pre-copy rounds and waits), final (ldm: from the
+# suspension to the final round's end; QEMU: its downtime), devstate (ldm:
+# QEMU's device state through ldmctl) and commit (ldm: to the end).
 # And one meter for every method, the guest's pause (gap_ms): from the
 # source QEMU's STOP event to the target QEMU's RESUME event, as QEMU
 # timestamps them on a second QMP monitor of every QEMU (one clock: both
 # run in the VM), whatever the tool calls its downtime.
-# After each migration the guest must answer on the target: the Forth
-# constant ldmval typed after its boot must read back 4242.
 #
 # Results: $LAB_OUT/results.csv (one line per migration; a migration that
 # fails has status "failed: why" and empty figures), logs in
 # $LAB_OUT/logs/. bench/migreport.py makes the table and plot from it.
 # Every step has a timeout; every QEMU and serve is stopped at the end,
-# also on failure or interrupt. Environment: MIGBENCH_METHODS,
-# MIGBENCH_RATES, MIGBENCH_LEGS (migrations per method and rate, default
-# 2: there and back), MIGBENCH_LOW ("16 20"), MIGBENCH_HIGH ("256 1"),
-# MIGBENCH_WARM (seconds of dirtying before a migration, 3),
-# MIGBENCH_TIMEOUT (seconds per migration, 60), MIGBENCH_MEM (guest RAM
-# in MiB, 64; the SS-5 takes 32 to 256), SPARC_BOOT_TIMEOUT (600).
+# also on failure or interrupt. Environment: MIGBENCH_GUEST,
+# MIGBENCH_METHODS, MIGBENCH_RATES, MIGBENCH_LEGS (migrations per method
+# and rate, default 2: there and back), MIGBENCH_APPEND, MIGBENCH_MODERATE,
+# MIGBENCH_MAX, MIGBENCH_LOW ("16 20"), MIGBENCH_HIGH ("256 1"),
+# MIGBENCH_DOWNTIME (300), MIGBENCH_WARM (seconds of dirtying before a
+# migration, 3), MIGBENCH_TIMEOUT (seconds per migration, 60),
+# MIGBENCH_MEM (guest RAM in MiB, 256 Linux, 64 OpenBIOS; the SS-5 takes
+# 32 to 256), SPARC_BOOT_TIMEOUT (900).
 # shellcheck disable=SC2046,SC2086 # word splitting wanted ($H, helpers' output)
 set -eu
 
@@ -77,15 +113,33 @@ fi
 
 L=${LDMCTL:-$PWD/tools/ldmctl/ldmctl}
 H="python3 $PWD/bench/migbench.py"
-METHODS=${MIGBENCH_METHODS:-ldm ldm-baseline qemu qemu-mfd-zstd}
-RATES=${MIGBENCH_RATES:-idle low high}
+GUEST=${MIGBENCH_GUEST:-linux}
+case $GUEST in
+linux)
+	METHODS=${MIGBENCH_METHODS:-ldm ldm-prepared ldm-baseline qemu qemu-tls qemu-mfd2-zstd qemu-mfd2-zstd-tls qemu-mfd4-zstd-tls qemu-xbzrle-tls qemu-ac-tls qemu-postcopy-tls}
+	RATES=${MIGBENCH_RATES:-idle moderate max}
+	RAM_MIB=${MIGBENCH_MEM:-256}
+	;;
+openbios)
+	METHODS=${MIGBENCH_METHODS:-ldm ldm-baseline qemu-tls qemu-mfd2-zstd-tls}
+	RATES=${MIGBENCH_RATES:-idle low high}
+	RAM_MIB=${MIGBENCH_MEM:-64}
+	;;
+*) echo "$prog: MIGBENCH_GUEST is linux or openbios, not '$GUEST'" >&2
+   exit 2 ;;
+esac
+# The Linux guest's workload (guest/init.c): booted idle, each rate set
+# with "set" commands on its console before a migration.
+APPEND=${MIGBENCH_APPEND:-ldm.mem=8 ldm.rate=0 ldm.threads=2 ldm.cache=1 ldm.cacherate=0 ldm.report=0 ldm.gapwarn=2000}
+MODERATE=${MIGBENCH_MODERATE:-ldm.rate=20 ldm.cacherate=1}
+MAX=${MIGBENCH_MAX:-ldm.rate=max ldm.cacherate=1}
+DOWNTIME=${MIGBENCH_DOWNTIME:-300}	# ms, both tools' limit
 LEGS=${MIGBENCH_LEGS:-2}
 LOW=${MIGBENCH_LOW:-16 20}
 HIGH=${MIGBENCH_HIGH:-256 1}
 WARM=${MIGBENCH_WARM:-3}
 MIG_TIMEOUT=${MIGBENCH_TIMEOUT:-60}
-BOOT_TIMEOUT=${SPARC_BOOT_TIMEOUT:-600}
-RAM_MIB=${MIGBENCH_MEM:-64}
+BOOT_TIMEOUT=${SPARC_BOOT_TIMEOUT:-900}
 SPARC_MEM=${RAM_MIB}M
 VALUE=4242
 PORT=8121	# ldmctl serve, on both hosts
@@ -139,10 +193,15 @@ trap 'exit 130' INT TERM
 start_guest() {
 	sg_h=$1 sg_d=$2 sg_m=$3
 	shift 3
-	sparc_start_in "$(ns "$sg_h")" "$sg_d" "$sg_m" \
-		-name "$(basename "$sg_d"),debug-threads=on" \
-		-qmp "unix:$sg_d/ev.sock,server=on,wait=off" "$@" ||
-		return 1
+	if [ "$GUEST" = linux ]; then
+		sparc_start_linux_in "$(ns "$sg_h")" "$sg_d" "$sg_m" "$APPEND" \
+			-name "$(basename "$sg_d"),debug-threads=on" \
+			-qmp "unix:$sg_d/ev.sock,server=on,wait=off" "$@"
+	else
+		sparc_start_in "$(ns "$sg_h")" "$sg_d" "$sg_m" \
+			-name "$(basename "$sg_d"),debug-threads=on" \
+			-qmp "unix:$sg_d/ev.sock,server=on,wait=off" "$@"
+	fi || return 1
 	# A second monitor for the STOP and RESUME events (gap_ms); the
 	# logger ends with QEMU.
 	$H events "$sg_d/ev.sock" "$sg_d/events.log" 2>> "$sg_d/events.err" &
@@ -160,7 +219,7 @@ qemu_tls() {
 
 # Forth words typed after the boot: the constant checked after every
 # migration, and the dirtying loop 'N T dl' (page counter dc).
-forth_setup() { # DIR
+ob_setup() { # DIR
 	for fs_l in "decimal $VALUE constant ldmval hex" \
 		'variable dp 0 dp ! variable dc 0 dc !' \
 		': d1 dp @ 800000 + dc @ swap ! dp @ 1000 + ffffff and dp ! ;' \
@@ -175,9 +234,9 @@ forth_setup() { # DIR
 	done
 }
 
-# probe DIR: ask the guest for its page counter, clock and ldmval; sets
+# ob_probe DIR: ask the guest for its page counter, clock and ldmval; sets
 # p_dc, p_ms; false unless it answers with ldmval = VALUE.
-probe() {
+ob_probe() {
 	pr_o=$(sparc_type "$1" 'decimal dc @ . get-msecs . ldmval . hex' 60) ||
 		return 1
 	set -- $(echo "$pr_o" | tail -n 1 | awk '$NF == "ok" { print $(NF-3), $(NF-2), $(NF-1) }')
@@ -188,11 +247,11 @@ probe() {
 	p_dc=$1 p_ms=$2
 }
 
-# dirty_start DIR RATE / dirty_stop DIR RATE: the loop, and the pages per
+# ob_dirty_start DIR RATE / ob_dirty_stop DIR RATE: the loop, and the pages per
 # second it really dirtied between the two (dirty_stop sets pps; both
 # probe the guest, so dirty_stop is the check that it still answers).
-dirty_start() {
-	probe "$1" || return 1
+ob_dirty_start() {
+	ob_probe "$1" || return 1
 	d_dc=$p_dc d_ms=$p_ms
 	case $2 in
 	idle) return 0 ;;
@@ -202,14 +261,80 @@ dirty_start() {
 	esac
 	printf 'decimal %s dl\r' "$2" > "$1/serial.in"
 }
-dirty_stop() {
+ob_dirty_stop() {
 	if [ "$2" != idle ] && ! sparc_key "$1" ' ' 60 > /dev/null; then
 		warn "the dirtying loop does not stop"
 		return 1
 	fi
-	probe "$1" || return 1
+	ob_probe "$1" || return 1
 	pps=$(awk -v c="$((p_dc - d_dc))" -v t="$((p_ms - d_ms))" \
 		'BEGIN { if (t > 0) printf "%.0f", c * 1000 / t; else print "" }')
+}
+
+# ---- the Linux guest (guest/): its console commands ----
+
+# lx_cmd DIR LINE REGEX: type LINE on the guest's console and wait for its
+# answer (a line matching REGEX), which goes to lx_line; one command at a
+# time (the guest keeps only the last line typed).
+lx_cmd() {
+	lc_from=$(sparc_console_size "$1")
+	sparc_send "$1" "$2"
+	lx_line=$(sparc_wait_console "$1" "$3" 60 "$lc_from") || {
+		warn "the guest did not answer '$2'"
+		return 1
+	}
+}
+lx_field() { echo "$lx_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+# lx_probe DIR: its status line, which must say "integrity ok"; sets p_dc
+# (pages written so far), p_ms (the host's clock, ms) and p_gap (its
+# longest pause since the last "reset").
+lx_probe() {
+	lx_cmd "$1" status '^ldm-guest: t=' || return 1
+	p_ms=$(date +%s%3N)
+	case $lx_line in
+	*"integrity ok"*) ;;
+	*) warn "the guest says: $lx_line"; return 1 ;;
+	esac
+	p_dc=$(lx_field written) p_gap=$(lx_field maxgap_ms)
+}
+
+# lx_dirty_start DIR RATE: the workload's rates for RATE, the pause
+# statistics reset; lx_dirty_stop DIR RATE (on the target): the pages per
+# second it really wrote in between (pps) and its longest pause (g_gap).
+lx_dirty_start() {
+	case $2 in
+	idle) set -- "$1" "ldm.rate=0 ldm.cacherate=0" ;;
+	moderate) set -- "$1" "$MODERATE" ;;
+	max) set -- "$1" "$MAX" ;;
+	*) warn "unknown rate '$2'"; return 1 ;;
+	esac
+	for ds_o in $2; do
+		lx_cmd "$1" "set $ds_o" "^ldm-guest: (set $ds_o|error)" || return 1
+		case $lx_line in *error*) warn "$lx_line"; return 1 ;; esac
+	done
+	lx_cmd "$1" reset '^ldm-guest: reset' && lx_probe "$1" || return 1
+	d_dc=$p_dc d_ms=$p_ms
+}
+lx_dirty_stop() {
+	lx_probe "$1" || return 1
+	g_gap=$p_gap
+	pps=$(awk -v c="$((p_dc - d_dc))" -v t="$((p_ms - d_ms))" \
+		'BEGIN { if (t > 0) printf "%.0f", c * 1000 / t; else print "" }')
+}
+
+# What the methods call, for either guest.
+guest_setup() { if [ "$GUEST" = linux ]; then :; else ob_setup "$1"; fi; }
+dirty_start() { g_gap=; if [ "$GUEST" = linux ]; then lx_dirty_start "$@"; else ob_dirty_start "$@"; fi; }
+dirty_stop() { if [ "$GUEST" = linux ]; then lx_dirty_stop "$@"; else ob_dirty_stop "$@"; fi; }
+# guest_wait_boot DIR: until the guest is ready for the measurements.
+guest_wait_boot() {
+	if [ "$GUEST" = linux ]; then
+		gw_l=$(sparc_wait_console "$1" '^ldm-guest: (ready|error)' "$BOOT_TIMEOUT") &&
+			case $gw_l in *ready*) true ;; *) warn "$gw_l"; false ;; esac
+	else
+		sparc_wait_prompt "$1" "$BOOT_TIMEOUT"
+	fi
 }
 
 # The figures around a migration: CPU snapshots and veth byte counters.
@@ -224,11 +349,11 @@ mark_end() {
 	t1=$(date +%s.%N) && v1=$(veth_bytes) && $H cpu-sample "$W/cpu1"
 }
 
-CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms
+CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms
 # row METHOD RATE LEG FROM TO STATUS [FIGURES]: one CSV line; FIGURES is
 # what figures printed, or nothing for a failed migration.
 row() {
-	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,}" >> "$CSV"
+	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,,,,,,,,}" >> "$CSV"
 }
 # m_row STATUS [FIGURES]: the row of the migration under way ($m_meth,
 # $m_rate, $m_leg, $m_src, $m_dst).
@@ -239,7 +364,7 @@ m_row() {
 # guest's pause, from the STOP of SRC-DIR's QEMU to the RESUME of the
 # target's ($m_t), in its row.
 m_ok() {
-	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :)"
+	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :),${g_gap:-},${m_ph:-,,,,,}"
 	m_row ok "$m_f"
 	echo "    ok: $m_f"
 }
@@ -277,29 +402,53 @@ mig_ldm() {
 	n=$((n + 1))
 	m_dom=mb$n
 	m_t=$W/g$n
-	m_flag=
-	[ "$m_meth" = ldm-baseline ] && m_flag=--baseline
+	m_prep=
+	case $m_meth in
+	ldm) m_flag= ;;
+	ldm-prepared) m_flag=--prepared m_prep=1 ;;
+	ldm-baseline) m_flag=--baseline ;;
+	ldm-lzjb|ldm-lz4|ldm-none) m_flag=--compress=${m_meth#ldm-} ;;
+	*) m_row "failed: unknown method"; return 0 ;;
+	esac
 	echo "--- $m_meth, $m_rate, leg $m_leg: $m_src -> $m_dst ($l_dom -> $m_dom)"
 	if ! guest_on L || ! dirty_start "$l_dir" "$m_rate"; then
 		m_row "failed: the guest does not answer before the migration"
 		return 1
 	fi
-	sleep "$WARM"
-	# The target QEMU, as soon as serve has made the target domain; its
-	# CPU counts from when its QMP socket is up (as for QEMU's targets).
-	(
-		sparc_wait_node "/dev/ldm/$m_dom" "$MIG_TIMEOUT" 2>/dev/null || exit 1
-		start_guest "$m_dst" "$m_t" "/dev/ldm/$m_dom" -incoming defer -S || exit 1
+	# The target QEMU: ldm-prepared starts it on a domain made on the
+	# target before the migration (migrate --prepared), as QEMU's targets
+	# are started before theirs; the others as soon as serve has made the
+	# target domain. Its CPU counts from when its QMP socket is up.
+	tgt_qemu() {
+		start_guest "$m_dst" "$m_t" "/dev/ldm/$m_dom" -incoming defer -S || return 1
 		awk '{ print $14 + $15 }' "/proc/$(sparc_pid "$m_t")/stat" > "$m_t/cpu0"
 		date +%s.%N > "$m_t/up"
 		ln -s "$m_t/qmp.sock" "$W/qmp-$m_dst/$m_dom.qmp"
-	) &
-	echo $! > "$W/watch.pid"
+	}
+	if [ -n "$m_prep" ]; then
+		if ! ip netns exec "$(ns "$m_dst")" "$L" add-domain "$m_dom" \
+			--mem "$SPARC_MEM" > /dev/null ||
+			! sparc_wait_node "/dev/ldm/$m_dom" 5 || ! tgt_qemu; then
+			m_row "failed: cannot prepare the target domain and QEMU"
+			sparc_stop "$m_t" 2>/dev/null || :
+			"$L" remove-domain "$m_dom" >/dev/null 2>&1 || :
+			return 0
+		fi
+		sleep "$WARM"
+		: > "$W/watch.pid"
+	else
+		sleep "$WARM"
+		(
+			sparc_wait_node "/dev/ldm/$m_dom" "$MIG_TIMEOUT" 2>/dev/null || exit 1
+			tgt_qemu || exit 1
+		) &
+		echo $! > "$W/watch.pid"
+	fi
 	mark_begin
 	m_rc=0
 	timeout -k 10 "$MIG_TIMEOUT" ip netns exec "$(ns "$m_src")" \
 		$H rusage "$W/migrate.cpu" "$W/migrate.stamps" -- \
-		"$L" migrate -j $m_flag \
+		"$L" migrate -j $m_flag --downtime-limit "$DOWNTIME" \
 		--cert "$PKI/$m_src.crt" --key "$PKI/$m_src.key" \
 		--trust-dir "$PKI/trust" --port "$PORT" --qmp "$l_dir/qmp.sock" \
 		"$l_dom" "$(addr "$m_dst"):$m_dom" > "$W/migrate.out" 2> "$W/migrate.err" ||
@@ -331,6 +480,7 @@ mig_ldm() {
 		moved L
 		return 1
 	fi
+	m_ph=$($H phases ldm "$W/migrate.stamps" || echo ",,,,,")
 	set -- $($H json "$W/done.json" total_ms suspend_ms rounds wire_bytes)
 	m_f=$(figures "$1" "$2" "$3" "$4" "$(cat "$W/migrate.cpu")" \
 		"$(sparc_pid "$l_dir"):qemu" \
@@ -347,6 +497,37 @@ mig_ldm() {
 
 # ---- guest Q: RAM on tmpfs, moved by QEMU over TLS ----
 
+# qemu_method METHOD: QEMU's capabilities (m_cap: every one the methods
+# use, set on or off, since the source QEMU lives on from one method to
+# the next), parameters (m_par), TLS credentials of each end (m_tls_srv,
+# m_tls_cli; "" is plain TCP) and, for postcopy, the dirty syncs before
+# migrate-start-postcopy (m_pc). Every method: no bandwidth cap (QEMU's
+# default is 128 MiB/s; ldm has none) and the same downtime limit as ldm.
+qemu_method() {
+	qm_mfd=false qm_xb=false qm_ac=false qm_pc=false
+	m_par=", \"max-bandwidth\": 1099511627776, \"downtime-limit\": $DOWNTIME"
+	m_tls_srv=tls-srv m_tls_cli=tls-cli m_pc=
+	case $1 in
+	qemu) m_tls_srv= m_tls_cli= ;;
+	qemu-tls) ;;
+	qemu-mfd[0-9]*-zstd|qemu-mfd[0-9]*-zstd-tls)
+		qm_mfd=true
+		qm_n=${1#qemu-mfd}
+		qm_n=${qm_n%%-*}
+		m_par="$m_par, \"multifd-channels\": $qm_n, \"multifd-compression\": \"zstd\""
+		case $1 in *-tls) ;; *) m_tls_srv= m_tls_cli= ;; esac ;;
+	qemu-xbzrle-tls) qm_xb=true ;;
+	qemu-ac-tls) qm_ac=true ;;
+	qemu-postcopy-tls) qm_pc=true m_pc=2 ;;
+	*) return 1 ;;
+	esac
+	[ "$qm_mfd" = true ] || m_par="$m_par, \"multifd-compression\": \"none\""
+	m_cap="{\"capabilities\": [{\"capability\": \"multifd\", \"state\": $qm_mfd},
+		{\"capability\": \"xbzrle\", \"state\": $qm_xb},
+		{\"capability\": \"auto-converge\", \"state\": $qm_ac},
+		{\"capability\": \"postcopy-ram\", \"state\": $qm_pc}]}"
+}
+
 # mig_qemu METHOD RATE LEG: migrate guest Q ($q_host, $q_dir, $q_mem).
 mig_qemu() {
 	m_meth=$1 m_rate=$2 m_leg=$3
@@ -357,17 +538,15 @@ mig_qemu() {
 	m_mem=/dev/shm/migbench-$n
 	m_uri=tcp:$(addr "$m_dst"):$((QPORT + n))
 	echo "--- $m_meth, $m_rate, leg $m_leg: $m_src -> $m_dst ($m_uri)"
-	m_mfd=false m_par=
-	if [ "$m_meth" = qemu-mfd-zstd ]; then
-		m_mfd=true
-		m_par=', "multifd-channels": 2, "multifd-compression": "zstd"'
-	fi
-	m_cap="{\"capabilities\": [{\"capability\": \"multifd\", \"state\": $m_mfd}]}"
+	qemu_method "$m_meth" || {
+		m_row "failed: unknown method"
+		return 0
+	}
 	truncate -s "$SPARC_MEM" "$m_mem"
 	# shellcheck disable=SC2046 # qemu_tls: separate arguments
 	if ! start_guest "$m_dst" "$m_t" "$m_mem" -incoming defer $(qemu_tls "$m_dst") ||
 		! $H qmp "$m_t/qmp.sock" migrate-set-capabilities "$m_cap" \
-			migrate-set-parameters "{\"tls-creds\": \"tls-srv\"$m_par}" \
+			migrate-set-parameters "{\"tls-creds\": \"$m_tls_srv\"$m_par}" \
 			migrate-incoming "{\"uri\": \"$m_uri\"}" > /dev/null; then
 		m_row "failed: cannot start the target QEMU"
 		sparc_stop "$m_t" 2>/dev/null || :
@@ -376,7 +555,7 @@ mig_qemu() {
 	fi
 	if ! guest_on Q ||
 		! $H qmp "$q_dir/qmp.sock" migrate-set-capabilities "$m_cap" \
-			migrate-set-parameters "{\"tls-creds\": \"tls-cli\"$m_par}" > /dev/null ||
+			migrate-set-parameters "{\"tls-creds\": \"$m_tls_cli\"$m_par}" > /dev/null ||
 		! dirty_start "$q_dir" "$m_rate"; then
 		m_row "failed: the source QEMU or guest does not answer"
 		sparc_stop "$m_t" 2>/dev/null || :
@@ -387,7 +566,7 @@ mig_qemu() {
 	mark_begin
 	m_rc=0
 	timeout -k 10 "$((MIG_TIMEOUT + 15))" $H qmp-wait "$q_dir/qmp.sock" \
-		"$MIG_TIMEOUT" "$m_uri" > "$W/qemu-migrate.out" 2> "$W/qemu-migrate.err" || m_rc=$?
+		"$MIG_TIMEOUT" "$m_uri" $m_pc > "$W/qemu-migrate.out" 2> "$W/qemu-migrate.err" || m_rc=$?
 	[ "$m_rc" != 0 ] || $H qmp-until "$m_t/qmp.sock" running 60 \
 		2>> "$W/qemu-migrate.err" || m_rc=$?
 	mark_end
@@ -409,6 +588,7 @@ mig_qemu() {
 		moved Q
 		return 1
 	fi
+	m_ph=$($H phases qemu "$W/qemu-migrate.out" || echo ",,,,,")
 	set -- $($H json "$W/qemu-migrate.out" total-time downtime \
 		ram.dirty-sync-count ram.transferred)
 	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(sparc_pid "$q_dir"):qemu" \
@@ -466,7 +646,7 @@ boot() {
 			return 1
 		b_dir=$q_dir
 	fi
-	sparc_wait_prompt "$b_dir" "$BOOT_TIMEOUT" && forth_setup "$b_dir"
+	guest_wait_boot "$b_dir" && guest_setup "$b_dir"
 }
 
 # guest_on L|Q: that guest runs, the other one is stopped (QMP), so that
@@ -480,7 +660,11 @@ guest_on() {
 
 # ---- setup ----
 
-say "methods: $METHODS; rates: $RATES (low '$LOW', high '$HIGH': pages per tick, ms between ticks); $LEGS legs each"
+if [ "$GUEST" = linux ]; then
+	say "methods: $METHODS; rates: $RATES (moderate '$MODERATE', max '$MAX'); $LEGS legs each; downtime limit $DOWNTIME ms"
+else
+	say "methods: $METHODS; rates: $RATES (low '$LOW', high '$HIGH': pages per tick, ms between ticks); $LEGS legs each; downtime limit $DOWNTIME ms"
+fi
 say "QEMU $(qemu-system-sparc --version | head -n 1 | awk '{ print $4 }'), $(nproc) CPUs, guest RAM ${RAM_MIB} MiB"
 netns_setup
 mkhosts "$L" A B || {
@@ -524,17 +708,23 @@ l_host=A l_dir=$W/g0 l_dom=mb0
 q_host=A q_dir=$W/gq q_mem=/dev/shm/migbench-q
 truncate -s "$SPARC_MEM" "$q_mem"
 t=$(date +%s)
-say "booting both guests (OpenBIOS; a few minutes under TCG)"
+say "booting both guests, one after the other ($GUEST; a few minutes each under TCG)"
+# One at a time, the first stopped (QMP) once it is ready: two nested
+# guests booting at once on the VM's two CPUs take more than twice as long.
 # shellcheck disable=SC2046 # qemu_tls: separate arguments
-start_guest A "$l_dir" /dev/ldm/mb0 &&
-	start_guest A "$q_dir" "$q_mem" $(qemu_tls A) || exit 1
 for d in "$l_dir" "$q_dir"; do
-	if ! sparc_wait_prompt "$d" "$BOOT_TIMEOUT" || ! forth_setup "$d"; then
+	if [ "$d" = "$l_dir" ]; then
+		start_guest A "$l_dir" /dev/ldm/mb0
+	else
+		start_guest A "$q_dir" "$q_mem" $(qemu_tls A)
+	fi || exit 1
+	if ! guest_wait_boot "$d" || ! guest_setup "$d"; then
 		warn "guest $(basename "$d") did not boot to a usable prompt"
 		exit 1
 	fi
+	say "guest $(basename "$d") ready after $(($(date +%s) - t)) s"
+	[ "$d" = "$q_dir" ] || $H qmp "$d/qmp.sock" stop > /dev/null || exit 1
 done
-say "both at the prompt after $(($(date +%s) - t)) s"
 
 # ---- the measurements, interleaved: rate, leg, method ----
 # A guest lost (it does not answer) is booted again once per rate, and
@@ -554,7 +744,7 @@ for rate in $RATES; do
 	while [ "$leg" -le "$LEGS" ]; do
 		for m in $METHODS; do
 			case $m in
-			ldm|ldm-baseline)
+			ldm|ldm-*)
 				if [ "$l_ok" = 1 ]; then
 					mig_ldm "$m" "$rate" "$leg" || l_ok=0
 				else
@@ -564,7 +754,7 @@ for rate in $RATES; do
 					l_lives=0
 					if relive L; then l_ok=1; fi
 				fi ;;
-			qemu|qemu-mfd-zstd)
+			qemu*)
 				if [ "$q_ok" = 1 ]; then
 					mig_qemu "$m" "$rate" "$leg" || q_ok=0
 				else

@@ -15,7 +15,11 @@ every other method, per metric, measured in the same run. plot.png (with
 gnuplot, if installed) shows total time and downtime per method per rate.
 "pause ms" (gap_ms) is the same meter for every method: how long the
 guest did not run, from its source QEMU's STOP event to its target QEMU's
-RESUME event (QEMU's own timestamps, one clock).
+RESUME event (QEMU's own timestamps, one clock). "guest pause"
+(guest_gap_ms, the Linux guest only) is the longest pause the guest itself
+lived through, by its heartbeat against the host's clock. Total time and
+both pauses are shown with their spread (min-max) over the legs; "CPU
+s/GiB" is the CPU seconds per GiB of guest RAM.
 """
 import csv
 import os
@@ -24,6 +28,8 @@ import statistics
 import subprocess
 import sys
 
+# The reference: ldm into a target prepared before the migration, as
+# QEMU's targets are, when the run has it.
 REF = "ldm"
 # (column, heading, format); cpu_s is the sum of the three CPU columns.
 METRICS = [
@@ -34,6 +40,7 @@ METRICS = [
     ("total_net_ms", "total-wait", "%.0f"),
     ("down_net_ms", "down-wait", "%.0f"),
     ("gap_ms", "pause ms", "%.0f"),
+    ("guest_gap_ms", "guest pause", "%.0f"),
     ("rounds", "rounds", "%.0f"),
     ("veth_mb", "wire MB", "%.1f"),
     ("ram_mbps", "RAM MB/s", "%.1f"),
@@ -41,11 +48,20 @@ METRICS = [
     ("dst_cpu_s", "dst CPU s", "%.2f"),
     ("kern_cpu_s", "kern CPU s", "%.2f"),
     ("cpu_s", "CPU s", "%.2f"),
+    ("cpu_s_gib", "CPU s/GiB", "%.2f"),
+    ("setup_ms", "setup", "%.0f"),
+    ("round0_ms", "round0", "%.0f"),
+    ("later_ms", "later", "%.0f"),
+    ("final_ms", "final", "%.0f"),
+    ("devstate_ms", "devstate", "%.0f"),
+    ("commit_ms", "commit", "%.0f"),
 ]
+# Shown with their spread (min-max of the successful legs).
+SPREAD = ("total_ms", "gap_ms", "guest_gap_ms")
 # Ratios ldm/other worth reading: lower is better except MB/s.
 RATIOS = ["total_ms", "downtime_ms", "total_net_ms", "down_net_ms", "gap_ms",
-          "veth_mb", "ram_mbps", "cpu_s"]
-DERIVED = ("veth_mb", "cpu_s", "total_net_ms", "down_net_ms")
+          "guest_gap_ms", "veth_mb", "ram_mbps", "cpu_s"]
+DERIVED = ("veth_mb", "cpu_s", "cpu_s_gib", "total_net_ms", "down_net_ms")
 
 
 def num(s):
@@ -63,6 +79,9 @@ def load(path):
         r["veth_mb"] = v / 1e6 if v is not None else None
         cpu = [num(r.get(k)) for k in ("src_cpu_s", "dst_cpu_s", "kern_cpu_s")]
         r["cpu_s"] = sum(cpu) if None not in cpu else None
+        mib = num(r.get("ram_mib"))
+        r["cpu_s_gib"] = r["cpu_s"] * 1024 / mib \
+            if r["cpu_s"] is not None and mib else None
         # ldm starts the target QEMU during the migration; the part of
         # the downtime spent waiting for it to come up, taken out.
         wait = num(r.get("tgt_wait_ms")) or 0
@@ -99,6 +118,8 @@ def summarize(rows):
     for s in out.values():
         for k, vs in s.pop("vals").items():
             s[k] = statistics.median(vs)
+            if k in SPREAD:
+                s[k + "_spread"] = (min(vs), max(vs))
     return out
 
 
@@ -119,7 +140,11 @@ def table(summ, methods, rates):
             if s["n"] == 0:
                 cells += [s["why"]] + [""] * (len(METRICS) - 1)
             else:
-                cells += [fmt(s.get(k), f) for k, _, f in METRICS]
+                cells += [fmt(s.get(k), f) + (
+                    " (%s-%s)" % (f % s[k + "_spread"][0],
+                                  f % s[k + "_spread"][1])
+                    if k + "_spread" in s and s["n"] > 1 else "")
+                    for k, _, f in METRICS]
             body.append(cells)
     widths = [max(len(str(c[i])) for c in [head] + body
                   if not (i == 3 and c[3].startswith("failed")))
@@ -190,7 +215,7 @@ def plot(d, summ, methods, rates):
         return "gnuplot not found (Debian package gnuplot-nox): no plot"
     dat = os.path.join(d, "plot.dat")
     with open(dat, "w") as f:
-        for key in ("total_ms", "downtime_ms"):
+        for key in ("total_ms", "downtime_ms", "guest_gap_ms"):
             f.write("rate " + " ".join(methods) + "\n")
             for rate in rates:
                 vals = []
@@ -203,7 +228,7 @@ def plot(d, summ, methods, rates):
     png = os.path.join(d, "plot.png")
     cols = " ".join(str(i + 2) for i in range(len(methods)))
     script = """
-set terminal pngcairo size 1200,500 font ",10" noenhanced
+set terminal pngcairo size 1800,500 font ",10" noenhanced
 set output '{png}'
 set datafile missing '?'
 set style data histogram
@@ -213,11 +238,13 @@ set key outside bottom center horizontal
 set grid ytics
 set logscale y
 set yrange [1:*]
-set multiplot layout 1,2 title 'Live migration of a SPARC guest by dirty rate: medians, log scale; no bar = failed ({d})'
+set multiplot layout 1,3 title 'Live migration of a SPARC guest by dirty rate: medians, log scale; no bar = failed ({d})'
 set title 'total time (ms)'
 plot for [c in '{cols}'] '{dat}' index 0 using int(c):xtic(1) title columnheader(int(c))
 set title 'downtime (ms)'
 plot for [c in '{cols}'] '{dat}' index 1 using int(c):xtic(1) title columnheader(int(c))
+set title "the guest's own longest pause (ms; Linux guest)"
+plot for [c in '{cols}'] '{dat}' index 2 using int(c):xtic(1) title columnheader(int(c))
 unset multiplot
 """.format(png=png, dat=dat, cols=cols, d=os.path.basename(os.path.realpath(d)))
     with open(os.path.join(d, "plot.gp"), "w") as f:
@@ -240,8 +267,11 @@ def main():
         sys.exit("migreport: cannot read %s: %s" % (path, e))
     if not rows:
         sys.exit("migreport: %s has no migrations" % path)
+    global REF
     methods = order(r["method"] for r in rows)
     rates = order(r["rate"] for r in rows)
+    if "ldm-prepared" in methods:
+        REF = "ldm-prepared"
     summ = summarize(rows)
     text = table(summ, methods, rates)
     with open(os.path.join(d, "table.txt"), "w") as f:

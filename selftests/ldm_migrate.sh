@@ -24,7 +24,7 @@ set -u
 lab_tap_begin
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..46"
+echo "1..50"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -167,6 +167,35 @@ refused "a password file readable by others is refused before connecting" \
 ip netns exec "$DST" "$L" add-domain taken --mem 8M
 refused "a target name that is taken is refused" "already exists" "" \
 	migrate ref "$DA:taken"
+# migrate --prepared: into a domain made on the target beforehand (as a
+# target QEMU is started before the migration), never into one that is
+# missing, of another size, or written to.
+refused "--prepared to a target never made is refused, naming the command that makes it" \
+	"no prepared domain 'ref-t' on the target (ldmctl add-domain ref-t --mem 8M there first)" "" \
+	migrate --prepared ref "$DA:ref-t"
+ip netns exec "$DST" "$L" add-domain small-t --mem 4M
+refused "--prepared to a domain of another size is refused" \
+	"prepared domain 'small-t' has 4 MiB, the source's 8 MiB" "" \
+	migrate --prepared ref "$DA:small-t"
+ip netns exec "$DST" "$L" add-domain used-t --mem 8M && "$G" fill used-t > /dev/null
+refused "--prepared into a domain that was written to is refused" \
+	"prepared domain 'used-t' has been written to" "" \
+	migrate --prepared ref "$DA:used-t"
+prepared() {
+	newdom prep 8M && ip netns exec "$DST" "$L" add-domain prep-t --mem 8M ||
+		return 1
+	migrate -n --prepared prep "$DA:prep-t" > "$W/prep-n.out" 2>&1 &&
+		grep -q "prepared domain 'prep-t' is empty and waits" "$W/prep-n.out" &&
+		migrate --prepared --verify prep "$DA:prep-t" > "$W/prep.out" 2>&1 || {
+		sed 's/^/#   /' "$W/prep-n.out" "$W/prep.out"
+		return 1
+	}
+	same prep prep-t && test "$(state prep)" = migrated &&
+		test "$(state prep-t)" = active
+}
+check "--prepared: the source moves into the empty domain made on the target, byte-identical" prepared
+"$L" remove-domain small-t && "$L" remove-domain used-t
+
 # A target that cannot host the domain (here: its size limit, which both
 # lab hosts share, lowered after the source was made) refuses up front.
 echo 4 > /sys/module/ldm/parameters/max_domain_mib

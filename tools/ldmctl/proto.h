@@ -81,7 +81,9 @@ const char *proto_msg_name(uint32_t type);
 #define PROTO_HELLO_F_VERIFY	(1u << 2)
 #define PROTO_HELLO_F_DEVSTATE	(1u << 3)	/* QEMU device state follows */
 #define PROTO_HELLO_F_RESUMABLE	(1u << 4)	/* wait for a reconnect */
-#define PROTO_HELLO_F_ALL	0x1fu
+/* the target domain exists, made empty by the operator: receive into it */
+#define PROTO_HELLO_F_PREPARED	(1u << 5)
+#define PROTO_HELLO_F_ALL	0x3fu
 
 /*
  * A resumable migration whose connection drops during pre-copy: the

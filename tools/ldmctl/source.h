@@ -50,6 +50,7 @@ extern volatile sig_atomic_t source_cancelled;
 struct migrate_opts {
 	bool dry_run, fips, verify, json;
 	bool baseline;			/* --baseline (benchmarks) */
+	bool prepared;			/* --prepared: the target exists */
 	const char *pwfile;
 	uint32_t workers, streams, max_rounds;
 	uint64_t downtime_ms, bandwidth;

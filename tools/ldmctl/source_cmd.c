@@ -52,6 +52,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
 		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE, OPT_RECONNECT,
+		OPT_PREPARED,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -75,6 +76,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		{ "compress",	required_argument,	NULL, OPT_COMPRESS },
 		{ "no-force",	no_argument,		NULL, OPT_NO_FORCE },
 		{ "reconnect",	required_argument,	NULL, OPT_RECONNECT },
+		{ "prepared",	no_argument,		NULL, OPT_PREPARED },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -171,6 +173,9 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 			break;
 		case OPT_NO_FORCE:
 			m->o.no_force = true;
+			break;
+		case OPT_PREPARED:
+			m->o.prepared = true;
 			break;
 		case OPT_RECONNECT:
 			if (option_u32(cmd, "--reconnect", optarg, 0,
@@ -311,7 +316,7 @@ const struct subcommand cmd_migrate = {
 	.name = "migrate",
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
-		    "              [--compress auto|lzjb|lz4|none] [--reconnect S]\n"
+		    "              [--compress auto|lzjb|lz4|none] [--reconnect S] [--prepared]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
 	.summary = "live-migrate a domain to another host",
@@ -341,6 +346,9 @@ const struct subcommand cmd_migrate = {
 	"      --reconnect S      if the connection drops during pre-copy, reconnect\n"
 	"                         for up to S seconds (at most 60) and go on without\n"
 	"                         resending what the target has (default 0: fail)\n"
+	"      --prepared         TARGET already exists on HOST, made empty with\n"
+	"                         add-domain (its emulator may wait on it): receive\n"
+	"                         into it; a failure leaves it there, written to\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
 	"      --qmp SOCKET       the QEMU on DOMAIN: QMP 'stop' before the final\n"

@@ -171,7 +171,8 @@ int source_greet(struct migration *m, struct proto_welcome *w)
 			 (m->o.fips ? PROTO_HELLO_F_FIPS : 0) |
 			 (m->o.verify ? PROTO_HELLO_F_VERIFY : 0) |
 			 (m->o.qmp ? PROTO_HELLO_F_DEVSTATE : 0) |
-			 (m->o.reconnect_s ? PROTO_HELLO_F_RESUMABLE : 0),
+			 (m->o.reconnect_s ? PROTO_HELLO_F_RESUMABLE : 0) |
+			 (m->o.prepared ? PROTO_HELLO_F_PREPARED : 0),
 		.size = m->info.size,
 		.resident = m->info.resident,
 		.streams = m->o.streams,

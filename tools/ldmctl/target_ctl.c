@@ -128,6 +128,42 @@ static void check(struct proto_welcome *w, uint32_t code, const char *fmt,
 	if (code && !w->verdict)
 		w->verdict = code;
 }
+/*
+ * migrate --prepared: the target domain must be there already, in this
+ * serve's network namespace, of the source's size, active and never
+ * written (the kernel checks that last one again when the session
+ * starts: round 0 skips zero pages, so the target must start all zero).
+ */
+static void judge_prepared(struct incoming *in, struct proto_welcome *w)
+{
+	const struct proto_hello *h = &in->hello;
+	struct ldm_domain_info di;
+	int err;
+
+	err = ldm_domain_get(in->g, h->target, &di);
+	if (err == -ENOENT)
+		check(w, PROTO_E_NAME,
+		      "no prepared domain '%s' on the target (ldmctl add-domain %s --mem %" PRIu64 "M there first)",
+		      h->target, h->target, h->size >> 20);
+	else if (err)
+		check(w, PROTO_E_TARGET, "cannot look up '%s': %s", h->target,
+		      strerror(-err));
+	else if (di.size != h->size)
+		check(w, PROTO_E_NAME,
+		      "prepared domain '%s' has %" PRIu64 " MiB, the source's %" PRIu64 " MiB",
+		      h->target, di.size >> 20, h->size >> 20);
+	else if (di.state != LDM_DOMAIN_STATE_ACTIVE)
+		check(w, PROTO_E_NAME,
+		      "prepared domain '%s' is %s, not active", h->target,
+		      ldm_domain_state_name(di.state));
+	else if (di.resident)
+		check(w, PROTO_E_NAME,
+		      "prepared domain '%s' has been written to (%" PRIu64 " pages): it cannot receive",
+		      h->target, di.resident);
+	else
+		check(w, PROTO_OK, "prepared domain '%s' is empty and waits", h->target);
+}
+
 
 void target_judge(struct incoming *in, struct proto_welcome *w)
 {
@@ -165,6 +201,8 @@ void target_judge(struct incoming *in, struct proto_welcome *w)
 		check(w, PROTO_OK, "page size %u", h->page_size);
 	if (name_validate(h->target, &why)) {
 		check(w, PROTO_E_NAME, "target name '%s': %s", h->target, why);
+	} else if (h->flags & PROTO_HELLO_F_PREPARED) {
+		judge_prepared(in, w);
 	} else {
 		err = ldm_domain_get(in->g, h->target, &di);
 		if (!err)

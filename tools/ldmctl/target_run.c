@@ -79,15 +79,18 @@ static int prepare(struct incoming *in, uint16_t *port)
 		return err;
 	}
 	in->marked = true;
-	err = ldm_domain_new(in->g, h->target, h->size);
-	if (err) {
-		target_abort(in, err == -EEXIST ? PROTO_E_NAME : PROTO_E_TARGET,
-			     "cannot create domain '%s': %s", h->target,
-			     ldm_genl_ext_ack(in->g) ? ldm_genl_ext_ack(in->g) :
-			     strerror(-err));
-		return err;
+	if (!(h->flags & PROTO_HELLO_F_PREPARED)) {
+		err = ldm_domain_new(in->g, h->target, h->size);
+		if (err) {
+			target_abort(in, err == -EEXIST ? PROTO_E_NAME : PROTO_E_TARGET,
+				     "cannot create domain '%s': %s", h->target,
+				     ldm_genl_ext_ack(in->g) ?
+				     ldm_genl_ext_ack(in->g) : strerror(-err));
+			return err;
+		}
+		/* made here, so removed here if the migration fails */
+		in->created = true;
 	}
-	in->created = true;
 	if (tls_export(in->ctl.ssl, TLS_LABEL_BATCH_KEY, in->key,
 		       sizeof(in->key)) ||
 	    tls_export(in->ctl.ssl, TLS_LABEL_BATCH_SALT, salt, sizeof(salt)) ||
