@@ -79,7 +79,10 @@
 # ldm: connection, handshake, target domain), round0 (the first pass over
 # RAM), later (the other pre-copy rounds and waits), final (ldm: from the
 # suspension to the final round's end; QEMU: its downtime), devstate (ldm:
-# QEMU's device state through ldmctl) and commit (ldm: to the end).
+# QEMU's device state through ldmctl) and commit (ldm: to the end);
+# ended, how pre-copy ended: ldm's final_because ("converged", "max
+# rounds", "dirty rate >= send rate"), QEMU "converged" (or "postcopy"
+# once switched).
 # And one meter for every method, the guest's pause (gap_ms): from the
 # source QEMU's STOP event to the target QEMU's RESUME event, as QEMU
 # timestamps them on a second QMP monitor of every QEMU (one clock: both
@@ -349,11 +352,11 @@ mark_end() {
 	t1=$(date +%s.%N) && v1=$(veth_bytes) && $H cpu-sample "$W/cpu1"
 }
 
-CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms
+CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms,ended,ended
 # row METHOD RATE LEG FROM TO STATUS [FIGURES]: one CSV line; FIGURES is
 # what figures printed, or nothing for a failed migration.
 row() {
-	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,,,,,,,,}" >> "$CSV"
+	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,,,,,,,,,}" >> "$CSV"
 }
 # m_row STATUS [FIGURES]: the row of the migration under way ($m_meth,
 # $m_rate, $m_leg, $m_src, $m_dst).
@@ -364,7 +367,7 @@ m_row() {
 # guest's pause, from the STOP of SRC-DIR's QEMU to the RESUME of the
 # target's ($m_t), in its row.
 m_ok() {
-	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :),${g_gap:-},${m_ph:-,,,,,}"
+	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :),${g_gap:-},${m_ph:-,,,,,},${m_end:-}"
 	m_row ok "$m_f"
 	echo "    ok: $m_f"
 }
@@ -481,6 +484,7 @@ mig_ldm() {
 		return 1
 	fi
 	m_ph=$($H phases ldm "$W/migrate.stamps" || echo ",,,,,")
+	m_end=$($H json "$W/done.json" final_because | tr -d ',' || :)
 	set -- $($H json "$W/done.json" total_ms suspend_ms rounds wire_bytes)
 	m_f=$(figures "$1" "$2" "$3" "$4" "$(cat "$W/migrate.cpu")" \
 		"$(sparc_pid "$l_dir"):qemu" \
@@ -589,6 +593,8 @@ mig_qemu() {
 		return 1
 	fi
 	m_ph=$($H phases qemu "$W/qemu-migrate.out" || echo ",,,,,")
+	m_end=converged
+	[ -z "$m_pc" ] || m_end=postcopy
 	set -- $($H json "$W/qemu-migrate.out" total-time downtime \
 		ram.dirty-sync-count ram.transferred)
 	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(sparc_pid "$q_dir"):qemu" \

@@ -111,11 +111,16 @@ def summarize(rows):
             s["why"] = s["why"] or r["status"]
             continue
         s["n"] += 1
+        if r.get("ended"):
+            s.setdefault("ended", {}).setdefault(r["ended"], 0)
+            s["ended"][r["ended"]] += 1
         for k, _, _ in METRICS:
             v = num(r.get(k)) if k not in DERIVED else r[k]
             if v is not None:
                 s["vals"].setdefault(k, []).append(v)
     for s in out.values():
+        s["ended"] = ", ".join("%s %d" % kv for kv in
+                               sorted(s.get("ended", {}).items()))
         for k, vs in s.pop("vals").items():
             s[k] = statistics.median(vs)
             if k in SPREAD:
@@ -189,7 +194,7 @@ def table(summ, methods, rates):
 def write_summary(path, summ, methods, rates):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["method", "rate", "ok", "of", "status"] +
+        w.writerow(["method", "rate", "ok", "of", "status", "ended"] +
                    [k for k, _, _ in METRICS] +
                    ["%s_over_this_%s" % (REF, k) for k in RATIOS])
         for rate in rates:
@@ -204,7 +209,8 @@ def write_summary(path, summ, methods, rates):
                     ratios.append("%.3f" % (a / b) if ref["n"] and s["n"] and
                                   a is not None and b else "")
                 w.writerow([m, rate, s["n"], s["of"],
-                            "ok" if s["n"] else "failed: " + s["why"]] +
+                            "ok" if s["n"] else "failed: " + s["why"],
+                            s.get("ended", "")] +
                            [fmt(s.get(k), f) if s["n"] else ""
                             for k, _, f in METRICS] + ratios)
 
