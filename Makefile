@@ -67,7 +67,7 @@ demo: all sparc-linux
 # against the baseline mode) and whole migrations of a SPARC guest (ldm,
 # its baseline mode, QEMU's own migration): bench/run.sh; results, table
 # and plot in build/bench/<timestamp>/ (build/bench/latest).
-bench: all bench-codec
+bench: all bench-codec sparc-linux
 	bench/run.sh
 
 # The LZJB codec natively: TAP unit tests, ASan+UBSan, a short fuzz run.

@@ -71,12 +71,12 @@ run "$dir/streambench.txt" lab/run --timeout 1500 --out "$dir/lab-streambench" \
 
 echo "== bench/migbench.sh in the lab (whole migrations, side by side)"
 set -- env
-for v in METHODS RATES LEGS LOW HIGH WARM TIMEOUT MEM; do
+for v in GUEST METHODS RATES LEGS LOW HIGH MODERATE MAX APPEND DOWNTIME WARM TIMEOUT MEM; do
 	eval "val=\${MIGBENCH_$v-}"
 	[ -z "${val:-}" ] || set -- "$@" "MIGBENCH_$v=$val"
 done
 [ -z "${SPARC_BOOT_TIMEOUT:-}" ] || set -- "$@" "SPARC_BOOT_TIMEOUT=$SPARC_BOOT_TIMEOUT"
-run "$dir/migbench.log" lab/run --timeout 3000 --out "$dir/lab" -- \
+run "$dir/migbench.log" lab/run --timeout 9000 --out "$dir/lab" -- \
 	"$@" bench/migbench.sh || {
 	echo "bench: bench/migbench.sh failed (log: $dir/migbench.log)" >&2
 	fails="$fails migbench"
