@@ -12,7 +12,8 @@ spent waiting for the target QEMU it starts during the migration to come
 up) (a method or rate with none
 is shown as "failed", with the reason), then the ratio ldm / other for
 every other method, per metric, measured in the same run. plot.png (with
-gnuplot, if installed) shows total time and downtime per method per rate.
+gnuplot, if installed) shows total time, the pause (gap_ms) and the
+guest's own pause per method per rate.
 "pause ms" (gap_ms) is the same meter for every method: how long the
 guest did not run, from its source QEMU's STOP event to its target QEMU's
 RESUME event (QEMU's own timestamps, one clock). "guest pause"
@@ -221,7 +222,7 @@ def plot(d, summ, methods, rates):
         return "gnuplot not found (Debian package gnuplot-nox): no plot"
     dat = os.path.join(d, "plot.dat")
     with open(dat, "w") as f:
-        for key in ("total_ms", "downtime_ms", "guest_gap_ms"):
+        for key in ("total_ms", "gap_ms", "guest_gap_ms"):
             f.write("rate " + " ".join(methods) + "\n")
             for rate in rates:
                 vals = []
@@ -247,7 +248,7 @@ set yrange [1:*]
 set multiplot layout 1,3 title 'Live migration of a SPARC guest by dirty rate: medians, log scale; no bar = failed ({d})'
 set title 'total time (ms)'
 plot for [c in '{cols}'] '{dat}' index 0 using int(c):xtic(1) title columnheader(int(c))
-set title 'downtime (ms)'
+set title 'pause: source STOP to target RESUME (ms, QMP events)'
 plot for [c in '{cols}'] '{dat}' index 1 using int(c):xtic(1) title columnheader(int(c))
 set title "the guest's own longest pause (ms; Linux guest)"
 plot for [c in '{cols}'] '{dat}' index 2 using int(c):xtic(1) title columnheader(int(c))
