@@ -352,7 +352,7 @@ mark_end() {
 	t1=$(date +%s.%N) && v1=$(veth_bytes) && $H cpu-sample "$W/cpu1"
 }
 
-CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms,ended,ended
+CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms,ended
 # row METHOD RATE LEG FROM TO STATUS [FIGURES]: one CSV line; FIGURES is
 # what figures printed, or nothing for a failed migration.
 row() {
