@@ -287,7 +287,7 @@ lx_cmd() {
 		return 1
 	}
 }
-lx_field() { echo "$lx_line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+lx_field() { sparc_field "$1" "$lx_line"; }
 
 # lx_probe DIR: its status line, which must say "integrity ok"; sets p_dc
 # (pages written so far), p_ms (the host's clock, ms) and p_gap (its

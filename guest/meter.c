@@ -30,9 +30,10 @@
  * Answers are taken only whole (canonical mode: one line per read; a line
  * that starts with ACK but is not six hex digits after it is dropped), so
  * a line cut in two by a migration (its first half read on the source,
- * its second half never sent) cannot fake a time. Without a clock server (no answer within
- * 5 s) the meter says so and falls back to CLOCK_MONOTONIC, which misses
- * QEMU's stops.
+ * its second half never sent) cannot fake a time; nor can an answer
+ * that lost its ACK, which is dropped too (damaged_answer()). Without a
+ * clock server (no answer within 5 s) the meter says so and falls back
+ * to CLOCK_MONOTONIC, which misses QEMU's stops.
  */
 #include "guest.h"
 
@@ -121,7 +122,7 @@ static long parse_answer(const char *s, long n)
 
 /*
  * A line that is part of an answer: it holds ACK, or it is nothing but hex
- * digits. Seen once in the lab: the first answer after boot came without
+ * digits. Seen in most lab boots: the first answer after boot came without
  * its ACK ("f31857"), and a command of that name would only confuse.
  */
 static int damaged_answer(const char *s, long n)

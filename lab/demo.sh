@@ -178,23 +178,13 @@ say "Ask the guest, on the TARGET's console, whether its memory is intact"
 echo "(it re-reads every page it wrote against the checksums it keeps; wait for"
 echo " one whole pass over its heap on the target, then type 'status')"
 l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60)
-p0=$(echo "$l" | tr ' ' '\n' | sed -n 's/^passes=//p')
-end=$(($(date +%s) + 600))
-p=$p0
-while [ "${p:-0}" -le "${p0:-0}" ] && [ "$(date +%s)" -lt "$end" ]; do
-	from=$(sparc_console_size "$dir/dst")
-	l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60 "$from") || break
-	p=$(echo "$l" | tr ' ' '\n' | sed -n 's/^passes=//p')
-done
-from=$(sparc_console_size "$dir/dst")
+l=$(sparc_verified "$dir/dst" "$l" 60)
 echo "> status"
-sparc_send "$dir/dst" status
-l=$(sparc_wait_console "$dir/dst" '^ldm-guest: t=' 60 "$from")
 echo "  target: $l"
 case $l in
 *"integrity ok"*)
 	echo "The guest kept running, its memory intact; its longest pause:" \
-		"$(echo "$l" | tr ' ' '\n' | sed -n 's/^maxgap_ms=//p') ms." ;;
+		"$(sparc_field maxgap_ms "$l") ms." ;;
 *) echo "the guest does NOT report its memory intact" >&2
    exit 1 ;;
 esac

@@ -379,6 +379,30 @@ sparc_wait_console() {
 	echo "$_line"
 }
 
+# sparc_field NAME LINE: the value of NAME=VALUE in a guest's status line.
+sparc_field() {
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# sparc_verified DIR LINE [TIMEOUT-SECONDS (120)]: wait until the guest's
+# status lines show a whole verification pass of its heap after the one
+# counted in its status LINE (passes=), at most 600 s, then type "status"
+# and print the answer line (its integrity, its longest pause); false if
+# the guest does not answer within TIMEOUT.
+sparc_verified() {
+	_p0=$(sparc_field passes "$2")
+	_p=$_p0
+	_vend=$(($(date +%s) + 600))
+	while [ "${_p:-0}" -le "${_p0:-0}" ] && [ "$(date +%s)" -lt "$_vend" ]; do
+		_vfrom=$(sparc_console_size "$1")
+		_vl=$(sparc_wait_console "$1" '^ldm-guest: t=' 60 "$_vfrom") || break
+		_p=$(sparc_field passes "$_vl")
+	done
+	_vfrom=$(sparc_console_size "$1")
+	sparc_send "$1" status
+	sparc_wait_console "$1" '^ldm-guest: t=' "${3:-120}" "$_vfrom"
+}
+
 # sparc_send DIR LINE: type LINE and Enter on the guest's console.
 sparc_send() {
 	printf '%s\r' "$2" > "$1/serial.in"

@@ -49,8 +49,6 @@ T=$W/dst	# the target guest's handle
 mkdir -p "$Q" "$S" "$T"
 chmod 700 "$W" "$Q"
 
-# field NAME LINE: the value of NAME=VALUE in a status line.
-field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 linux_cleanup() {
 	[ -f "$W/watch.pid" ] && kill "$(cat "$W/watch.pid")" 2>/dev/null
@@ -133,12 +131,13 @@ tap $? "the source QEMU is stopped ('$st'), its domain marked migrated ('$sst')"
 
 # Alive on the target: its own clock and its write count go past the
 # source's last status line.
-t_src=$(field t "$(_sparc_lines "$S/console.log" 1 | grep '^ldm-guest: t=' | tail -n 1)")
-w_src=$(field written "$(_sparc_lines "$S/console.log" 1 | grep '^ldm-guest: t=' | tail -n 1)")
+last=$(_sparc_lines "$S/console.log" 1 | grep '^ldm-guest: t=' | tail -n 1)
+t_src=$(sparc_field t "$last")
+w_src=$(sparc_field written "$last")
 after=$(sparc_wait_console "$T" '^ldm-guest: t=' 120)
 echo "# target: $after"
-t_dst=$(field t "$after")
-w_dst=$(field written "$after")
+t_dst=$(sparc_field t "$after")
+w_dst=$(sparc_field written "$after")
 [ -n "$t_dst" ] && [ -n "$w_dst" ] && [ "$t_dst" -gt "${t_src:-0}" ] &&
 	[ "$w_dst" -gt "${w_src:-0}" ]
 tap $? "the guest runs on the target: t=${t_dst:-?} s after ${t_src:-?} s, written=${w_dst:-?} after ${w_src:-?}"
@@ -151,25 +150,16 @@ echo "# target: ${gap:-no gap line}"
 gap_ms=$(echo "$gap" | sed -n 's/.*gap \([0-9]*\) ms.*/\1/p')
 err_ms=$(echo "$gap" | sed -n 's/.*(+-\([0-9]*\) ms.*/\1/p')
 down=$(sed -n 's/^  suspension: *\([0-9]*\).*/\1/p' "$W/migrate.out")
-clock=$(field clock "$after")
+clock=$(sparc_field clock "$after")
 [ "$clock" = host ] && [ -n "$gap_ms" ] && [ -n "$err_ms" ] && [ -n "$down" ] &&
 	[ $((gap_ms + err_ms)) -ge "$down" ]
 tap $? "the guest measured its pause on the host's clock: ${gap_ms:-?} ms (+-${err_ms:-?}), ldm's suspension ${down:-?} ms within it"
 
 # A whole verification pass after the migration, then "status".
-p0=$(field passes "$after")
-end=$(($(date +%s) + 600))
-p1=$p0
-while [ "${p1:-0}" -le "${p0:-0}" ] && [ "$(date +%s)" -lt "$end" ] && sparc_running "$T"; do
-	from=$(sparc_console_size "$T")
-	l=$(sparc_wait_console "$T" '^ldm-guest: t=' 60 "$from") || break
-	p1=$(field passes "$l")
-done
-from=$(sparc_console_size "$T")
-sparc_send "$T" status
-st=$(sparc_wait_console "$T" '^ldm-guest: t=' 120 "$from")
+p0=$(sparc_field passes "$after")
+st=$(sparc_verified "$T" "$after" 120)
 echo "# target: $st"
-p2=$(field passes "$st")
+p2=$(sparc_field passes "$st")
 [ -n "$p2" ] && [ "$p2" -gt "${p0:-0}" ] && case $st in *"integrity ok"*) true ;; *) false ;; esac
 tap $? "after a whole verification pass on the target (passes ${p0:-?} -> ${p2:-?}): integrity ok"
 

@@ -128,6 +128,7 @@ static void check(struct proto_welcome *w, uint32_t code, const char *fmt,
 	if (code && !w->verdict)
 		w->verdict = code;
 }
+
 /*
  * migrate --prepared: the target domain must be there already, in this
  * serve's network namespace, of the source's size, active and never
@@ -163,7 +164,6 @@ static void judge_prepared(struct incoming *in, struct proto_welcome *w)
 	else
 		check(w, PROTO_OK, "prepared domain '%s' is empty and waits", h->target);
 }
-
 
 void target_judge(struct incoming *in, struct proto_welcome *w)
 {
