@@ -93,9 +93,10 @@ struct migration {
 	bool qmp_was_running;		/* QEMU ran when we came */
 	bool qmp_stopped;		/* we sent "stop" */
 	bool qmp_migrating;		/* QEMU's own migration started */
+	int devstate_fd;		/* QEMU writes its device state here */
 	uint8_t *devstate;		/* QEMU's device state */
 	size_t devstate_len;
-	uint64_t devstate_ns;
+	uint64_t devstate_t0, devstate_ns;
 	uint64_t t_start, t_suspend;
 	bool suspended;
 	bool outcome_unknown;
@@ -107,6 +108,12 @@ struct migration {
 	int64_t last_tick_ms;
 	uint32_t round;
 	bool final;
+	/*
+	 * The final round went out and its ROUND_DONE with it; the target's
+	 * acknowledgement is awaited behind the COMMIT (source_commit.c).
+	 */
+	bool final_unacked;
+	uint64_t final_batches;
 	struct adapt ad;		/* the codec, chosen as it goes */
 	struct conv_forecast fc;	/* after each pre-copy round */
 	bool have_fc;
@@ -189,6 +196,12 @@ int source_rounds(struct migration *m);
 /* Undo the suspension on failure: the source domain runs on. */
 void source_unsuspend(struct migration *m);
 
+/*
+ * source_round_acked() - the ROUND_ACK in m->ctl acknowledges @round with
+ * the @batches that were sent; reported otherwise (-EIO).
+ */
+int source_round_acked(struct migration *m, uint32_t round, uint64_t batches);
+
 /* source_qemu.c */
 
 /* Reach the source QEMU before anything moves; x-ignore-shared. */
@@ -197,15 +210,22 @@ int source_qemu_setup(struct migration *m);
 /* Before the final round: until the target's QEMU is ready (QEMU_READY). */
 int source_qemu_wait_target(struct migration *m);
 
-/* QEMU stopped, the final round in: its device state, into m->devstate. */
-int source_devstate_capture(struct migration *m);
+/* QEMU stopped: its own migration starts writing its device state. */
+int source_devstate_start(struct migration *m);
+
+/* The final round out: the device state read in, into m->devstate. */
+int source_devstate_collect(struct migration *m);
 
 /* m->devstate to the target, in DEVSTATE messages. */
 int source_devstate_send(struct migration *m);
 
 /* source_commit.c */
 
-/* COMMIT, --verify, and the target's answer (ERR_UNKNOWN if lost). */
+/*
+ * The final round is out: the device state and COMMIT right behind it,
+ * then the target's acknowledgement of the round, --verify, and its
+ * answer (ERR_UNKNOWN if lost).
+ */
 int source_commit(struct migration *m);
 
 /* source_resume.c */

@@ -273,6 +273,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	m->lock_fd = -1;
 	m->ring.fd = -1;
 	m->qmp.fd = -1;
+	m->devstate_fd = -1;
 	m->o.json = opts->json;
 	m->o.streams = 2;
 	m->o.max_rounds = DEFAULT_MAX_ROUNDS;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The end of the source's conversation (source.h): COMMIT, with --verify
- * the page checksums compared, and the target's answer. Once COMMIT is
- * sent the target alone decides; an answer lost on the way leaves the
- * outcome unknown, and the domain suspended here.
+ * The end of the source's conversation (source.h): the device state and
+ * COMMIT behind the final round, the round's acknowledgement, with
+ * --verify the page checksums compared, and the target's answer. Once
+ * COMMIT is sent the target alone decides; an answer lost on the way
+ * leaves the outcome unknown, and the domain suspended here.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "oplock.h"
@@ -34,9 +36,22 @@ static int verify(struct migration *m)
 		return source_fail(m, -ENOMEM, "out of memory");
 	}
 	while (next < n) {
-		ret = source_expect(m, PROTO_MSG_SUMS, "the target's checksums");
-		if (ret)
+		/*
+		 * No cancel: COMMIT is out. The target keeps nothing before
+		 * our VERIFY, so a failure here leaves the source intact.
+		 */
+		ret = ctl_expect(&m->ctl, PROTO_MSG_SUMS, m->o.timeout_ms, NULL,
+				 sender_aside, &m->snd);
+		if (ret == -ECONNABORTED) {
+			ret = source_target_aborted(m);
 			goto out;
+		}
+		if (ret) {
+			ret = source_fail(m, -EIO,
+					  "--verify: no checksums from the target (%s); the source domain is intact",
+					  ret == -EBADMSG ? "a wrong message" : m->ctl.why);
+			goto out;
+		}
 		if (proto_get_sums(m->ctl.payload, m->ctl.len, s) ||
 		    s->first != next || s->first + s->count > n) {
 			ret = source_fail(m, -EPROTO,
@@ -70,47 +85,24 @@ out:
 }
 
 /*
- * The commit has no cancel: a signal meanwhile is noted and ignored, the
- * target's answer awaited for --timeout, as it says.
+ * Once COMMIT is out the target alone decides, and the source must not
+ * run the domain again unless the target says it refused. The next
+ * message from the target, in m->ctl: 0; or the failure, reported.
+ * There is no cancel (nor can there be: only the target knows whether it
+ * committed); a signal meanwhile is noted and ignored, the answer awaited
+ * for --timeout, as it says.
  */
-int source_commit(struct migration *m)
+static int answer(struct migration *m, bool *ignored)
 {
-	struct proto_commit c = {
-		.rounds = m->rounds_done,
-		.batches = m->batches_total,
-		.verify = m->o.verify,
-	};
-	bool ignored = false;
-	struct pbuf b;
 	int ret;
 
-	pbuf_init(&b);
-	ret = source_send(m, &b, proto_put_commit(&b, &c));
-	pbuf_free(&b);
-	if (ret)
-		return source_fail(m, -EIO, "lost the target before commit: %s",
-				   m->ctl.why);
-	if (m->o.verify) {
-		ret = verify(m);
-		if (ret)
-			return ret;
-	}
-	/*
-	 * The target holds everything and commits on its own now; cancel
-	 * has no say from here (nor can it: only the target knows whether
-	 * it committed). Said here so that an operator's cancel-operation,
-	 * and a script's -j reader, see where the point of no return was.
-	 */
-	oplock_status(m->lock_fd, "running: committing on %s", m->dest_str);
-	progress_event(&m->pr, "commit", NULL);
-	progress_note(&m->pr, "asked %s to commit: too late to cancel", m->dest_str);
 	ctl_next(&m->ctl);
 	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
 	while (ret == -EINTR) {	/* too late to cancel: the target decides */
-		if (source_cancelled && !ignored) {
+		if (source_cancelled && !*ignored) {
 			progress_note(&m->pr, "cancel ignored: %s decides now",
 				      m->dest_str);
-			ignored = true;
+			*ignored = true;
 		}
 		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
 	}
@@ -134,6 +126,84 @@ int source_commit(struct migration *m)
 				   "the target refused to commit: %s; the source domain is intact",
 				   ab.reason);
 	}
+	return 0;
+}
+
+/* The target's acknowledgement of the final round, behind the COMMIT. */
+static int final_acked(struct migration *m, bool *ignored)
+{
+	struct proto_round_ack ack;
+	int ret = answer(m, ignored);
+
+	if (ret)
+		return ret;
+	if (m->ctl.type != PROTO_MSG_ROUND_ACK ||
+	    proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
+	    ack.round != m->round || ack.batches != m->final_batches) {
+		m->outcome_unknown = true;
+		return source_fail(m, ERR_UNKNOWN,
+				   "outcome unknown: the target answered the final round %u (%llu batches) with a wrong or malformed %s; check '%s' on %s before resuming the source",
+				   m->round, (unsigned long long)m->final_batches,
+				   proto_msg_name(m->ctl.type), m->target,
+				   m->o.dest.host);
+	}
+	m->final_unacked = false;
+	return 0;
+}
+
+/*
+ * The final round went out, its acknowledgement not awaited: the device
+ * state and the COMMIT follow it at once. The target takes them in order
+ * behind the round (it reads no further until it has applied the round),
+ * so the suspension pays one round trip for all three.
+ */
+int source_commit(struct migration *m)
+{
+	struct proto_commit c = {
+		.rounds = m->rounds_done,
+		.batches = m->batches_total,
+		.verify = m->o.verify,
+	};
+	bool ignored = false;
+	struct pbuf b;
+	int ret;
+
+	if (m->qmp_up) {
+		ret = source_devstate_collect(m);
+		if (!ret)
+			ret = source_devstate_send(m);
+		if (ret)
+			return ret;
+	}
+	if (source_cancelled)
+		return source_fail(m, ERR_CANCELLED,
+				   "cancelled before commit; the source domain is intact");
+	pbuf_init(&b);
+	ret = source_send(m, &b, proto_put_commit(&b, &c));
+	pbuf_free(&b);
+	if (ret)
+		return source_fail(m, -EIO, "lost the target before commit: %s",
+				   m->ctl.why);
+	/*
+	 * Said here so that an operator's cancel-operation, and a script's
+	 * -j reader, see where the point of no return was.
+	 */
+	oplock_status(m->lock_fd, "running: committing on %s", m->dest_str);
+	progress_event(&m->pr, "commit", NULL);
+	progress_note(&m->pr, "asked %s to commit: too late to cancel", m->dest_str);
+	if (m->final_unacked) {
+		ret = final_acked(m, &ignored);
+		if (ret)
+			return ret;
+	}
+	if (m->o.verify) {
+		ret = verify(m);
+		if (ret)
+			return ret;
+	}
+	ret = answer(m, &ignored);
+	if (ret)
+		return ret;
 	if (m->ctl.type != PROTO_MSG_COMMITTED ||
 	    proto_get_empty(m->ctl.payload, m->ctl.len)) {
 		m->outcome_unknown = true;

@@ -3,9 +3,10 @@
  * --qmp on the source (source.h): the source QEMU over QMP (qmp.c). It is
  * reached and set up (x-ignore-shared) before anything moves; the final
  * round waits until the target's QEMU is ready for the device state; once
- * the guest is stopped and the final round is in, QEMU's own migration,
- * without RAM, writes the device state into a pipe, and it goes to the
- * target in DEVSTATE messages before the COMMIT. Stopping QEMU and
+ * the guest is stopped, QEMU's own migration, without RAM, writes the
+ * device state into a pipe while the final round goes out, and it goes to
+ * the target in DEVSTATE messages right behind the final round, before
+ * the COMMIT (source_commit.c). Stopping QEMU and
  * resuming it after a failure are the suspension's (source_rounds.c).
  */
 #include <errno.h>
@@ -146,19 +147,28 @@ static int devstate_wait(struct migration *m, int64_t deadline)
 }
 
 /*
- * The source QEMU is stopped and the final round is in: let QEMU migrate
- * into a pipe we pass it (getfd), with x-ignore-shared, and keep what it
- * writes. That is its device state, without RAM.
+ * What QEMU writes before we read it: the pipe is made this large so that
+ * a usual device state (an SS-5's is about 300 KB) fits whole while the
+ * final round runs, and QEMU's migration thread never waits for us. A
+ * kernel that refuses the size leaves the default; QEMU then waits until
+ * source_devstate_collect() reads, which is slower, not wrong.
  */
-int source_devstate_capture(struct migration *m)
+#define DEVSTATE_PIPE_BYTES	(1 << 20)
+
+/*
+ * The source QEMU is stopped (the suspension): let QEMU migrate, with
+ * x-ignore-shared, into a pipe we pass it (getfd). It writes its device
+ * state, without RAM, while the final round goes out: none of it depends
+ * on the guest's RAM, which QEMU no longer changes once stopped.
+ */
+int source_devstate_start(struct migration *m)
 {
-	int64_t deadline = now_ms() + m->o.timeout_ms;
-	uint64_t t0 = now_ns();
-	size_t cap = 1 << 20;
 	int pfd[2], err;
 
+	m->devstate_t0 = now_ns();
 	if (pipe2(pfd, O_CLOEXEC))
 		return source_fail(m, -EIO, "pipe: %s", strerror(errno));
+	fcntl(pfd[0], F_SETPIPE_SZ, DEVSTATE_PIPE_BYTES);
 	err = qmp_exec(&m->qmp, "getfd", "{\"fdname\": \"ldm-devstate\"}",
 		       pfd[1], m->o.timeout_ms, NULL);
 	close(pfd[1]);
@@ -178,35 +188,44 @@ int source_devstate_capture(struct migration *m)
 				   m->qmp.why);
 	}
 	m->qmp_migrating = true;
+	m->devstate_fd = pfd[0];
+	return 0;
+}
+
+/*
+ * The final round is out: read what QEMU wrote into the pipe (usually
+ * all there already) until it closes it, into m->devstate, and check
+ * that its migration completed.
+ */
+int source_devstate_collect(struct migration *m)
+{
+	int64_t deadline = now_ms() + m->o.timeout_ms;
+	size_t cap = 1 << 20;
+	int fd = m->devstate_fd, err;
+
 	m->devstate = malloc(cap);
 	m->devstate_len = 0;
 	for (;;) {
-		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int64_t left = deadline - now_ms();
 		ssize_t r;
 
-		if (!m->devstate) {
-			close(pfd[0]);
+		if (!m->devstate)
 			return source_fail(m, -ENOMEM, "out of memory");
-		}
-		if (source_cancelled || left <= 0) {
-			close(pfd[0]);
+		if (source_cancelled || left <= 0)
 			return source_fail(m, source_cancelled ?
 					   ERR_CANCELLED : -ETIMEDOUT,
 					   "%s while QEMU wrote its device state; the source domain is intact",
 					   source_cancelled ? "cancelled" : "timed out");
-		}
 		if (poll(&p, 1, (int)(left > 250 ? 250 : left)) <= 0)
 			continue;
 		if (m->devstate_len == cap) {
 			uint8_t *n;
 
-			if (cap >= PROTO_DEVSTATE_MAX) {
-				close(pfd[0]);
+			if (cap >= PROTO_DEVSTATE_MAX)
 				return source_fail(m, -EIO,
 						   "QEMU's device state is over %u MiB: is the guest RAM a shared ldm mapping (share=on)?",
 						   PROTO_DEVSTATE_MAX >> 20);
-			}
 			n = realloc(m->devstate, cap * 2);
 			if (!n)
 				free(m->devstate);
@@ -214,27 +233,26 @@ int source_devstate_capture(struct migration *m)
 			cap *= 2;
 			continue;
 		}
-		r = read(pfd[0], m->devstate + m->devstate_len,
+		r = read(fd, m->devstate + m->devstate_len,
 			 cap - m->devstate_len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			err = errno;
-			close(pfd[0]);
+		if (r < 0)
 			return source_fail(m, -EIO,
-					   "reading QEMU's device state: %s", strerror(err));
-		}
+					   "reading QEMU's device state: %s",
+					   strerror(errno));
 		if (!r)
 			break;
 		m->devstate_len += (size_t)r;
 	}
-	close(pfd[0]);
+	close(fd);
+	m->devstate_fd = -1;
 	err = devstate_wait(m, deadline);
 	if (err)
 		return err;
 	m->qmp_migrating = false;
-	m->devstate_ns = now_ns() - t0;
-	progress_note(&m->pr, "QEMU device state: %zu bytes in %.0f ms",
+	m->devstate_ns = now_ns() - m->devstate_t0;
+	progress_note(&m->pr, "QEMU device state: %zu bytes, written in the %.0f ms from the stop",
 		      m->devstate_len, (double)m->devstate_ns / 1e6);
 	progress_event(&m->pr, "devstate", "bytes", (uint64_t)m->devstate_len,
 		       "ms", m->devstate_ns / 1000000, NULL);

@@ -4,7 +4,8 @@
  * each harvested by the module and sent by send.c, until the convergence
  * forecast (converge.c) says the rest fits the downtime limit; then the
  * suspension of the domain (and of its emulator) and the final round.
- * Each round ends when the target acknowledges having applied it all.
+ * Each pre-copy round ends when the target acknowledges having applied it
+ * all; the final round's acknowledgement comes behind the COMMIT.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -158,7 +159,6 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		     uint64_t *ns)
 {
 	struct proto_round_done rd = { 0 };
-	struct proto_round_ack ack;
 	struct round_result res;
 	struct mig_info mi;
 	uint64_t t0 = now_ns();
@@ -196,6 +196,16 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 	}
 	if (ret)
 		return source_module_error(m, ret);
+	/*
+	 * The module's workers fill the ring from now on; QEMU writes its
+	 * device state meanwhile, on its own thread: neither waits for the
+	 * other inside the suspension.
+	 */
+	if (m->final && m->qmp_up && m->devstate_fd < 0 && !m->devstate) {
+		ret = source_devstate_start(m);
+		if (ret)
+			return ret;
+	}
 	progress_event(&m->pr, "round", "round", (uint64_t)m->round,
 		       "pages", m->round_pages, "final", (uint64_t)m->final,
 		       "codec", (uint64_t)codec, NULL);
@@ -240,22 +250,42 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 	if (ret)
 		return source_fail(m, -EIO, "lost the target after round %u: %s",
 				   m->round, m->ctl.why);
-	m->may_resume = m->o.reconnect_s && !m->final;
-	ret = source_expect(m, PROTO_MSG_ROUND_ACK, "the target's acknowledgement");
-	m->may_resume = false;
-	if (ret)
-		return ret;
-	if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
-	    ack.round != m->round || ack.batches != res.batches)
-		return source_fail(m, -EIO,
-				   "the target acknowledged round %u with %llu batches, %llu were sent",
-				   ack.round, (unsigned long long)ack.batches,
-				   (unsigned long long)res.batches);
+	if (m->final) {
+		/*
+		 * The device state and the COMMIT follow at once; the
+		 * acknowledgement is awaited behind them (source_commit.c),
+		 * which saves the suspension a round trip.
+		 */
+		m->final_unacked = true;
+		m->final_batches = res.batches;
+	} else {
+		m->may_resume = !!m->o.reconnect_s;
+		ret = source_expect(m, PROTO_MSG_ROUND_ACK,
+				    "the target's acknowledgement");
+		m->may_resume = false;
+		if (!ret)
+			ret = source_round_acked(m, m->round, res.batches);
+		if (ret)
+			return ret;
+	}
 	m->batches_total += res.batches;
 	m->rounds_done++;
 	m->pages_done += m->round_pages;
 	*pages = m->round_pages;
 	*ns = now_ns() - t0;
+	return 0;
+}
+
+int source_round_acked(struct migration *m, uint32_t round, uint64_t batches)
+{
+	struct proto_round_ack ack;
+
+	if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
+	    ack.round != round || ack.batches != batches)
+		return source_fail(m, -EIO,
+				   "the target acknowledged round %u with %llu batches, %llu were sent",
+				   ack.round, (unsigned long long)ack.batches,
+				   (unsigned long long)batches);
 	return 0;
 }
 

@@ -86,6 +86,9 @@ void source_teardown(struct migration *m)
 		qmp_close(&m->qmp);
 		m->qmp_up = false;
 	}
+	if (m->devstate_fd >= 0)
+		close(m->devstate_fd);
+	m->devstate_fd = -1;
 	free(m->devstate);
 	m->devstate = NULL;
 	source_wipe_secrets(m);
@@ -203,8 +206,15 @@ static void finish(struct migration *m)
 		      " and its emulator stays stopped" : "");
 }
 
+/* ms from @t0 to now */
+static uint64_t ms_since(uint64_t t0)
+{
+	return (now_ns() - t0) / 1000000;
+}
+
 int source_run(struct migration *m)
 {
+	uint64_t t0 = now_ns(), local, tls, welcome, ready, streams;
 	struct proto_welcome w;
 	struct proto_ready rdy;
 	int ret;
@@ -215,12 +225,15 @@ int source_run(struct migration *m)
 	if (ret)
 		return ret;
 
+	local = ms_since(t0);
 	m->t_start = now_ns();
 	ret = source_connect(m);
+	tls = ms_since(t0);
 	if (!ret)
 		ret = source_greet(m, &w);
 	if (ret)
 		return ret;
+	welcome = ms_since(t0);
 	if (m->o.dry_run) {
 		progress_clear(&m->pr);
 		if (!m->o.json)
@@ -240,23 +253,20 @@ int source_run(struct migration *m)
 	if (proto_get_ready(m->ctl.payload, m->ctl.len, &rdy))
 		return source_fail(m, -EPROTO, "malformed READY from the target");
 	m->data_port = rdy.data_port;
+	ready = ms_since(t0);
 	ret = source_open_streams(m, rdy.data_port);
+	streams = ms_since(t0);
 	if (!ret)
 		ret = start_session(m);
-	if (!ret)
-		ret = source_rounds(m);
 	if (ret)
 		return ret;
-	if (source_cancelled)
-		return source_fail(m, ERR_CANCELLED,
-				   "cancelled before commit; the source domain is intact");
-	if (m->qmp_up) {
-		ret = source_devstate_capture(m);
-		if (!ret)
-			ret = source_devstate_send(m);
-		if (ret)
-			return ret;
-	}
+	/* Where the set-up went, for -j readers (milliseconds from the start). */
+	progress_event(&m->pr, "setup", "local_ms", local, "tls_ms", tls,
+		       "welcome_ms", welcome, "ready_ms", ready,
+		       "streams_ms", streams, "session_ms", ms_since(t0), NULL);
+	ret = source_rounds(m);
+	if (ret)
+		return ret;
 	ret = source_commit(m);
 	if (ret)
 		return ret;

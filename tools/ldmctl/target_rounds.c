@@ -75,6 +75,21 @@ static int round_complete(struct incoming *in, uint32_t round, bool *done)
 }
 
 /*
+ * How long one step may wait for the streams, the ring or the control
+ * connection. Once every batch of the pending round is in, what is left
+ * is the module's workers applying the last ones, and nothing we poll
+ * says when they are done (the ring wakes a receiver only when it was
+ * full): look every millisecond then, not every 100, since the round's
+ * acknowledgement, and for the final round the suspension, waits on it.
+ */
+static int step_ms(const struct incoming *in, int64_t pending)
+{
+	if (pending >= 0 && in->rx.got[pending] >= in->expected[pending])
+		return 1;
+	return 100;
+}
+
+/*
  * The source is gone and may come back: wait for it (target_resume.c).
  * Then no round is pending (the source announces the cut one again), and
  * the control connection is a new one.
@@ -94,7 +109,7 @@ int target_rounds(struct incoming *in)
 {
 	int64_t pending = -1;	/* the round announced, not yet acked */
 	struct proto_round_done rd;
-	bool ctl_ready, done;
+	bool ctl_ready, done, hold;
 	int err;
 
 	ctl_next(&in->ctl);	/* HELLO was dealt with */
@@ -103,7 +118,15 @@ int target_rounds(struct incoming *in)
 			target_abort(in, PROTO_E_TARGET, "the target is shutting down");
 			return -EINTR;
 		}
-		err = receiver_step(&in->rx, in->ctl.fd, 100, &ctl_ready);
+		/*
+		 * Behind the final ROUND_DONE the source sends its device
+		 * state and COMMIT without waiting for our acknowledgement:
+		 * they stay unread (target_commit() takes them) until the
+		 * round is applied and acknowledged.
+		 */
+		hold = in->final_acked && pending >= 0;
+		err = receiver_step(&in->rx, hold ? -1 : in->ctl.fd,
+				    step_ms(in, pending), &ctl_ready);
 		if (err == -EIO) {
 			struct mig_info mi;
 
@@ -124,7 +147,7 @@ int target_rounds(struct incoming *in)
 			target_abort(in, PROTO_E_DATA, "%s", in->rx.why);
 			return err;
 		}
-		if (ctl_ready || ctl_pending(&in->ctl)) {
+		if (!hold && (ctl_ready || ctl_pending(&in->ctl))) {
 			err = ctl_pump(&in->ctl);
 			if (err < 0 && in->resumable && !in->final_acked) {
 				err = resume(in, in->ctl.why, &pending);
@@ -139,7 +162,7 @@ int target_rounds(struct incoming *in)
 			}
 			in->rx.last_data_ms = now_ms();
 		}
-		if (in->ctl.ready) {
+		if (!hold && in->ctl.ready) {
 			switch (in->ctl.type) {
 			case PROTO_MSG_ROUND_DONE:
 				if (proto_get_round_done(in->ctl.payload,
