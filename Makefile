@@ -20,6 +20,8 @@
 #   make sparc-linux    the SPARC Linux guest: its kernel (lab/sparc-linux.sh,
 #                   cached under LDM_SPARC_CACHE) and its initramfs (guest/)
 #   make sparc-guest    the guest's initramfs alone
+#   make deb        the Debian packages ldm-dkms and ldmctl in build/deb/,
+#                   lintian-checked (lab/deb.sh; Documentation/install.rst)
 
 KVER	?= $(shell lab/kver)
 KDIR	?= /lib/modules/$(KVER)/build
@@ -31,7 +33,7 @@ export KVER KDIR BUILD KSRC
 
 .PHONY: all module ldmctl selftests benches ksrc deps check unit lab demo \
 	style sparse bench codec-check bench-codec fuzz clean debug-kernel \
-	check-debug sparc-linux sparc-guest
+	check-debug sparc-linux sparc-guest deb
 
 all: module ldmctl selftests benches
 
@@ -112,6 +114,11 @@ sparc-linux: sparc-guest
 
 sparc-guest:
 	$(MAKE) -C guest OUT=$(BUILD)/guest
+
+# The Debian packages (lab/deb.sh): build/deb/ldm-dkms_*.deb, ldmctl_*.deb
+# and lintian's report; Documentation/install.rst.
+deb:
+	lab/deb.sh
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

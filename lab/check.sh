@@ -11,6 +11,10 @@
 #                 and initramfs)                     one test
 #      selftests  lab/run -- selftests/run.sh       (in the lab VM, TAP),
 #                 plus one test: no kernel problem in the VM's dmesg
+#      deb        make deb (the Debian packages, lintian: no error)  one test
+#      package    lab/run --no-module -- selftests/ldm_package.sh  (its own
+#                 lab run: the packages installed in an overlay, DKMS's
+#                 ldm.ko instead of the lab's; TAP)
 #   3. style      make style  (checkpatch --strict)  one test
 #   4. sparse     make sparse (C=2)                  one test
 #   5. layers     lab/layers.sh (includes go down)   one test
@@ -51,6 +55,14 @@ else
 	st=1
 fi
 step_result "$logs/selftests.log:$st"
+
+# The Debian packages: built here, installed in a lab VM of their own that
+# never loads the lab's driver/ldm.ko (DKMS builds the one it loads).
+run_step deb make deb
+step_tap deb "make deb: ldm-dkms and ldmctl build, lintian reports no error"
+run_step package lab/run --no-module --timeout 1500 --out "$logs/lab-package" -- \
+	selftests/ldm_package.sh
+step_result "$logs/package.log:$st"
 
 # 3, 4. Style and static checks, one test each.
 run_step style make style

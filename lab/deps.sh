@@ -25,6 +25,12 @@
 #   gcc-sparc64-linux-gnu                   the SPARC Linux guest: its sparc32
 #                                           kernel (lab/sparc-linux.sh) and
 #                                           its freestanding /init (guest/)
+#   dpkg-dev debhelper dh-dkms lintian      make deb: the packages ldm-dkms and
+#                                           ldmctl (lab/deb.sh)
+#   dkms                                    DKMS itself: the lab VM installs
+#                                           ldm-dkms (selftests/ldm_package.sh);
+#                                           nothing is built or installed on
+#                                           this machine by having it
 # The host kernel is never touched: the lab kernel is only booted in QEMU.
 set -eu
 
@@ -32,7 +38,8 @@ pkgs="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 seabios qemu-system-sparc busybox-static kmod cpio
 iproute2 python3 make gcc clang libclang-rt-14-dev sparse pkg-config
 libnl-genl-3-dev libssl-dev liblz4-dev zlib1g-dev openssl xz-utils
-flex bison bc libelf-dev gnuplot-nox libzstd-dev gcc-sparc64-linux-gnu"
+flex bison bc libelf-dev gnuplot-nox libzstd-dev gcc-sparc64-linux-gnu
+dpkg-dev debhelper dh-dkms lintian dkms"
 
 missing=
 for p in $pkgs; do

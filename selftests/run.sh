@@ -38,6 +38,7 @@ programs=(
 	selftests/ldm_migrate.sh
 	selftests/ldm_resume.sh
 	selftests/ldm_serve_flood.sh
+	selftests/ldm_serve_reload.sh
 	selftests/ldm_status.sh
 	selftests/ldm_soak.sh
 	selftests/ldm_security.sh

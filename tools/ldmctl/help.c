@@ -26,6 +26,9 @@ void ldmctl_help(FILE *f)
 	      "  -h, --help     show this help\n"
 	      "      --version  show the versions of ldmctl, the ldm UAPI and OpenSSL\n"
 	      "\n"
+	      "migrate and serve take defaults from /etc/ldm/ldm.conf (sections\n"
+	      "[migrate], [serve]) if it exists, or from --config FILE.\n"
+	      "\n"
 	      "'ldmctl help COMMAND' or 'ldmctl COMMAND --help' explains a command;\n"
 	      "ldmctl(8) has the details.\n", f);
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,9 +30,12 @@
 #include "domain.h"
 #include "net.h"
 #include "oplock.h"
+#include "pwfile.h"
 #include "target.h"
+#include "tls.h"
 
 volatile sig_atomic_t serve_stopping;
+static volatile sig_atomic_t serve_reload;
 
 static void on_stop(int sig)
 {
@@ -39,19 +43,48 @@ static void on_stop(int sig)
 	serve_stopping = 1;
 }
 
-void serve_log(const char *peer, const char *fmt, ...)
+static void on_hup(int sig)
+{
+	(void)sig;
+	serve_reload = 1;
+}
+
+/*
+ * Whether stderr is systemd's journal (JOURNAL_STREAM names its device
+ * and inode): then each line starts with its syslog level, "<6>" info,
+ * "<4>" warning, which the journal takes off and keeps as the priority.
+ */
+static bool to_journal(void)
+{
+	static int known = -1;
+	unsigned long long dev, ino;
+	const char *js;
+	struct stat st;
+
+	if (known < 0) {
+		js = getenv("JOURNAL_STREAM");
+		known = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+			!fstat(STDERR_FILENO, &st) &&
+			(unsigned long long)st.st_dev == dev &&
+			(unsigned long long)st.st_ino == ino;
+	}
+	return known;
+}
+
+static void log_line(int level, const char *peer, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_line(int level, const char *peer, const char *fmt, va_list ap)
 {
 	char when[32], line[1024];
 	time_t t = time(NULL);
-	va_list ap;
 	int n;
 
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
-	n = snprintf(line, sizeof(line), "ldmctl: serve: %s%s%s: ", when,
-		     peer ? " " : "", peer ? peer : "");
-	va_start(ap, fmt);
+	n = snprintf(line, sizeof(line), "%sldmctl: serve: %s%s%s: ",
+		     to_journal() ? (level == 4 ? "<4>" : "<6>") : "",
+		     when, peer ? " " : "", peer ? peer : "");
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	n = (int)strlen(line);
 	line[n++] = '\n';
 	/*
@@ -60,6 +93,24 @@ void serve_log(const char *peer, const char *fmt, ...)
 	 */
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+void serve_log(const char *peer, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(6, peer, fmt, ap);
+	va_end(ap);
+}
+
+void serve_warn(const char *peer, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_line(4, peer, fmt, ap);
+	va_end(ap);
 }
 
 /* A half-made domain of a dead process: discard it. */
@@ -285,6 +336,7 @@ static void admit_one(struct server *sv, int fd,
 			if (sv->kids[j].admit_fd >= 0)
 				close(sv->kids[j].admit_fd);
 		signal(SIGINT, SIG_IGN);	/* the parent forwards TERM */
+		signal(SIGHUP, SIG_IGN);	/* a reload is serve's alone */
 		_exit(exit_code_for(target_run(sv->o, sv->ctx, fd, peer,
 					       sv->pwtext, sp[1])));
 	}
@@ -296,8 +348,60 @@ static void admit_one(struct server *sv, int fd,
 	close(fd);
 }
 
+/*
+ * SIGHUP: what start() loaded (target_cmd.c), loaded again from the same
+ * paths: the TLS context with this host's certificate, key and trust
+ * directory, and the password check file. Either everything new is taken
+ * or nothing: a reload that fails keeps the old, and says why. Children
+ * running a migration keep the context they were forked with; the next
+ * connection gets the new one.
+ */
+static void reload(struct server *sv)
+{
+	const struct serve_opts *o = sv->o;
+	struct tls_config tc = { .server = true, .cert = o->cert,
+				 .key = o->key, .trust_dir = o->trust_dir,
+				 .cert_optional = o->pwfile != NULL };
+	char why[TLS_WHY_MAX], *pwtext = NULL;
+	const char *w = NULL;
+	SSL_CTX *ctx;
+	int ret;
+
+	if (o->pwfile) {
+		struct stat st;
+
+		ret = pwfile_read(o->pwfile, &pwtext, &w);
+		if (!ret && (stat(o->pwfile, &st) ||
+			     (st.st_uid != 0 && st.st_uid != geteuid()))) {
+			w = "is not owned by root";
+			ret = -EPERM;
+		}
+		if (ret) {
+			serve_warn(NULL, "reload failed, keeping the certificates, trust and passwords loaded before: password check file %s %s",
+				   o->pwfile, w ? w : strerror(-ret));
+			pwfile_free(pwtext);
+			return;
+		}
+	}
+	ctx = tls_ctx_new(&tc, why);
+	if (!ctx) {
+		serve_warn(NULL, "reload failed, keeping the certificates, trust and passwords loaded before: %s",
+			   why);
+		pwfile_free(pwtext);
+		return;
+	}
+	SSL_CTX_free(sv->ctx);
+	sv->ctx = ctx;
+	pwfile_free(sv->pwtext);
+	sv->pwtext = pwtext;
+	serve_log(NULL, "reloaded: certificate %s, key %s, trust %s%s%s",
+		  o->cert, o->key, o->trust_dir,
+		  o->pwfile ? ", password check file " : "",
+		  o->pwfile ? o->pwfile : "");
+}
+
 int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
-	       SSL_CTX *ctx, char *pwtext)
+	       SSL_CTX **ctxp, char **pwtextp)
 {
 	struct admit_limits lim = {
 		.startups = o->max_startups,
@@ -306,7 +410,8 @@ int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
 		.handshake_ms = o->handshake_ms,
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
-	struct server sv = { .o = o, .ctx = ctx, .pwtext = pwtext };
+	struct sigaction hup = { .sa_handler = on_hup };
+	struct server sv = { .o = o, .ctx = *ctxp, .pwtext = *pwtextp };
 	struct pollfd *pfd = NULL;
 	int *pidx = NULL, err;
 	uint32_t i;
@@ -341,11 +446,12 @@ int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
 	fcntl(sv.lfd, F_SETFL, fcntl(sv.lfd, F_GETFL) | O_NONBLOCK);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	incoming_orphans(0, discard_orphan, NULL);
 	serve_log(NULL, "listening on %s:%u (trust %s%s%s; at most %u connections not authenticated yet, %u per address, %d s each to authenticate; at most %u migration%s at once)",
 		  o->host[0] ? o->host : "*", o->port, o->trust_dir,
-		  pwtext ? ", passwords accepted" : "", o->fips ? ", FIPS mode" : "",
+		  sv.pwtext ? ", passwords accepted" : "", o->fips ? ", FIPS mode" : "",
 		  lim.startups, lim.per_addr, o->handshake_ms / 1000,
 		  lim.migrations, lim.migrations == 1 ? "" : "s");
 
@@ -354,6 +460,10 @@ int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
 		nfds_t np = 0, k;
 		int burst;
 
+		if (serve_reload) {
+			serve_reload = 0;
+			reload(&sv);
+		}
 		reap(&sv);
 		expire(&sv);
 		pfd[np++] = (struct pollfd){ .fd = sv.lfd, .events = POLLIN };
@@ -416,5 +526,7 @@ out:
 	free(pfd);
 	free(pidx);
 	admit_free(&sv.adm);
+	*ctxp = sv.ctx;
+	*pwtextp = sv.pwtext;
 	return err;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ldmctl migrate [options] DOMAIN [user@]HOST[:TARGET]
+ * ldmctl migrate [options] [--config F] DOMAIN [user@]HOST[:TARGET]
  *
  * The source side of a live migration, as a command: its options, its
  * help text, and its exit status, the one place where an error becomes
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "config.h"
 #include "name.h"
 #include "oplock.h"
@@ -264,11 +265,18 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct migration *m;
+	struct conf_args ca;
 	int ret, err;
 
+	/* ldm.conf's options first: the command line's, after them, win. */
+	ret = conf_args(cmd, CONF_MIGRATE, argc, argv, &ca);
+	if (ret >= 0)
+		return ret;
 	m = calloc(1, sizeof(*m));
-	if (!m)
+	if (!m) {
+		conf_args_free(&ca);
 		return report_result(cmd->name, NULL, -ENOMEM, NULL);
+	}
 	m->cmd = cmd;
 	m->lock_fd = -1;
 	m->ring.fd = -1;
@@ -285,7 +293,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	m->o.trust_dir = LDM_DEFAULT_TRUST_DIR;
 	m->why_final = "converged";
 
-	ret = parse(m, cmd, argc, argv);
+	ret = parse(m, cmd, ca.argc, ca.argv);
 	if (ret < 0) {
 		progress_init(&m->pr, m->o.json);
 		err = local_checks(m);
@@ -310,6 +318,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	oplock_release(m->lock_fd);
 	source_wipe_secrets(m);
 	free(m);
+	conf_args_free(&ca);
 	return ret;
 }
 
@@ -319,7 +328,8 @@ const struct subcommand cmd_migrate = {
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
 		    "              [--compress auto|lzjb|lz4|none] [--reconnect S] [--prepared]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
-		    "              [--cert F --key F --trust-dir D] [-j] DOMAIN [user@]HOST[:TARGET]",
+		    "              [--cert F --key F --trust-dir D] [--config F] [-j]\n"
+		    "              DOMAIN [user@]HOST[:TARGET]",
 	.summary = "live-migrate a domain to another host",
 	.help =
 	"Move DOMAIN's memory to HOST, where 'ldmctl serve' creates TARGET\n"
@@ -363,6 +373,9 @@ const struct subcommand cmd_migrate = {
 	"      --cert F           this host's certificate (default " LDM_DEFAULT_CERT ")\n"
 	"      --key F            its private key (default " LDM_DEFAULT_KEY ")\n"
 	"      --trust-dir D      trusted certificates (default " LDM_DEFAULT_TRUST_DIR ")\n"
+	"      --config F         defaults from F, section [migrate] (default\n"
+	"                         " LDM_DEFAULT_CONF " if it exists); the command\n"
+	"                         line wins\n"
 	"  -j, --json             JSON events on stdout, one per line\n"
 	"  -h, --help             show this help\n"
 	"\n"

@@ -108,9 +108,21 @@ extern volatile sig_atomic_t serve_stopping;
 void serve_log(const char *peer, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Accept and admit connections until SIGTERM. Return: 0 or -errno. */
+/*
+ * serve_warn() - serve_log() at the journal's warning level (both go to
+ * stderr; under systemd's journal, serve_log() lines are "info").
+ */
+void serve_warn(const char *peer, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Accept and admit connections until SIGTERM. SIGHUP reloads the TLS
+ * context (certificate, key, trust directory) and the password check
+ * file; *@ctx and *@pwtext are then the new ones, for the caller to free.
+ * Return: 0 or -errno.
+ */
 int serve_loop(const struct subcommand *cmd, const struct serve_opts *o,
-	       SSL_CTX *ctx, char *pwtext);
+	       SSL_CTX **ctx, char **pwtext);
 
 /* target_run.c */
 

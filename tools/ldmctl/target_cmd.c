@@ -4,7 +4,7 @@
  *              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]
  *              [--qmp-dir DIR] [--on-receive CMD] [--handshake-timeout S]
  *              [--max-startups N] [--max-startups-per-addr N]
- *              [--max-migrations N]
+ *              [--max-migrations N] [--config F]
  *
  * The target side of live migration, as a command: its options, its help
  * text, and its exit status, the one place where an error becomes one
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "conf.h"
 #include "config.h"
 #include "pwfile.h"
 #include "target.h"
@@ -209,7 +210,7 @@ static int start(const struct subcommand *cmd, const struct serve_opts *o)
 		pwfile_free(pwtext);
 		return -EINVAL;
 	}
-	ret = serve_loop(cmd, o, ctx, pwtext);
+	ret = serve_loop(cmd, o, &ctx, &pwtext);
 	SSL_CTX_free(ctx);
 	pwfile_free(pwtext);
 	return ret;
@@ -230,13 +231,19 @@ static int serve(const struct subcommand *cmd, int argc, char **argv,
 		.max_migrations = ADMIT_DEFAULT_MIGRATIONS,
 		.handshake_ms = ADMIT_DEFAULT_HANDSHAKE_S * 1000,
 	};
+	struct conf_args ca;
 	int ret;
 
 	(void)opts;
-	ret = parse(cmd, argc, argv, &o);
+	/* ldm.conf's options first: the command line's, after them, win. */
+	ret = conf_args(cmd, CONF_SERVE, argc, argv, &ca);
 	if (ret >= 0)
 		return ret;
-	return exit_code_for(start(cmd, &o));
+	ret = parse(cmd, ca.argc, ca.argv, &o);
+	if (ret < 0)
+		ret = exit_code_for(start(cmd, &o));
+	conf_args_free(&ca);
+	return ret;
 }
 
 const struct subcommand cmd_serve = {
@@ -245,14 +252,16 @@ const struct subcommand cmd_serve = {
 		    "              [-p CHECKFILE] [--fips] [--workers N] [--timeout S]\n"
 		    "              [--qmp-dir DIR] [--on-receive CMD] [--handshake-timeout S]\n"
 		    "              [--max-startups N] [--max-startups-per-addr N]\n"
-		    "              [--max-migrations N]",
+		    "              [--max-migrations N] [--config F]",
 	.summary = "accept live migrations into new domains",
 	.help =
 	"Listen for 'ldmctl migrate' from other hosts and receive each migration\n"
 	"into a new domain. A source is accepted if its certificate is trusted\n"
 	"(trust directory) or, with -p, if it gives a password of CHECKFILE.\n"
 	"A domain whose migration fails before the commit is discarded. Runs\n"
-	"in the foreground and logs to stderr; SIGTERM stops it.\n"
+	"in the foreground and logs to stderr; SIGTERM stops it; SIGHUP reloads\n"
+	"the certificate, key, trust directory and password check file (a\n"
+	"reload that fails keeps what was loaded; migrations go on).\n"
 	"\n"
 	"  --listen ADDR[:PORT]     address and port (default every address, 8101)\n"
 	"  --cert F                 this host's certificate (default " LDM_DEFAULT_CERT ")\n"
@@ -285,6 +294,9 @@ const struct subcommand cmd_serve = {
 	"                           a source beyond them is told \"busy\" (its\n"
 	"                           migrate exits 8); unauthenticated connections\n"
 	"                           never take these\n"
+	"  --config F               defaults from F, section [serve] (default\n"
+	"                           " LDM_DEFAULT_CONF " if it exists); the command\n"
+	"                           line wins\n"
 	"  -h, --help               show this help\n",
 	.run = serve,
 };

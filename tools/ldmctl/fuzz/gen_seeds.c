@@ -243,6 +243,19 @@ static void seeds_strings(void)
 		"s3cret\n", "s3cret", "admin:pw1\nops:pw2\r\nshared\n",
 		"# comment\n\n\r\nuser:\n:x\nplain:with:colons\n", "\n",
 	};
+	static const char *const confs[] = {
+		"# ldm.conf\ncert = /etc/ldm/a.crt\nkey=/etc/ldm/a.key\n"
+		"trust-dir = /etc/ldm/trust\nfips = no\ntimeout = 30\n",
+		"[serve]\nlisten = [::1]:8101\npassword-file = /etc/ldm/pw\n"
+		"qmp-dir = /run/ldm/qmp\non-receive = /bin/start \"$LDM_DOMAIN\"\n"
+		"workers = 4\nhandshake-timeout = 10\nmax-startups = 32\n"
+		"max-startups-per-addr = 8\nmax-migrations = 16\n",
+		"[migrate]\npassword-file = /root/pw\nworkers = 2\nstreams = 4\n"
+		"downtime-limit = 300\nmax-rounds = 10\nbandwidth = 100M\n"
+		"compress = lz4\nport = 8101\nverify = yes\nreconnect = 60\n",
+		"cert = /a\n[serve]\ncert = /b\n[migrate]\nfips = yes\n",
+		"[serve]\nworkers = 1\nworkers = 2\n", "[bogus]\n", "x y\n",
+	};
 	static const char *const tnames[] = {
 		"1a2b3c4d.0", "1a2b3c4d.999", "1a2b3c4d.1000", "1a2b3c4d.01",
 		"1A2B3C4D.0", "1a2b3c4d.r0", "README", "1a2b3c4d.12~",
@@ -267,6 +280,9 @@ static void seeds_strings(void)
 	for (i = 0; i < sizeof(pwfiles) / sizeof(pwfiles[0]); i++)
 		for (j = 0; j < 5; j++)
 			seed_str("pwfile", (int)j, pwfiles[i]);
+	subdir("conf");
+	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++)
+		seed_str("conf", -1, confs[i]);
 	subdir("trust");
 	for (i = 0; i < sizeof(tnames) / sizeof(tnames[0]); i++)
 		seed_str("trust", 0, tnames[i]);
