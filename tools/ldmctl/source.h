@@ -98,6 +98,7 @@ struct migration {
 	size_t devstate_len;
 	uint64_t devstate_t0, devstate_ns;
 	uint64_t t_start, t_suspend;
+	uint64_t t_connected;		/* TCP up, before the TLS handshake */
 	bool suspended;
 	bool outcome_unknown;
 	uint32_t rounds_done;

@@ -114,6 +114,7 @@ int source_connect(struct migration *m)
 	if (!m->ctx)
 		return source_fail(m, -EIO, "%s", why);
 	fd = net_connect(m->o.dest.host, m->o.port, m->o.timeout_ms);
+	m->t_connected = now_ns();
 	if (source_cancelled) {
 		if (fd >= 0)
 			close(fd);

@@ -261,7 +261,8 @@ int source_run(struct migration *m)
 	if (ret)
 		return ret;
 	/* Where the set-up went, for -j readers (milliseconds from the start). */
-	progress_event(&m->pr, "setup", "local_ms", local, "tls_ms", tls,
+	progress_event(&m->pr, "setup", "local_ms", local,
+		       "connect_ms", (m->t_connected - t0) / 1000000, "tls_ms", tls,
 		       "welcome_ms", welcome, "ready_ms", ready,
 		       "streams_ms", streams, "session_ms", ms_since(t0), NULL);
 	ret = source_rounds(m);
