@@ -10,7 +10,8 @@
  *                    the data streams
  *   source_rounds.c  the pre-copy rounds, the suspension, the final round
  *   source_qemu.c    --qmp: the source QEMU and its device state
- *   source_commit.c  COMMIT, --verify, and the target's answer
+ *   source_commit.c  the device state and COMMIT behind the final round,
+ *                    its acknowledgement, --verify, the target's answer
  *   source_resume.c  --reconnect: a connection lost during pre-copy
  *
  * The batches themselves go out through send.c; the control messages
