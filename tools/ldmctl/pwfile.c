@@ -134,3 +134,18 @@ bool pw_check(const char *text, const char *user, const char *password)
 	}
 	return ok;
 }
+
+int pwfile_read_check(const char *path, char **buf, const char **why)
+{
+	struct stat st;
+	int ret = pwfile_read(path, buf, why);
+
+	if (!ret && (stat(path, &st) ||
+		     (st.st_uid != 0 && st.st_uid != geteuid()))) {
+		pwfile_free(*buf);
+		*buf = NULL;
+		*why = "is not owned by root";
+		ret = -EPERM;
+	}
+	return ret;
+}

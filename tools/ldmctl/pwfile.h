@@ -23,6 +23,13 @@
  * Return: 0, -EPERM (permissions, @why says so), or -errno.
  */
 int pwfile_read(const char *path, char **buf, const char **why);
+
+/*
+ * pwfile_read_check() - serve's password check file: pwfile_read(), and
+ * owned by root or by the caller (-EPERM, "is not owned by root", and
+ * nothing in @buf otherwise)
+ */
+int pwfile_read_check(const char *path, char **buf, const char **why);
 void pwfile_free(char *buf);
 
 /*

@@ -368,14 +368,7 @@ static void reload(struct server *sv)
 	int ret;
 
 	if (o->pwfile) {
-		struct stat st;
-
-		ret = pwfile_read(o->pwfile, &pwtext, &w);
-		if (!ret && (stat(o->pwfile, &st) ||
-			     (st.st_uid != 0 && st.st_uid != geteuid()))) {
-			w = "is not owned by root";
-			ret = -EPERM;
-		}
+		ret = pwfile_read_check(o->pwfile, &pwtext, &w);
 		if (ret) {
 			serve_warn(NULL, "reload failed, keeping the certificates, trust and passwords loaded before: password check file %s %s",
 				   o->pwfile, w ? w : strerror(-ret));

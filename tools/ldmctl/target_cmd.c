@@ -184,15 +184,8 @@ static int start(const struct subcommand *cmd, const struct serve_opts *o)
 		}
 	}
 	if (o->pwfile) {
-		struct stat st;
-
 		w = NULL;
-		ret = pwfile_read(o->pwfile, &pwtext, &w);
-		if (!ret && (stat(o->pwfile, &st) ||
-			     (st.st_uid != 0 && st.st_uid != geteuid()))) {
-			w = "is not owned by root";
-			ret = -EPERM;
-		}
+		ret = pwfile_read_check(o->pwfile, &pwtext, &w);
 		if (ret) {
 			report(cmd->name, o->pwfile, "password check file %s",
 			       w ? w : strerror(-ret));
