@@ -12,8 +12,7 @@
  *                    HELLO (WELCOME), the data streams
  *   target_rounds.c  the rounds, received by recv.c, acknowledged
  *   target_qemu.c    --qmp-dir: the target QEMU and the device state
- *   target_commit.c  the device state (fed to QEMU at once), COMMIT,
- *                    --verify, COMMITTED
+ *   target_commit.c  the device state, COMMIT, --verify, COMMITTED
  *   target_resume.c  a source that lost its connection and comes back
  *
  * The control messages go through ctl.c, as the source's (source.h) do.

@@ -3,8 +3,8 @@
  * --qmp-dir on the target (target.h): the QEMU the operator starts with
  * -incoming defer on /dev/ldm/<target>, reached on DIR/<target>.qmp. It
  * is armed for the device state as soon as it is up (QEMU_READY to the
- * source), loads the state the source sends behind the final round while
- * the COMMIT is checked, and stays
+ * source), loads the state the source sends behind the final round once
+ * the commit is checked, and stays
  * paused until the commit; after a failure it is told to quit, so that
  * the domain it maps can go.
  */
@@ -184,10 +184,9 @@ int target_devstate_receive(struct incoming *in)
 
 /*
  * Feed the device state to the armed target QEMU (arming it first if it
- * was not: its socket may have come late), as soon as it is here: every
- * page of the final round is applied by then, so what QEMU's loading may
- * read of guest RAM is already the source's. QEMU loads it while the
- * COMMIT is checked; target_devstate_loaded() waits for the end.
+ * was not: its socket may have come late), once every page is applied
+ * and the receiving session is over; target_devstate_loaded() waits until
+ * QEMU has loaded it.
  */
 int target_devstate_feed(struct incoming *in)
 {
