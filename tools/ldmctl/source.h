@@ -198,12 +198,6 @@ int source_rounds(struct migration *m);
 /* Undo the suspension on failure: the source domain runs on. */
 void source_unsuspend(struct migration *m);
 
-/*
- * source_round_acked() - the ROUND_ACK in m->ctl acknowledges @round with
- * the @batches that were sent; reported otherwise (-EIO).
- */
-int source_round_acked(struct migration *m, uint32_t round, uint64_t batches);
-
 /* source_qemu.c */
 
 /* Reach the source QEMU before anything moves; x-ignore-shared. */

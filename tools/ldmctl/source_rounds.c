@@ -159,6 +159,7 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		     uint64_t *ns)
 {
 	struct proto_round_done rd = { 0 };
+	struct proto_round_ack ack;
 	struct round_result res;
 	struct mig_info mi;
 	uint64_t t0 = now_ns();
@@ -263,29 +264,20 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		ret = source_expect(m, PROTO_MSG_ROUND_ACK,
 				    "the target's acknowledgement");
 		m->may_resume = false;
-		if (!ret)
-			ret = source_round_acked(m, m->round, res.batches);
 		if (ret)
 			return ret;
+		if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
+		    ack.round != m->round || ack.batches != res.batches)
+			return source_fail(m, -EIO,
+					   "the target acknowledged round %u with %llu batches, %llu were sent",
+					   ack.round, (unsigned long long)ack.batches,
+					   (unsigned long long)res.batches);
 	}
 	m->batches_total += res.batches;
 	m->rounds_done++;
 	m->pages_done += m->round_pages;
 	*pages = m->round_pages;
 	*ns = now_ns() - t0;
-	return 0;
-}
-
-int source_round_acked(struct migration *m, uint32_t round, uint64_t batches)
-{
-	struct proto_round_ack ack;
-
-	if (proto_get_round_ack(m->ctl.payload, m->ctl.len, &ack) ||
-	    ack.round != round || ack.batches != batches)
-		return source_fail(m, -EIO,
-				   "the target acknowledged round %u with %llu batches, %llu were sent",
-				   ack.round, (unsigned long long)ack.batches,
-				   (unsigned long long)batches);
 	return 0;
 }
 

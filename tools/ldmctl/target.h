@@ -189,11 +189,8 @@ int target_qemu_poll(struct incoming *in);
 /* The source's device state, in DEVSTATE messages, into in->devstate. */
 int target_devstate_receive(struct incoming *in);
 
-/* Feed it to the target QEMU, which starts loading it. */
-int target_devstate_feed(struct incoming *in);
-
-/* Wait until QEMU has loaded it; it stays paused until the commit. */
-int target_devstate_loaded(struct incoming *in);
+/* Load it into the target QEMU, which stays paused until the commit. */
+int target_devstate_load(struct incoming *in);
 
 /* After a failure: the target QEMU quits, so that the domain can go. */
 void target_qemu_quit(struct incoming *in);

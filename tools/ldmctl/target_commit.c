@@ -95,15 +95,13 @@ int target_commit(struct incoming *in)
 		}
 	}
 	/*
-	 * Fed here, not earlier: fed right after the session ended, before
+	 * Loaded here, not earlier: fed right after the session ended, before
 	 * --verify's checksums, the target QEMU of the lab's OpenBIOS test
 	 * did not read it within the time (selftests/ldm_sparc_migrate.sh,
 	 * not understood yet).
 	 */
 	if (in->devstate) {
-		err = target_devstate_feed(in);
-		if (!err)
-			err = target_devstate_loaded(in);
+		err = target_devstate_load(in);
 		if (err)
 			return err;
 	}

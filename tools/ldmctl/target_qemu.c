@@ -183,12 +183,12 @@ int target_devstate_receive(struct incoming *in)
 }
 
 /*
- * Feed the device state to the armed target QEMU (arming it first if it
- * was not: its socket may have come late), once every page is applied
- * and the receiving session is over; target_devstate_loaded() waits until
- * QEMU has loaded it.
+ * Load the device state into the armed target QEMU (arming it first if
+ * it was not: its socket may have come late) and wait until it has
+ * loaded it. The source stopped its QEMU, so the target's ends in
+ * "paused" and runs only when we "cont" it, after the commit.
  */
-int target_devstate_feed(struct incoming *in)
+int target_devstate_load(struct incoming *in)
 {
 	/*
 	 * A third of --timeout to find QEMU, a third to load: the source,
@@ -198,6 +198,7 @@ int target_devstate_feed(struct incoming *in)
 	const uint8_t *p = in->devstate;
 	size_t left = in->devstate_len;
 	int64_t deadline;
+	char st[64];
 	int err;
 
 	if (in->devstate_fd < 0) {
@@ -233,21 +234,6 @@ int target_devstate_feed(struct incoming *in)
 	}
 	close(in->devstate_fd);
 	in->devstate_fd = -1;
-	return 0;
-}
-
-/*
- * Wait until the target QEMU has loaded the device state. The source
- * stopped its QEMU, so the target's ends in "paused" and runs only when
- * we "cont" it, after the commit.
- */
-int target_devstate_loaded(struct incoming *in)
-{
-	int wait_ms = in->o->timeout_ms / 3;
-	int64_t deadline = now_ms() + wait_ms;
-	char st[64];
-	int err;
-
 	/* QEMU exits if the load fails: its socket closes (-EPIPE). */
 	for (;;) {
 		err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
