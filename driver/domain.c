@@ -163,6 +163,7 @@ int ldm_domain_create(struct net *net, const char *name, u64 size,
 	mutex_init(&dom->session_lock);
 	init_waitqueue_head(&dom->poll_wq);
 	init_waitqueue_head(&dom->write_wq);
+	ldm_throttle_init(&dom->throttle);
 	err = ldm_mem_init(&dom->mem, dom->npages);
 	if (err) {
 		NL_SET_ERR_MSG(extack,

@@ -17,6 +17,7 @@
 
 #include "dirty.h"
 #include "mem.h"
+#include "throttle.h"
 
 /* Domains at once. */
 #define LDM_MAX_DOMAINS	256
@@ -42,6 +43,7 @@ struct ldm_session;
  * @write_wq: writers blocked while the domain is not active
  * @mem: the pages
  * @dirty: which pages were written since the last harvest
+ * @throttle: the dirty-rate limit of a sending session (throttle.c)
  * @inode: private inode whose i_mapping every open file of the domain
  *	uses, so that all mappings of the domain hang off one address_space
  * @dev: the device behind /dev/ldm/<name>; NULL once destroyed
@@ -66,6 +68,7 @@ struct ldm_domain {
 	wait_queue_head_t write_wq;
 	struct ldm_mem mem;
 	struct ldm_dirty dirty;
+	struct ldm_throttle throttle;
 	struct inode *inode;
 	struct device *dev;
 	atomic_t nr_open;

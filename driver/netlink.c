@@ -33,6 +33,7 @@
 #include "ring.h"
 #include "send.h"
 #include "session.h"
+#include "throttle.h"
 
 static struct genl_family ldm_genl_family;
 
@@ -56,6 +57,7 @@ static const struct nla_policy ldm_set_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_MIG_CODEC] = NLA_POLICY_RANGE(NLA_U32, LDM_CODEC_LZJB,
 					     LDM_CODEC_NONE),
+	[LDM_A_MIG_DIRTY_LIMIT] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy ldm_domain_state_policy[LDM_A_MAX + 1] = {
@@ -81,6 +83,7 @@ static const struct nla_policy ldm_session_start_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_RAW_THRESHOLD] = { .type = NLA_U32 },
 	[LDM_A_MIG_RING_SLOTS] = { .type = NLA_U32 },
 	[LDM_A_MIG_FLAGS] = { .type = NLA_U32 },
+	[LDM_A_MIG_DIRTY_LIMIT] = { .type = NLA_U32 },
 };
 
 /*
@@ -311,11 +314,17 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 				    LDM_BATCH_DEFAULT);
 	p->raw_threshold = ldm_nl_u32(info, LDM_A_MIG_RAW_THRESHOLD,
 				      PAGE_SIZE / 8 * 7);
+	p->dirty_limit = ldm_nl_u32(info, LDM_A_MIG_DIRTY_LIMIT, 0);
 
 	if (p->flags & ~(LDM_MIG_F_BASELINE | LDM_MIG_F_FIPS) ||
 	    (!sending && p->flags & LDM_MIG_F_BASELINE)) {
 		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_FLAGS],
 				    "unknown migration flags");
+		return -EINVAL;
+	}
+	if (!sending && p->dirty_limit) {
+		NL_SET_ERR_MSG_ATTR(extack, a[LDM_A_MIG_DIRTY_LIMIT],
+				    "a dirty limit is for a sending session");
 		return -EINVAL;
 	}
 	/* FIPS mode end to end: the kernel's crypto must be validated too. */
@@ -474,17 +483,24 @@ static int ldm_nl_migrate_round(struct sk_buff *skb, struct genl_info *info)
 
 static int ldm_nl_migrate_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *codec = info->attrs[LDM_A_MIG_CODEC];
+	struct nlattr *limit = info->attrs[LDM_A_MIG_DIRTY_LIMIT];
 	struct ldm_domain *dom;
-	u32 codec;
-	int err;
+	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, LDM_A_MIG_CODEC))
+	if (!codec && !limit) {
+		NL_SET_ERR_MSG(info->extack,
+			       "nothing to change: give a codec or a dirty limit");
 		return -EINVAL;
-	codec = nla_get_u32(info->attrs[LDM_A_MIG_CODEC]);
+	}
 	dom = ldm_nl_lookup(info);
 	if (IS_ERR(dom))
 		return PTR_ERR(dom);
-	err = ldm_send_set_codec(dom, codec, info->extack);
+	if (codec)
+		err = ldm_send_set_codec(dom, nla_get_u32(codec), info->extack);
+	if (!err && limit)
+		err = ldm_session_set_dirty_limit(dom, nla_get_u32(limit),
+						  info->extack);
 	ldm_domain_put(dom);
 	return err;
 }
@@ -557,9 +573,9 @@ static size_t ldm_nl_stats_size(void)
 static size_t ldm_nl_session_size(u32 workers)
 {
 	return nla_total_size(LDM_NAME_MAX) +
-	       4 * nla_total_size(sizeof(u32)) +
+	       5 * nla_total_size(sizeof(u32)) +
 	       nla_total_size(128) +
-	       nla_total_size_64bit(sizeof(u64)) +
+	       3 * nla_total_size_64bit(sizeof(u64)) +
 	       3 * nla_total_size(0) +
 	       (1 + LDM_NL_ROUNDS_SHOWN + workers) * ldm_nl_stats_size();
 }
@@ -592,6 +608,19 @@ static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
 			      PAGE_ALIGN(s->ring->bytes), LDM_A_PAD) ||
 	    ldm_nl_put_stats(msg, LDM_A_MIG_TOTALS, &totals))
 		return -EMSGSIZE;
+	if (s->sending) {
+		u64 delayed, delay_ns;
+		u32 limit;
+
+		ldm_throttle_read(&s->dom->throttle, &limit, &delayed,
+				  &delay_ns);
+		if (nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, limit) ||
+		    nla_put_u64_64bit(msg, LDM_A_MIG_THROTTLED, delayed,
+				      LDM_A_PAD) ||
+		    nla_put_u64_64bit(msg, LDM_A_MIG_THROTTLE_NS, delay_ns,
+				      LDM_A_PAD))
+			return -EMSGSIZE;
+	}
 
 	nest = nla_nest_start(msg, LDM_A_MIG_ROUNDS);
 	if (!nest)

@@ -33,6 +33,9 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
 
 #include <uapi/linux/ldm.h>
 
@@ -44,6 +47,7 @@
 #include "ring.h"
 #include "send.h"
 #include "session.h"
+#include "throttle.h"
 
 static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
 {
@@ -69,6 +73,58 @@ static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/* A delay the dirty limit gave a writer, paid on its way back to user space. */
+struct ldm_throttle_wait {
+	struct callback_head work;
+	struct ldm_domain *dom;		/* a reference, dropped after the wait */
+	u64 ns;
+	int gen;
+};
+
+static void ldm_throttle_work(struct callback_head *work)
+{
+	struct ldm_throttle_wait *w =
+		container_of(work, struct ldm_throttle_wait, work);
+
+	ldm_throttle_sleep(&w->dom->throttle, w->gen, w->ns);
+	ldm_domain_put(w->dom);
+	kfree(w);
+}
+
+/*
+ * Charge a write fault to the domain's dirty limit (throttle.c). The
+ * fault holds the mmap lock and the page lock, so the writer does not
+ * sleep here but in task work, when it returns to user space holding
+ * nothing. Kernel threads and io_uring workers, which never get there,
+ * are not slowed; nor is a writer when the memory for its wait is short.
+ */
+static void ldm_vm_throttle(struct ldm_domain *dom)
+{
+	struct ldm_throttle_wait *w;
+	int gen = 0;
+	u64 ns;
+
+	if (current->flags & (PF_KTHREAD | PF_IO_WORKER))
+		return;
+	ns = ldm_throttle_charge(&dom->throttle, &gen);
+	if (!ns)
+		return;
+	w = kmalloc(sizeof(*w), GFP_NOWAIT | __GFP_NOWARN);
+	if (!w)
+		return;
+	init_task_work(&w->work, ldm_throttle_work);
+	w->dom = dom;
+	w->ns = ns;
+	w->gen = gen;
+	/* The mapping pins the domain; the wait outlives the fault. */
+	kref_get(&dom->ref);
+	if (task_work_add(current, &w->work, TWA_RESUME)) {
+		/* Exiting: nothing left to slow. Not the last reference. */
+		ldm_domain_put(dom);
+		kfree(w);
+	}
+}
+
 /*
  * These pages have no ->mapping, so the core cannot tell whether a page
  * it would lock itself was truncated meanwhile and would retry the fault
@@ -86,6 +142,7 @@ static vm_fault_t ldm_vm_page_mkwrite(struct vm_fault *vmf)
 	if (ldm_domain_lock_writable(dom, page))
 		return VM_FAULT_SIGBUS;
 	ldm_dirty_mark(&dom->dirty, page, vmf->pgoff);
+	ldm_vm_throttle(dom);
 	return VM_FAULT_LOCKED;
 }
 

@@ -39,6 +39,7 @@
 #include "pagebits.h"
 #include "ring.h"
 #include "session.h"
+#include "throttle.h"
 
 /**
  * ldm_session_fail() - fail a session, once; the first error wins
@@ -213,6 +214,8 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		goto err_free;
 
 	ldm_dirty_claim(&dom->dirty, true);
+	if (sending)
+		ldm_throttle_set(&dom->throttle, p->dirty_limit);
 	dom->session = s;
 	mutex_unlock(&dom->session_lock);
 	return 0;
@@ -322,6 +325,8 @@ static struct ldm_session *ldm_session_take(struct ldm_domain *dom,
 		dom->session = NULL;
 		/* Under session_lock, as the claim: a new session may follow. */
 		ldm_dirty_claim(&dom->dirty, false);
+		/* Never a slowed guest without a migration (throttle.c). */
+		ldm_throttle_set(&dom->throttle, 0);
 	}
 	mutex_unlock(&dom->session_lock);
 	return s;
@@ -334,6 +339,30 @@ static void ldm_session_end(struct ldm_session *s)
 		      s->state == LDM_MIG_STATE_FAILED ? s->error : 0);
 	ldm_workers_flush(s->workers, s->params.workers);
 	ldm_session_free(s);
+}
+
+/**
+ * ldm_session_set_dirty_limit() - change the dirty limit of a migration
+ * @dom: the domain
+ * @rate: pages a second the guest may dirty, 0 for no limit
+ * @extack: where a refusal says why
+ *
+ * Return: 0, or -ENOENT when the domain has no sending session.
+ */
+int ldm_session_set_dirty_limit(struct ldm_domain *dom, u32 rate,
+				struct netlink_ext_ack *extack)
+{
+	int err = 0;
+
+	mutex_lock(&dom->session_lock);
+	if (!dom->session || !dom->session->sending) {
+		NL_SET_ERR_MSG(extack, "domain has no sending migration session");
+		err = -ENOENT;
+	} else {
+		ldm_throttle_set(&dom->throttle, rate);
+	}
+	mutex_unlock(&dom->session_lock);
+	return err;
 }
 
 /**

@@ -35,6 +35,7 @@ struct netlink_ext_ack;
  * @raw_threshold: largest compressed page worth sending compressed
  * @ring_slots: ring slots
  * @flags: &enum ldm_mig_flags
+ * @dirty_limit: sending: pages a second the guest may dirty, 0 no limit
  */
 struct ldm_session_params {
 	u32 workers;
@@ -42,6 +43,7 @@ struct ldm_session_params {
 	u32 raw_threshold;
 	u32 ring_slots;
 	u32 flags;
+	u32 dirty_limit;
 };
 
 /**
@@ -122,6 +124,8 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 		      struct net *net, u32 portid, work_func_t work,
 		      struct netlink_ext_ack *extack);
 int ldm_session_stop(struct ldm_domain *dom);
+int ldm_session_set_dirty_limit(struct ldm_domain *dom, u32 rate,
+				struct netlink_ext_ack *extack);
 struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file);
 long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
 			   struct ldm_session_key __user *uarg);

@@ -16,7 +16,7 @@ layer() {
 	send | receive) echo 4 ;;
 	session) echo 3 ;;
 	domain) echo 2 ;;
-	dirty | workers) echo 1 ;;
+	dirty | workers | throttle) echo 1 ;;
 	mem | pagebits | ring | crypt | lzjb | devnode) echo 0 ;;
 	*) echo none ;;
 	esac

@@ -20,6 +20,7 @@ const struct subcommand *const subcommands[] = {
 	&cmd_resume_domain,
 	&cmd_list,
 	&cmd_migrate,
+	&cmd_migrate_set,
 	&cmd_serve,
 	&cmd_cancel_operation,
 	&cmd_trust,

@@ -71,6 +71,7 @@ static const struct conf_key {
 	{ "port",		IN_MIGRATE,	T_PORT,		0, 0 },
 	{ "verify",		IN_MIGRATE,	T_BOOL,		0, 0 },
 	{ "reconnect",		IN_MIGRATE,	T_U32,	0, PROTO_RESUME_WAIT_S },
+	{ "dirty-limit",	IN_MIGRATE,	T_STRING,	0, 0 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))

@@ -46,6 +46,7 @@ extern const struct subcommand cmd_remove_domain;
 extern const struct subcommand cmd_resume_domain;
 extern const struct subcommand cmd_list;
 extern const struct subcommand cmd_migrate;
+extern const struct subcommand cmd_migrate_set;
 extern const struct subcommand cmd_serve;
 extern const struct subcommand cmd_cancel_operation;
 extern const struct subcommand cmd_trust;

@@ -26,6 +26,9 @@ static const struct nla_policy mig_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_ROUNDS]	= { .type = NLA_NESTED },
 	[LDM_A_MIG_WORKER_STATS] = { .type = NLA_NESTED },
 	[LDM_A_MIG_RING_BYTES]	= { .type = NLA_U64 },
+	[LDM_A_MIG_DIRTY_LIMIT]	= { .type = NLA_U32 },
+	[LDM_A_MIG_THROTTLED]	= { .type = NLA_U64 },
+	[LDM_A_MIG_THROTTLE_NS]	= { .type = NLA_U64 },
 };
 
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
@@ -52,7 +55,9 @@ int mig_start(struct ldm_genl *g, const char *name, bool sending,
 		     nla_put_u32(msg, LDM_A_MIG_BATCH_BYTES, p->batch_bytes) < 0) ||
 		    (p->ring_slots &&
 		     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0) ||
-		    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0))) {
+		    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0) ||
+		    (p->dirty_limit &&
+		     nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, p->dirty_limit) < 0))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
@@ -126,6 +131,17 @@ int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec)
 	return ldm_genl_request(g, msg, NULL, NULL);
 }
 
+int mig_set_dirty_limit(struct ldm_genl *g, const char *name, uint32_t rate)
+{
+	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_MIGRATE_SET, name);
+
+	if (msg && nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, rate) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return ldm_genl_request(g, msg, NULL, NULL);
+}
+
 int mig_stop(struct ldm_genl *g, const char *name)
 {
 	return ldm_genl_request(g, ldm_domain_msg(g, LDM_CMD_MIGRATE_STOP, name),
@@ -173,6 +189,12 @@ int mig_info_parse(struct nl_msg *msg, struct mig_info *info)
 		info->round = nla_get_u32(tb[LDM_A_MIG_ROUND]);
 	if (tb[LDM_A_MIG_RING_BYTES])
 		info->ring_bytes = nla_get_u64(tb[LDM_A_MIG_RING_BYTES]);
+	if (tb[LDM_A_MIG_DIRTY_LIMIT])
+		info->dirty_limit = nla_get_u32(tb[LDM_A_MIG_DIRTY_LIMIT]);
+	if (tb[LDM_A_MIG_THROTTLED])
+		info->throttled = nla_get_u64(tb[LDM_A_MIG_THROTTLED]);
+	if (tb[LDM_A_MIG_THROTTLE_NS])
+		info->throttle_ns = nla_get_u64(tb[LDM_A_MIG_THROTTLE_NS]);
 	if (tb[LDM_A_MIG_TOTALS] &&
 	    stats_parse(tb[LDM_A_MIG_TOTALS], &info->totals))
 		return -EBADMSG;

@@ -29,6 +29,9 @@ struct mig_info {
 	char errmsg[128];
 	uint32_t round;			/* rounds started (sending) or seen */
 	uint64_t ring_bytes;
+	uint32_t dirty_limit;		/* sending: pages/s, 0 none */
+	uint64_t throttled;		/* write faults it made wait */
+	uint64_t throttle_ns;		/* the waits imposed */
 	struct mig_stats totals;
 	uint32_t nrounds;		/* entries in rounds[] */
 	uint32_t round_ids[MIG_ROUNDS_SHOWN];
@@ -42,6 +45,7 @@ struct mig_params {
 	uint32_t batch_bytes;		/* 0: default */
 	uint32_t ring_slots;		/* 0: default */
 	uint32_t flags;			/* enum ldm_mig_flags */
+	uint32_t dirty_limit;		/* sending: pages/s, 0: none */
 };
 
 struct uring;
@@ -64,6 +68,14 @@ int mig_round(struct ldm_genl *g, const char *name, uint32_t codec,
 	      uint32_t flags, uint32_t *round, uint64_t *pages);
 /* mig_set_codec() - MIGRATE_SET: the running round's codec from now on. */
 int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec);
+/* The largest dirty limit ldmctl asks for, pages/s: far above any guest's. */
+#define DIRTY_LIMIT_MAX		100000000u
+
+/*
+ * mig_set_dirty_limit() - MIGRATE_SET: the pages a second the guest may
+ * dirty from its next write fault on (0: no limit).
+ */
+int mig_set_dirty_limit(struct ldm_genl *g, const char *name, uint32_t rate);
 int mig_stop(struct ldm_genl *g, const char *name);
 int mig_get(struct ldm_genl *g, const char *name, struct mig_info *info);
 

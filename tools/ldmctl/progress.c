@@ -153,6 +153,12 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		json_u64(&j, s->streams);
 		json_key(&j, "verified");
 		json_bool(&j, s->verified);
+		json_key(&j, "dirty_limit");
+		json_u64(&j, s->dirty_limit);
+		json_key(&j, "throttled");
+		json_u64(&j, s->throttled);
+		json_key(&j, "throttle_ms");
+		json_u64(&j, s->throttle_ns / 1000000);
 		json_event_end(&j);
 		return;
 	}
@@ -185,6 +191,10 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	printf("  throughput:   %.1f MB/s of guest RAM, %.1f MB/s on the wire\n",
 	       secs > 0 ? mb(s->bytes_in) / secs : 0,
 	       secs > 0 ? mb(s->wire_bytes) / secs : 0);
+	if (s->dirty_limit || s->throttled)
+		printf("  dirty limit:  %" PRIu32 " pages/s at the end; %" PRIu64
+		       " write faults made to wait, %.1f s in all\n",
+		       s->dirty_limit, s->throttled, (double)s->throttle_ns / 1e9);
 	printf("  verified:     %s\n", s->verified ?
 	       "yes, every page's checksum matches" : "no (--verify not given)");
 }

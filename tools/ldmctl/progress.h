@@ -64,6 +64,9 @@ struct mig_summary {
 	bool verified;
 	const char *compress;		/* "auto", "lzjb", ... */
 	uint32_t codec_switches;	/* auto: changes of codec */
+	uint32_t dirty_limit;		/* the last, pages/s; 0: none */
+	uint64_t throttled;		/* write faults it made wait */
+	uint64_t throttle_ns;		/* the waits imposed */
 };
 
 /* The statistics: a block for people, or a "done" event with -j. */

@@ -62,6 +62,8 @@ struct migrate_opts {
 	uint32_t compress;		/* --compress: LDM_CODEC_*, 0: auto */
 	bool no_force;			/* refuse what cannot meet the limit */
 	uint32_t reconnect_s;		/* --reconnect: 0 off */
+	uint32_t dirty_limit;		/* --dirty-limit N: pages/s, 0 none */
+	bool dirty_auto;		/* --dirty-limit auto */
 	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
@@ -102,6 +104,7 @@ struct migration {
 	uint64_t t_connected;		/* TCP up, before the TLS handshake */
 	bool suspended;
 	bool outcome_unknown;
+	uint32_t auto_limit;		/* --dirty-limit auto: set, pages/s */
 	uint32_t rounds_done;
 	uint64_t batches_total;
 	const char *why_final;

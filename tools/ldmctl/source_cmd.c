@@ -53,7 +53,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
 		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE, OPT_RECONNECT,
-		OPT_PREPARED,
+		OPT_PREPARED, OPT_DIRTY_LIMIT,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -78,6 +78,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		{ "no-force",	no_argument,		NULL, OPT_NO_FORCE },
 		{ "reconnect",	required_argument,	NULL, OPT_RECONNECT },
 		{ "prepared",	no_argument,		NULL, OPT_PREPARED },
+		{ "dirty-limit", required_argument,	NULL, OPT_DIRTY_LIMIT },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -177,6 +178,14 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 			break;
 		case OPT_PREPARED:
 			m->o.prepared = true;
+			break;
+		case OPT_DIRTY_LIMIT:
+			m->o.dirty_auto = !strcmp(optarg, "auto");
+			m->o.dirty_limit = 0;
+			if (!m->o.dirty_auto &&
+			    option_u32(cmd, "--dirty-limit, if not auto,", optarg, 1,
+				       DIRTY_LIMIT_MAX, &m->o.dirty_limit))
+				ret = LDMCTL_EXIT_USAGE;
 			break;
 		case OPT_RECONNECT:
 			if (option_u32(cmd, "--reconnect", optarg, 0,
@@ -326,7 +335,8 @@ const struct subcommand cmd_migrate = {
 	.name = "migrate",
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
-		    "              [--compress auto|lzjb|lz4|none] [--reconnect S] [--prepared]\n"
+		    "              [--compress auto|lzjb|lz4|none] [--dirty-limit N|auto]\n"
+		    "              [--reconnect S] [--prepared]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [--config F] [-j]\n"
 		    "              DOMAIN [user@]HOST[:TARGET]",
@@ -354,6 +364,10 @@ const struct subcommand cmd_migrate = {
 	"                         forecast misses the downtime limit\n"
 	"      --compress C       auto (default: measured as it goes), lzjb, lz4\n"
 	"                         or none\n"
+	"      --dirty-limit N    while migrating, let the guest dirty at most N\n"
+	"                         pages a second (its writers sleep, reads never);\n"
+	"                         auto: only when the forecast misses the downtime\n"
+	"                         limit, just enough to converge\n"
 	"      --reconnect S      if the connection drops during pre-copy, reconnect\n"
 	"                         for up to S seconds (at most 60) and go on without\n"
 	"                         resending what the target has (default 0: fail)\n"

@@ -302,6 +302,41 @@ static int refuse_downtime(struct migration *m, const struct conv_round *r)
 }
 
 /*
+ * --dirty-limit auto, after a round whose forecast misses the downtime
+ * limit: let the guest dirty at most half of what was sent a second (or
+ * half of what it dirtied, if that is less), so that each round leaves at
+ * most half of the one before. Only ever tightened, never below a page a
+ * second; the session's end lifts it. Return: true if it was tightened
+ * (the next round gets its chance to converge under it).
+ */
+static bool auto_throttle(struct migration *m, const struct conv_round *r)
+{
+	double sent = conv_rate(r->pages, r->ns);
+	double dirtied = conv_rate(r->dirty, r->ns);
+	double want = (sent < dirtied ? sent : dirtied) / 2;
+	uint32_t limit = want < 1 ? 1 : want > DIRTY_LIMIT_MAX ?
+			 DIRTY_LIMIT_MAX : (uint32_t)want;
+	int ret;
+
+	if (!m->o.dirty_auto || m->fc.fits || r->dirty == UINT64_MAX ||
+	    (m->auto_limit && limit >= m->auto_limit))
+		return false;
+	ret = mig_set_dirty_limit(m->g, m->o.domain, limit);
+	if (ret) {
+		progress_note(&m->pr, "cannot set the dirty limit: %s",
+			      ldm_genl_ext_ack(m->g) ? ldm_genl_ext_ack(m->g) :
+			      strerror(-ret));
+		return false;
+	}
+	m->auto_limit = limit;
+	progress_event(&m->pr, "throttle", "round", (uint64_t)m->round,
+		       "dirty_limit", (uint64_t)limit,
+		       "dirty_rate", (uint64_t)dirtied,
+		       "send_rate", (uint64_t)sent, NULL);
+	return true;
+}
+
+/*
  * The rounds, until the final one is acknowledged. A round cut by a lost
  * connection is resumed (--reconnect) and its rest sent again.
  */
@@ -312,7 +347,7 @@ int source_rounds(struct migration *m)
 		.max_rounds = m->o.max_rounds,
 	};
 	enum conv_decision d;
-	bool resend = false;
+	bool resend = false, tightened;
 	int ret;
 
 	for (;;) {
@@ -349,9 +384,11 @@ int source_rounds(struct migration *m)
 			       "downtime_ms", m->fc.downtime_ms == UINT64_MAX ?
 			       (uint64_t)0 : m->fc.downtime_ms,
 			       "fits", (uint64_t)m->fc.fits, NULL);
-		if (m->o.no_force && !m->fc.fits)
+		tightened = auto_throttle(m, &cr);
+		if (m->o.no_force && !m->fc.fits && !tightened)
 			return refuse_downtime(m, &cr);
-		if (d != CONV_CONTINUE) {
+		/* A tighter limit gets a round to act before forcing. */
+		if (d != CONV_CONTINUE && !(tightened && d == CONV_DIRTY_WINS)) {
 			m->final = true;
 			m->why_final = conv_decision_name(d);
 		}

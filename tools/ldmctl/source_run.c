@@ -125,7 +125,8 @@ static int source_start(struct migration *m)
 /* The module's sending session, with the key, and its batch ring. */
 static int start_session(struct migration *m)
 {
-	struct mig_params mp = { .workers = m->o.workers };
+	struct mig_params mp = { .workers = m->o.workers,
+				 .dirty_limit = m->o.dirty_limit };
 	struct mig_info mi;
 	int ret;
 
@@ -189,6 +190,9 @@ static void finish(struct migration *m)
 	sum.wire_bytes = m->snd.wire_bytes + m->ctl.bytes_in + m->ctl.bytes_out;
 	sum.streams = m->o.streams;
 	sum.verified = m->o.verify;
+	sum.dirty_limit = mi.dirty_limit;
+	sum.throttled = mi.throttled;
+	sum.throttle_ns = mi.throttle_ns;
 	m->paused = false;
 	m->qmp_stopped = false;
 	mig_stop(m->g, m->o.domain);

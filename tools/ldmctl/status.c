@@ -273,6 +273,11 @@ void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 	r->round = r->percent = r->kbps = STATUS_UNKNOWN;
 	r->pages_left = r->eta_ms = STATUS_UNKNOWN;
 	r->fc_rounds = r->fc_downtime_ms = STATUS_UNKNOWN;
+	r->dirty_limit = r->throttled = STATUS_UNKNOWN;
+	if (session == LDM_MIG_STATE_SENDING) {
+		r->dirty_limit = mi->dirty_limit;
+		r->throttled = mi->throttled;
+	}
 	status_line_parse(line, &sl);
 
 	/*
@@ -468,6 +473,8 @@ int status_print_json(FILE *f, const struct status_row *rows, size_t n)
 				 r->fc_rounds : STATUS_UNKNOWN);
 		json_u64_or_null(&j, "forecast_downtime_ms", r->fc_rounds ?
 				 r->fc_downtime_ms : STATUS_UNKNOWN);
+		json_u64_or_null(&j, "dirty_limit", r->dirty_limit);
+		json_u64_or_null(&j, "throttled", r->throttled);
 		json_key(&j, "estimated");
 		json_bool(&j, r->estimated);
 		json_string_or_null(&j, "error", r->error);

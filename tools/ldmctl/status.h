@@ -95,6 +95,8 @@ struct status_row {
 	uint64_t eta_ms;
 	uint64_t fc_rounds;		/* forecast: rounds in all */
 	uint64_t fc_downtime_ms;	/* forecast: the final round's */
+	uint64_t dirty_limit;		/* sending: pages/s, 0 none */
+	uint64_t throttled;		/* sending: write faults made to wait */
 	bool estimated;			/* figures from the module's counters */
 	char error[STATUS_MSG_MAX + 16];	/* "" none */
 };

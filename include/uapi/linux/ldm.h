@@ -45,12 +45,12 @@
  *	no-op.
  * @LDM_CMD_MIGRATE_START: start sending a domain: %LDM_A_DOMAIN_NAME,
  *	%LDM_A_MIG_FD, optional %LDM_A_MIG_WORKERS, %LDM_A_MIG_BATCH_BYTES,
- *	%LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_FLAGS.
- *	Creates the domain's batch ring. The session is driven by the netlink
- *	socket that sent this and ends when that socket closes; its ring and
- *	its ioctls are reachable only through the open file %LDM_A_MIG_FD
- *	names, which then gives it its key (%LDM_IOC_SESSION_KEY) before the
- *	first round.
+ *	%LDM_A_MIG_RAW_THRESHOLD, %LDM_A_MIG_RING_SLOTS, %LDM_A_MIG_FLAGS,
+ *	%LDM_A_MIG_DIRTY_LIMIT. Creates the domain's batch ring. The session
+ *	is driven by the netlink socket that sent this and ends when that
+ *	socket closes; its ring and its ioctls are reachable only through the
+ *	open file %LDM_A_MIG_FD names, which then gives it its key
+ *	(%LDM_IOC_SESSION_KEY) before the first round.
  * @LDM_CMD_MIGRATE_ROUND: harvest and send the next round of a sending
  *	session (%LDM_A_DOMAIN_NAME; optional %LDM_A_MIG_CODEC for this
  *	round, LZJB by default, and %LDM_A_MIG_ROUND_FLAGS). Returns at
@@ -67,11 +67,14 @@
  * @LDM_CMD_MIGRATE_GET: the session of a domain (%LDM_A_DOMAIN_NAME):
  *	%LDM_A_MIG_STATE, %LDM_A_MIG_ERROR, %LDM_A_MIG_ERROR_MSG,
  *	%LDM_A_MIG_ROUND, %LDM_A_MIG_TOTALS, %LDM_A_MIG_ROUNDS,
- *	%LDM_A_MIG_WORKER_STATS.
+ *	%LDM_A_MIG_WORKER_STATS; sending, also %LDM_A_MIG_DIRTY_LIMIT,
+ *	%LDM_A_MIG_THROTTLED and %LDM_A_MIG_THROTTLE_NS.
  * @LDM_CMD_MIGRATE_SET: change a sending session while a round runs:
  *	%LDM_A_DOMAIN_NAME and %LDM_A_MIG_CODEC, which the workers use from
  *	their next page on, so that an adaptive sender can compare codecs
- *	within one long round (round 0 is most of a migration).
+ *	within one long round (round 0 is most of a migration), or
+ *	%LDM_A_MIG_DIRTY_LIMIT, from the guest's next write fault on, or
+ *	both.
  * @__LDM_CMD_MAX: internal
  * @LDM_CMD_MAX: highest command number
  *
@@ -147,6 +150,14 @@ enum ldm_cmd {
  *	polled and kicked, and its ioctls run, through that open file only.
  *	Other open files of the node (an emulator's) map guest RAM and
  *	nothing else.
+ * @LDM_A_MIG_DIRTY_LIMIT: u32, sending only: the pages a second the guest
+ *	may dirty while the session runs, 0 for no limit (the default). A
+ *	writer that dirties pages faster sleeps (killably, holding no lock)
+ *	on its way back to user space; reads and writes to pages already
+ *	dirty are never slowed. The limit ends with the session.
+ * @LDM_A_MIG_THROTTLED: u64, write faults made to wait under the limit
+ *	since it was set (reply)
+ * @LDM_A_MIG_THROTTLE_NS: u64, the waits imposed on them in all (reply)
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -181,6 +192,9 @@ enum ldm_attr {
 	LDM_A_MIG_CODEC,
 	LDM_A_MIG_ROUND_FLAGS,
 	LDM_A_MIG_FD,
+	LDM_A_MIG_DIRTY_LIMIT,
+	LDM_A_MIG_THROTTLED,
+	LDM_A_MIG_THROTTLE_NS,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1

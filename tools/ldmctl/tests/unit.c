@@ -887,6 +887,8 @@ static void test_status_row_idle(void)
 	CHECK_U64(r.round, STATUS_UNKNOWN);
 	CHECK_U64(r.percent, STATUS_UNKNOWN);
 	CHECK_U64(r.eta_ms, STATUS_UNKNOWN);
+	CHECK_U64(r.dirty_limit, STATUS_UNKNOWN);
+	CHECK_U64(r.throttled, STATUS_UNKNOWN);
 	CHECK_STR(r.error, "");
 	CHECK(!r.estimated);
 
@@ -917,12 +919,15 @@ static void test_status_row_idle(void)
 
 static void test_status_row_sending_estimate(void)
 {
-	struct mig_info mi = { .state = LDM_MIG_STATE_SENDING, .round = 1 };
+	struct mig_info mi = { .state = LDM_MIG_STATE_SENDING, .round = 1,
+			       .dirty_limit = 500, .throttled = 7 };
 	struct status_row r;
 
 	/* Round 0 runs: nothing finished, every resident page to come. */
 	status_row_build(&r, &status_dom, &mi, 4242,
 			 "running: sending to 192.0.2.2:vm0-t");
+	CHECK_U64(r.dirty_limit, 500);
+	CHECK_U64(r.throttled, 7);
 	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
 	CHECK_STR(r.peer, "192.0.2.2:vm0-t");
 	CHECK_INT(r.pid, 4242);
@@ -1035,13 +1040,15 @@ static const struct status_row status_rows_fixture[] = {
 		.session = LDM_MIG_STATE_SENDING, .op = STATUS_OP_MIGRATE_OUT,
 		.peer = "192.0.2.2:vm0", .pid = 321, .round = 2, .percent = 42,
 		.kbps = 12345, .pages_left = 800, .eta_ms = 5000,
-		.fc_rounds = 3, .fc_downtime_ms = 120, .estimated = true,
+		.fc_rounds = 3, .fc_downtime_ms = 120, .dirty_limit = 500,
+		.throttled = 7, .estimated = true,
 	},
 	{
 		.name = "vm0-t", .state = LDM_DOMAIN_STATE_ACTIVE,
 		.session = LDM_MIG_STATE_RECEIVING, .op = STATUS_OP_RECEIVE_IN,
 		.round = 0, .percent = STATUS_UNKNOWN, .kbps = STATUS_UNKNOWN,
 		.pages_left = STATUS_UNKNOWN, .eta_ms = STATUS_UNKNOWN,
+		.dirty_limit = STATUS_UNKNOWN, .throttled = STATUS_UNKNOWN,
 	},
 	{
 		.name = "old", .state = LDM_DOMAIN_STATE_MIGRATED,
@@ -1103,6 +1110,8 @@ static void test_status_json(void)
 		  "    \"eta_ms\": 5000,\n"
 		  "    \"forecast_rounds\": 3,\n"
 		  "    \"forecast_downtime_ms\": 120,\n"
+		  "    \"dirty_limit\": 500,\n"
+		  "    \"throttled\": 7,\n"
 		  "    \"estimated\": true,\n"
 		  "    \"error\": null\n"
 		  "  },\n"
@@ -1120,6 +1129,8 @@ static void test_status_json(void)
 		  "    \"eta_ms\": null,\n"
 		  "    \"forecast_rounds\": null,\n"
 		  "    \"forecast_downtime_ms\": null,\n"
+		  "    \"dirty_limit\": null,\n"
+		  "    \"throttled\": null,\n"
 		  "    \"estimated\": false,\n"
 		  "    \"error\": null\n"
 		  "  }\n"
