@@ -29,7 +29,7 @@
 # - a real guest migrates into the service: the SPARCstation 5 of
 #   lab/sparc.sh (OpenBIOS, as selftests/ldm_sparc_migrate.sh), whose
 #   boot starts as soon as the module is loaded and the hosts are up (it
-#   runs on while the steps above do: about 2 minutes under TCG); a Forth
+#   runs on while the steps above do: 1 to 2 minutes under TCG); a Forth
 #   constant defined on its console; the packaged 'ldmctl migrate --qmp
 #   --verify' from the source host; the target QEMU, started with
 #   '-incoming defer -S' on the domain the service makes, its QMP socket
