@@ -60,7 +60,7 @@ step_result "$logs/selftests.log:$st"
 # never loads the lab's driver/ldm.ko (DKMS builds the one it loads).
 run_step deb make deb
 step_tap deb "make deb: ldm-dkms and ldmctl build, lintian reports no error"
-run_step package lab/run --no-module --timeout 1500 --out "$logs/lab-package" -- \
+run_step package lab/run --no-module --timeout 1800 --out "$logs/lab-package" -- \
 	selftests/ldm_package.sh
 step_result "$logs/package.log:$st"
 

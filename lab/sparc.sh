@@ -131,15 +131,28 @@ sparc_key() {
 
 # _sparc_keys DIR KEYS END TIMEOUT WHO: type KEYS, then END (a printf
 # format: '\r' or ''), and wait for a fresh prompt after them; WHO names
-# the caller in errors.
+# the caller in errors. Fails at once if QEMU is gone, or as soon as it
+# exits while waiting.
 _sparc_keys() {
 	_d=$1
+	if ! sparc_running "$_d"; then
+		echo "$5: QEMU is not running; not typing '$2'" >&2
+		return 1
+	fi
 	_off=$(($(wc -c < "$_d/console.log") + 1))
 	_end=$(($(date +%s) + $4))
-	printf "%s$3" "$2" > "$_d/serial.in" || return 1
+	# Opened read-write: an open for writing alone would block for good
+	# on a FIFO that QEMU (which holds it open) no longer reads.
+	printf "%s$3" "$2" 1<> "$_d/serial.in" || return 1
 	# Done when the last (unfinished) line is a fresh prompt, e.g. "0 > ".
 	until tail -c "+$_off" "$_d/console.log" | tr -d '\r' | tail -n 1 |
 		grep -qE '^[0-9]+ > $'; do
+		if ! sparc_running "$_d"; then
+			echo "$5: QEMU exited after '$2'; console:" >&2
+			tail -c "+$_off" "$_d/console.log" | tr -d '\r' >&2
+			tail -n 5 "$_d/qemu.log" >&2
+			return 1
+		fi
 		if [ "$(date +%s)" -ge "$_end" ]; then
 			echo "$5: no prompt after '$2' within $4s" >&2
 			tail -c "+$_off" "$_d/console.log" | tr -d '\r' >&2
