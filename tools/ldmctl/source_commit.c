@@ -15,8 +15,21 @@
 #include "net.h"
 #include "source.h"
 
+/*
+ * After COMMIT a cancel is said to be ignored as soon as it is seen,
+ * wherever it came in, so that whoever sent it knows at once.
+ */
+static void cancel_ignored(struct migration *m, bool *ignored)
+{
+	if (source_cancelled && !*ignored) {
+		progress_note(&m->pr, "cancel ignored: %s decides now",
+			      m->dest_str);
+		*ignored = true;
+	}
+}
+
 /* --verify: the target's checksums against ours, page by page. */
-static int verify(struct migration *m)
+static int verify(struct migration *m, bool *ignored)
 {
 	size_t psz = m->info.page_size, n = m->info.size / psz;
 	struct proto_verify v = { .ok = 1, .first_bad = UINT64_MAX };
@@ -40,6 +53,7 @@ static int verify(struct migration *m)
 		 * No cancel: COMMIT is out. The target keeps nothing before
 		 * our VERIFY, so a failure here leaves the source intact.
 		 */
+		cancel_ignored(m, ignored);
 		ret = ctl_expect(&m->ctl, PROTO_MSG_SUMS, m->o.timeout_ms, NULL,
 				 sender_aside, &m->snd);
 		if (ret == -ECONNABORTED) {
@@ -96,16 +110,15 @@ static int answer(struct migration *m, bool *ignored)
 {
 	int ret;
 
+	/* A cancel may have come in anywhere since COMMIT (--verify's pass). */
+	cancel_ignored(m, ignored);
 	ctl_next(&m->ctl);
 	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
 	while (ret == -EINTR) {	/* too late to cancel: the target decides */
-		if (source_cancelled && !*ignored) {
-			progress_note(&m->pr, "cancel ignored: %s decides now",
-				      m->dest_str);
-			*ignored = true;
-		}
+		cancel_ignored(m, ignored);
 		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
 	}
+	cancel_ignored(m, ignored);
 	if (ret < 0) {
 		/*
 		 * The target may have committed and its answer been lost: the
@@ -197,7 +210,7 @@ int source_commit(struct migration *m)
 			return ret;
 	}
 	if (m->o.verify) {
-		ret = verify(m);
+		ret = verify(m, &ignored);
 		if (ret)
 			return ret;
 	}
