@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # ldm_throttle.sh: TAP tests of the dirty-rate limit (migrate --dirty-limit,
-# ldmctl migrate-set --dirty-limit; driver/throttle.c) in a real two-host
-# migration (lab/netns.sh):
+# ldmctl migrate-set --dirty-limit; driver/throttle.c), and of migrate-set's
+# other changes to a running migration, in a real two-host migration
+# (lab/netns.sh):
 #
 #   make && lab/run --timeout 900 -- selftests/ldm_throttle.sh
 #
@@ -20,7 +21,10 @@
 #   sends, tightens the limit round by round until the forecast fits, and
 #   the migration converges instead of forcing a long final round; the
 #   target is byte-identical to the source; the same migration without a
-#   limit forces a longer final round.
+#   limit forces a longer final round;
+# - migrate-set --bandwidth 0 --downtime-limit lifts the bandwidth cap of a
+#   migration crawling at 64 KB/s, which then finishes at once, with a
+#   'set' event; without a migration it is refused, saying so.
 # LDMCTL=PATH tests another build of ldmctl.
 set -u
 
@@ -46,7 +50,7 @@ jnum() {
 		sed -n "s/.*\"$3\":\\([0-9]*\\).*/\\1/p"
 }
 
-echo "1..16"
+echo "1..21"
 check "set up the two hosts" netns_setup
 check "make a CA and the two hosts' certificates" make_pki
 check "serve on $DA:$PORT" serve_start serve "$PORT"
@@ -106,43 +110,75 @@ say "$out"
 check "migrate-set without a migration: refused, saying so" \
 	eval 'test "$rc" != 0 && case $out in *"no sending migration session"*) true ;; *) false ;; esac'
 
+# busy NAME [ARGS...]: a 16M domain NAME whose writer dirties as fast as
+# it can, migrated to NAME-t behind 2 MB/s with ARGS; rc its exit status,
+# its -j output in $W/NAME.out; why and susp its done event's
+# final_because and suspend_ms.
+busy() {
+	local name=$1
+	shift
+	newdom "$name" 16M
+	"$G" dirty "$name" max 0 > "$W/$name.guest" &
+	echo $! > "$W/$name.gpid"
+	sleep 0.5
+	migrate -j --bandwidth 2M --max-rounds 12 --downtime-limit 300 \
+		"$@" "$name" "$DA:$name-t" > "$W/$name.out" 2>&1
+	rc=$?
+	# Its domain migrated: the writer is blocked for good, killably only.
+	kill -KILL "$(cat "$W/$name.gpid")" 2>/dev/null
+	wait "$(cat "$W/$name.gpid")" 2>/dev/null
+	rm -f "$W/$name.gpid"
+	grep -E '"event":"(throttle|round_done|done)"' "$W/$name.out" |
+		sed 's/^/#   /'
+	[ "$rc" = 0 ] || sed 's/^/#   /' "$W/$name.out"
+	why=$(grep '"event":"done"' "$W/$name.out" |
+		sed -n 's/.*"final_because":"\([^"]*\)".*/\1/p')
+	susp=$(jnum "$W/$name.out" "done" suspend_ms)
+}
+
 # --dirty-limit auto against a guest that dirties faster than 2 MB/s.
-newdom au 16M
-"$G" dirty au max 0 > "$W/au.guest" &
-echo $! > "$W/au.gpid"
-sleep 0.5
-migrate -j --bandwidth 2M --max-rounds 12 --downtime-limit 300 \
-	--dirty-limit auto au "$DA:au-t" > "$W/au.out" 2>&1
-rc=$?
-kill "$(cat "$W/au.gpid")" 2>/dev/null
-grep -E '"event":"(throttle|round_done|done)"' "$W/au.out" | sed 's/^/#   /'
-[ "$rc" = 0 ] || sed 's/^/#   /' "$W/au.out"
+busy au --dirty-limit auto
 check "--dirty-limit auto: the migration succeeds" test "$rc" = 0
 tightened=$(grep -c '"event":"throttle"' "$W/au.out")
-waited=$(jnum "$W/au.out" done throttled)
+waited=$(jnum "$W/au.out" "done" throttled)
 check "--dirty-limit auto tightened the limit ($tightened times; ${waited:-0} write faults made to wait)" \
 	test "$tightened" -ge 1 -a "${waited:-0}" -gt 0
-why=$(grep '"event":"done"' "$W/au.out" | sed -n 's/.*"final_because":"\([^"]*\)".*/\1/p')
-susp=$(jnum "$W/au.out" done suspend_ms)
 say "final round because: $why; suspension ${susp:-?} ms"
 check "--dirty-limit auto: pre-copy converged (not forced), target byte-identical" \
 	eval 'test "$why" = converged && same au au-t'
 
 # The same guest without the limit, for comparison.
-newdom nl 16M
-"$G" dirty nl max 0 > "$W/nl.guest" &
-echo $! > "$W/nl.gpid"
-sleep 0.5
-migrate -j --bandwidth 2M --max-rounds 12 --downtime-limit 300 \
-	nl "$DA:nl-t" > "$W/nl.out" 2>&1
-rc=$?
-kill "$(cat "$W/nl.gpid")" 2>/dev/null
-grep -E '"event":"(round_done|done)"' "$W/nl.out" | sed 's/^/#   /'
+susp_auto=$susp
+busy nl
 check "without a dirty limit the same migration succeeds" test "$rc" = 0
-why0=$(grep '"event":"done"' "$W/nl.out" | sed -n 's/.*"final_because":"\([^"]*\)".*/\1/p')
-susp0=$(jnum "$W/nl.out" done suspend_ms)
-say "without a limit: final round because: $why0; suspension ${susp0:-?} ms (with auto: ${susp:-?} ms)"
+say "without a limit: final round because: $why; suspension ${susp:-?} ms (with auto: ${susp_auto:-?} ms)"
 check "without a dirty limit the final round is forced, and its suspension is longer than with auto" \
-	eval 'test "$why0" != converged -a "${susp0:-0}" -gt "${susp:-0}"'
+	eval 'test "$why" != converged -a "${susp:-0}" -gt "${susp_auto:-0}"'
+
+# migrate-set --bandwidth and --downtime-limit: the migrate's own settings.
+newdom bw 32M
+migrate -j --bandwidth 64K bw "$DA:bw-t" > "$W/bw.out" 2>&1 &
+echo $! > "$W/bw.mpid"
+check "a migration crawling at 64 KB/s starts" wait_round "$W/bw.out"
+t0=$SECONDS
+out=$(on_src migrate-set --bandwidth 0 --downtime-limit 2000 bw 2>&1)
+rc=$?
+[ "$rc" = 0 ] || say "$out"
+check "migrate-set --bandwidth 0 --downtime-limit 2000 is taken" test "$rc" = 0
+wait "$(cat "$W/bw.mpid")"
+rc=$?
+rm -f "$W/bw.mpid"
+dt=$((SECONDS - t0))
+say "the migration ended $dt s after migrate-set (at 64 KB/s it would take about two minutes)"
+grep -E '"event":"(set|done)"' "$W/bw.out" | sed 's/^/#   /'
+check "it then finished within 40 s, byte-identical" \
+	eval 'test "$rc" = 0 -a "$dt" -le 40 && same bw bw-t'
+check "its 'set' event says downtime limit 2000 ms, no bandwidth cap" \
+	grep -q '"event":"set".*"downtime_limit_ms":2000,"bandwidth":0' "$W/bw.out"
+out=$(on_src migrate-set --bandwidth 1M bw 2>&1)
+rc=$?
+say "$out"
+check "migrate-set --bandwidth without a migration: refused, saying so" \
+	eval 'test "$rc" = 1 && case $out in *"no migration of this domain is running on this host"*) true ;; *) false ;; esac'
 
 [ "$fails" = 0 ]

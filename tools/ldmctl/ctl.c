@@ -264,7 +264,8 @@ int ctl_expect(struct ctl *c, uint16_t type, int timeout_ms,
 
 	ctl_next(c);
 	for (;;) {
-		if (stop && *stop)
+		/* Between messages only, so that the caller may wait on. */
+		if (stop && *stop && !c->hdr_got)
 			return -ECANCELED;
 		ret = wait_once(c, deadline, timeout_ms, EXPECT_SLICE_MS);
 		if (!ret || ret == -EINTR)

@@ -89,7 +89,9 @@ void ctl_abort(struct ctl *c, uint32_t code, const char *reason);
 /*
  * ctl_expect() - wait for the next message, which should be of @type.
  * @timeout_ms: how long at most
- * @stop: when set (by a signal handler), the wait ends; NULL: never
+ * @stop: when set (by a signal handler), the wait ends, between two
+ *	messages (never with one half read: ctl_expect() may be called
+ *	again); NULL: never
  * @aside: messages the peer may send at any time (a PING, ...) go to it
  *	first, and are skipped when it returns true; NULL: none may
  *

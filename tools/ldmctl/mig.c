@@ -120,26 +120,27 @@ int mig_round(struct ldm_genl *g, const char *name, uint32_t codec,
 	return err;
 }
 
-int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec)
+/* MIGRATE_SET with one u32 attribute. */
+static int mig_set_u32(struct ldm_genl *g, const char *name, int attr,
+		       uint32_t v)
 {
 	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_MIGRATE_SET, name);
 
-	if (msg && nla_put_u32(msg, LDM_A_MIG_CODEC, codec) < 0) {
+	if (msg && nla_put_u32(msg, attr, v) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
 	return ldm_genl_request(g, msg, NULL, NULL);
 }
 
+int mig_set_codec(struct ldm_genl *g, const char *name, uint32_t codec)
+{
+	return mig_set_u32(g, name, LDM_A_MIG_CODEC, codec);
+}
+
 int mig_set_dirty_limit(struct ldm_genl *g, const char *name, uint32_t rate)
 {
-	struct nl_msg *msg = ldm_domain_msg(g, LDM_CMD_MIGRATE_SET, name);
-
-	if (msg && nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, rate) < 0) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	return ldm_genl_request(g, msg, NULL, NULL);
+	return mig_set_u32(g, name, LDM_A_MIG_DIRTY_LIMIT, rate);
 }
 
 int mig_stop(struct ldm_genl *g, const char *name)

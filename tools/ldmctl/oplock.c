@@ -125,6 +125,116 @@ int oplock_read_status(const char *domain, char *buf, size_t size)
 	return 0;
 }
 
+static void request_path(char *buf, size_t size, const char *domain,
+			 const char *suffix)
+{
+	snprintf(buf, size, LDM_RUN_MIGRATE_DIR "/%s.set%s", domain, suffix);
+}
+
+int oplock_request_put(const char *domain, const char *text)
+{
+	char tmp[160], path[160];
+	size_t len = strlen(text);
+	int fd, err = 0;
+
+	err = run_dir(LDM_RUN_MIGRATE_DIR);
+	if (err)
+		return err;
+	request_path(tmp, sizeof(tmp), domain, ".new");
+	request_path(path, sizeof(path), domain, "");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		err = errno ? -errno : -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	/* Whole or not at all: the migrate never reads half a request. */
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+bool oplock_request_pending(const char *domain)
+{
+	char path[160];
+
+	request_path(path, sizeof(path), domain, "");
+	return !access(path, F_OK);
+}
+
+void oplock_request_drop(const char *domain)
+{
+	char path[160];
+
+	request_path(path, sizeof(path), domain, "");
+	unlink(path);
+}
+
+int oplock_request_take(const char *domain, char *buf, size_t size)
+{
+	char path[160];
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	buf[0] = '\0';
+	request_path(path, sizeof(path), domain, "");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	/* Only what this user wrote, and nobody else could have. */
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		 (st.st_mode & 022))
+		err = -EPERM;
+	if (!err) {
+		n = read(fd, buf, size - 1);
+		if (n < 0)
+			err = -errno;
+		else
+			buf[n] = '\0';
+	}
+	close(fd);
+	unlink(path);
+	return err;
+}
+
+int oplock_request_parse(char *text, uint64_t *downtime_ms,
+			 uint64_t *bandwidth)
+{
+	uint64_t downtime = *downtime_ms, bw = *bandwidth;
+	char *line, *save = NULL, *end;
+	unsigned long long v;
+
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq || eq[1] < '0' || eq[1] > '9')
+			return -EINVAL;
+		*eq = '\0';
+		errno = 0;
+		v = strtoull(eq + 1, &end, 10);
+		if (*end || errno)
+			return -EINVAL;
+		if (!strcmp(line, "downtime-limit") && v >= 1 &&
+		    v <= OPLOCK_DOWNTIME_MAX)
+			downtime = v;
+		else if (!strcmp(line, "bandwidth"))
+			bw = v;
+		else
+			return -EINVAL;
+	}
+	*downtime_ms = downtime;
+	*bandwidth = bw;
+	return 0;
+}
+
 static void marker_path(char *buf, size_t size, const char *domain)
 {
 	snprintf(buf, size, LDM_RUN_INCOMING_DIR "/%s", domain);

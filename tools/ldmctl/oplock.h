@@ -7,6 +7,10 @@
  *	lock who holds it (F_GETLK), signals that process, and waits for the
  *	lock to go. The file's one line is the migration's status
  *	("running", "cancelled", "failed: ...", "migrated to HOST:DOMAIN").
+ * migrate/<domain>.set   a change to the running migration ('ldmctl
+ *	migrate-set': "downtime-limit=MS", "bandwidth=BYTES/S" lines),
+ *	written whole (renamed into place) and taken (read and removed) by
+ *	that migration from its next round on.
  * incoming/<domain>      written by the 'ldmctl serve' process that is
  *	creating that target domain (its pid) and removed once the domain is
  *	committed or discarded. A marker whose process is gone names a
@@ -16,6 +20,7 @@
 #define LDMCTL_OPLOCK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -41,6 +46,30 @@ int oplock_holder(const char *domain, pid_t *pid);
 
 /* The status line of @domain's lock file, into @buf. */
 int oplock_read_status(const char *domain, char *buf, size_t size);
+
+/* oplock_request_put() - write @text as @domain's change request. */
+int oplock_request_put(const char *domain, const char *text);
+/* Whether @domain's request is still there (not taken yet). */
+bool oplock_request_pending(const char *domain);
+void oplock_request_drop(const char *domain);
+/*
+ * oplock_request_take() - read and remove @domain's request, into @buf.
+ * Return: 0; -ENOENT when there is none; -EPERM (removed unread) when it
+ * is not a regular file of this user that only this user may write.
+ */
+int oplock_request_take(const char *domain, char *buf, size_t size);
+
+/* The largest downtime limit, ms, as migrate --downtime-limit takes. */
+#define OPLOCK_DOWNTIME_MAX	3600000u
+
+/*
+ * oplock_request_parse() - a request's lines ("downtime-limit=MS",
+ * "bandwidth=BYTES/S"), into *@downtime_ms and *@bandwidth, which keep
+ * their values for what it does not name. @text is cut up.
+ * Return: 0, or -EINVAL (nothing changed) for anything else.
+ */
+int oplock_request_parse(char *text, uint64_t *downtime_ms,
+			 uint64_t *bandwidth);
 
 int incoming_mark(const char *domain);
 void incoming_unmark(const char *domain);

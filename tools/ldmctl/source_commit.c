@@ -50,12 +50,18 @@ static int verify(struct migration *m, bool *ignored)
 	}
 	while (next < n) {
 		/*
-		 * No cancel: COMMIT is out. The target keeps nothing before
-		 * our VERIFY, so a failure here leaves the source intact.
+		 * No cancel: COMMIT is out. One ends the wait only to be said
+		 * ignored at once (the target may be busy with its QEMU
+		 * meanwhile), and the wait goes on. The target keeps nothing
+		 * before our VERIFY, so a failure here leaves the source intact.
 		 */
-		cancel_ignored(m, ignored);
-		ret = ctl_expect(&m->ctl, PROTO_MSG_SUMS, m->o.timeout_ms, NULL,
+		ret = ctl_expect(&m->ctl, PROTO_MSG_SUMS, m->o.timeout_ms,
+				 *ignored ? NULL : &source_cancelled,
 				 sender_aside, &m->snd);
+		if (ret == -ECANCELED) {
+			cancel_ignored(m, ignored);
+			continue;
+		}
 		if (ret == -ECONNABORTED) {
 			ret = source_target_aborted(m);
 			goto out;

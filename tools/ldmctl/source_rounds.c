@@ -11,9 +11,11 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net.h"
+#include "oplock.h"
 #include "source.h"
 #include "status.h"
 
@@ -99,6 +101,48 @@ void source_unsuspend(struct migration *m)
 	m->paused = false;
 }
 
+/*
+ * A change 'ldmctl migrate-set' left for this migration (oplock.h): each
+ * line "downtime-limit=MS" or "bandwidth=BYTES/S", as migrate-set wrote
+ * them. Taken while a round runs and between rounds; the bandwidth holds
+ * from the next batch sent, the downtime limit from the next decision.
+ * A request that does not parse changes nothing, and says so.
+ */
+static void take_changes(struct migration *m)
+{
+	uint64_t downtime = m->o.downtime_ms, bw = m->o.bandwidth;
+	char text[256];
+	int ret;
+
+	ret = oplock_request_take(m->o.domain, text, sizeof(text));
+	if (ret == -ENOENT)
+		return;
+	if (ret) {
+		progress_note(&m->pr, "migrate-set: request not taken: %s",
+			      ret == -EPERM ? "not written by this user alone" :
+			      strerror(-ret));
+		return;
+	}
+	if (oplock_request_parse(text, &downtime, &bw)) {
+		progress_note(&m->pr, "migrate-set: a request that does not parse was ignored");
+		return;
+	}
+	m->o.downtime_ms = downtime;
+	m->o.bandwidth = bw;
+	if (m->snd.bandwidth != bw)
+		m->snd.bucket_ns = 0;	/* the bucket starts full again */
+	m->snd.bandwidth = bw;
+	progress_event(&m->pr, "set", "round", (uint64_t)m->round,
+		       "downtime_limit_ms", downtime, "bandwidth", bw, NULL);
+	if (bw)
+		progress_note(&m->pr, "migrate-set: downtime limit %llu ms, bandwidth %llu bytes/s",
+			      (unsigned long long)downtime,
+			      (unsigned long long)bw);
+	else
+		progress_note(&m->pr, "migrate-set: downtime limit %llu ms, bandwidth unlimited",
+			      (unsigned long long)downtime);
+}
+
 /* Every SEND_TICK_MS of a round: the codec, the progress line, the status. */
 static void tick(void *arg)
 {
@@ -111,6 +155,7 @@ static void tick(void *arg)
 	uint32_t codec;
 	double pps, fill;
 
+	take_changes(m);
 	if (mig_get(m->g, m->o.domain, &mi))
 		return;
 	done_round = mig_stats_pages(&mi.totals) - m->round_base;
@@ -368,6 +413,8 @@ int source_rounds(struct migration *m)
 			return ret;
 		if (m->final)
 			break;
+		take_changes(m);
+		cp.downtime_ms = m->o.downtime_ms;
 		cr.round = m->round;
 		cr.pages = pages;
 		cr.ns = ns;

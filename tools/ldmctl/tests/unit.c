@@ -31,6 +31,7 @@
 #include "json.h"
 #include "ldmctl.h"
 #include "name.h"
+#include "oplock.h"
 #include "report.h"
 #include "size.h"
 #include "status.h"
@@ -1151,6 +1152,37 @@ static void test_status_json(void)
 
 /* ---- report.c ---- */
 
+/* ---- oplock.c: migrate-set's requests ---- */
+
+static void test_request_parse(void)
+{
+	uint64_t down = 300, bw = 1000;
+	char t1[] = "downtime-limit=2000\nbandwidth=0\n";
+	char t2[] = "bandwidth=5000000";
+	char t3[] = "downtime-limit=0\n";
+	char t4[] = "bandwidth=-1\n";
+	char t5[] = "speed=5\n";
+	char t6[] = "downtime-limit=12x\n";
+	char t7[] = "";
+
+	CHECK_INT(oplock_request_parse(t1, &down, &bw), 0);
+	CHECK_U64(down, 2000);
+	CHECK_U64(bw, 0);
+	/* What a request does not name keeps its value. */
+	CHECK_INT(oplock_request_parse(t2, &down, &bw), 0);
+	CHECK_U64(down, 2000);
+	CHECK_U64(bw, 5000000);
+	/* Anything else changes nothing. */
+	CHECK_INT(oplock_request_parse(t3, &down, &bw), -EINVAL);
+	CHECK_INT(oplock_request_parse(t4, &down, &bw), -EINVAL);
+	CHECK_INT(oplock_request_parse(t5, &down, &bw), -EINVAL);
+	CHECK_INT(oplock_request_parse(t6, &down, &bw), -EINVAL);
+	CHECK_U64(down, 2000);
+	CHECK_U64(bw, 5000000);
+	CHECK_INT(oplock_request_parse(t7, &down, &bw), 0);
+	CHECK_U64(down, 2000);
+}
+
 static void test_quote_arg(void)
 {
 	char buf[QUOTE_MAX];
@@ -1933,6 +1965,7 @@ static const struct unit_test tests[] = {
 	T(test_status_row_failed_and_receiving),
 	T(test_status_table),
 	T(test_status_json),
+	T(test_request_parse),
 	T(test_quote_arg),
 	T(test_report_messages),
 	T(test_exit_codes),
