@@ -124,14 +124,16 @@ struct migration {
 	bool have_fc;
 	uint16_t data_port;		/* the target's, from READY */
 	uint8_t ticket[32];		/* --reconnect: shown to resume */
-	bool may_resume;		/* source_expect(): a loss is SOURCE_LOST */
+	bool may_resume;		/* source_expect(): a loss (or silence) is SOURCE_LOST */
+	uint64_t last_batches;		/* of the last acknowledged round */
 	char lost_why[600];
 	uint32_t resumes;
 };
 
 /*
- * run_round() (source_rounds.c) and source_expect(): the connection
- * dropped where --reconnect may resume it. Not reported:
+ * run_round() (source_rounds.c), source_qemu_wait_target() and
+ * source_expect(): the connection dropped, or the target fell silent,
+ * where --reconnect may resume it: any wait of pre-copy. Not reported:
  * source_reconnect() decides.
  */
 #define SOURCE_LOST	(-ENOLINK)
@@ -206,7 +208,10 @@ void source_unsuspend(struct migration *m);
 /* Reach the source QEMU before anything moves; x-ignore-shared. */
 int source_qemu_setup(struct migration *m);
 
-/* Before the final round: until the target's QEMU is ready (QEMU_READY). */
+/*
+ * Before the final round: until the target's QEMU is ready (QEMU_READY).
+ * With --reconnect a dead or silent target is SOURCE_LOST, not reported.
+ */
 int source_qemu_wait_target(struct migration *m);
 
 /* QEMU stopped: its own migration starts writing its device state. */

@@ -64,6 +64,13 @@ int source_expect(struct migration *m, uint16_t type, const char *what)
 				   "cancelled while waiting for %s; the source domain is intact",
 				   what);
 	case -ETIMEDOUT:
+		/* A silent target is a lost one, as a pulled cable makes it. */
+		if (m->may_resume) {
+			snprintf(m->lost_why, sizeof(m->lost_why),
+				 "%s did not come within %d s", what,
+				 m->o.timeout_ms / 1000);
+			return SOURCE_LOST;
+		}
 		return source_fail(m, -ETIMEDOUT,
 				   "%s did not come within %d s; the source domain is intact",
 				   what, m->o.timeout_ms / 1000);

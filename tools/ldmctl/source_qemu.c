@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <sys/socket.h>
 
 #include "net.h"
 #include "source.h"
@@ -60,14 +64,45 @@ int source_qemu_setup(struct migration *m)
 }
 
 /*
+ * How long since the target's kernel last acknowledged anything on the
+ * control connection, in ms. The PINGs of the wait below go out every
+ * second, so a live target acknowledges every second; a pulled cable
+ * leaves them unacknowledged (TCP_USER_TIMEOUT, net_tune(), ends the
+ * connection only a --timeout after the first of them).
+ */
+static uint32_t target_silent_ms(struct migration *m)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(m->ctl.fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 0;
+	return ti.tcpi_last_ack_recv;
+}
+
+/* --reconnect: the target is gone or silent; source_reconnect() decides. */
+static int qemu_wait_lost(struct migration *m, const char *why)
+{
+	snprintf(m->lost_why, sizeof(m->lost_why),
+		 "%s, while waiting for the target QEMU", why);
+	return SOURCE_LOST;
+}
+
+/*
  * --qmp: the guest is suspended only once the target's QEMU is up and
  * armed for the device state (QEMU_READY, proto.h), so that its start-up
  * is no part of the downtime. Meanwhile the guest runs on; PINGs keep the
- * target from taking the silence for a dead source.
+ * target from taking the silence for a dead source. With --reconnect a
+ * dead target, or one whose kernel stops acknowledging the PINGs, is
+ * lost (SOURCE_LOST), as in a round: a cable does not choose its moment.
+ * The --timeout for the target QEMU counts only while the target answers.
  */
 int source_qemu_wait_target(struct migration *m)
 {
 	int64_t t0 = now_ms(), deadline = t0 + m->o.timeout_ms, ping = 0;
+	bool resumable = m->o.reconnect_s;
+	char why[64];
 	int ret;
 
 	progress_note(&m->pr, "waiting for the target QEMU on %s before suspending; '%s' runs on",
@@ -77,7 +112,14 @@ int source_qemu_wait_target(struct migration *m)
 		if (source_cancelled)
 			return source_fail(m, ERR_CANCELLED,
 					   "cancelled while waiting for the target QEMU; the source domain is intact");
-		if (now_ms() >= deadline)
+		if (resumable && target_silent_ms(m) >= (uint32_t)m->o.timeout_ms) {
+			snprintf(why, sizeof(why), "no answer for %d s",
+				 m->o.timeout_ms / 1000);
+			return qemu_wait_lost(m, why);
+		}
+		/* Past the deadline, a target silent for 2 s: as above, soon. */
+		if (now_ms() >= deadline &&
+		    !(resumable && target_silent_ms(m) > 2000))
 			return source_fail(m, -ETIMEDOUT,
 					   "no target QEMU came up for '%s' on %s within %d s (serve --qmp-dir: a QEMU started with -incoming defer on /dev/ldm/%s); the source domain is intact",
 					   m->target, m->o.dest.host,
@@ -92,7 +134,8 @@ int source_qemu_wait_target(struct migration *m)
 			ret = ctl_recv(&m->ctl, 250);
 		if (ret == -ETIMEDOUT || ret == -EINTR)
 			continue;
-		/* Between rounds: --reconnect resumes cut rounds only. */
+		if (ret < 0 && resumable)
+			return qemu_wait_lost(m, m->ctl.why);
 		if (ret < 0)
 			return source_fail(m, -ECONNRESET,
 					   "lost the target while waiting for its QEMU: %s; the source domain is intact",

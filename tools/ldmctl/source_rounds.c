@@ -305,6 +305,8 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		m->final_unacked = true;
 		m->final_batches = res.batches;
 	} else {
+		progress_event(&m->pr, "round_sent", "round", (uint64_t)m->round,
+			       "batches", res.batches, NULL);
 		m->may_resume = !!m->o.reconnect_s;
 		ret = source_expect(m, PROTO_MSG_ROUND_ACK,
 				    "the target's acknowledgement");
@@ -319,6 +321,7 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 					   (unsigned long long)res.batches);
 	}
 	m->batches_total += res.batches;
+	m->last_batches = res.batches;
 	m->rounds_done++;
 	m->pages_done += m->round_pages;
 	*pages = m->round_pages;
@@ -383,7 +386,11 @@ static bool auto_throttle(struct migration *m, const struct conv_round *r)
 
 /*
  * The rounds, until the final one is acknowledged. A round cut by a lost
- * connection is resumed (--reconnect) and its rest sent again.
+ * connection, or a silent target, is resumed (--reconnect) and its rest
+ * sent again: while it streams, while its acknowledgement is awaited
+ * (run_round()), and while the target QEMU is (source_qemu_wait_target()).
+ * The final round is not: a loss there fails, or leaves the outcome
+ * unknown (source_commit.c).
  */
 int source_rounds(struct migration *m)
 {
@@ -441,6 +448,23 @@ int source_rounds(struct migration *m)
 		}
 		if (m->final && m->qmp_up && !m->snd.target_qemu_ready) {
 			ret = source_qemu_wait_target(m);
+			if (ret == SOURCE_LOST) {
+				/*
+				 * Lost between rounds: the target resumes from
+				 * the round just acknowledged, as from a cut
+				 * one (its pages count as the cut round's, and
+				 * those it has are not sent again); pre-copy
+				 * goes on, and the wait comes again.
+				 */
+				m->final = false;
+				m->batches_total -= m->last_batches;
+				m->rounds_done--;
+				ret = source_reconnect(m);
+				if (ret)
+					return ret;
+				resend = true;
+				continue;
+			}
 			if (ret)
 				return ret;
 			/*
