@@ -13,6 +13,7 @@
 
 #define LINE_RUNNING	"running"
 #define LINE_SENDING	"running: sending to "
+#define LINE_COMMITTING	"running: committing on "
 #define LINE_MIGRATED	"migrated to "
 #define LINE_FAILED	"failed: "
 #define LINE_CANCELLED	"cancelled: "
@@ -131,6 +132,11 @@ void status_line_parse(const char *line, struct status_line *out)
 		p += strcspn(p, ";");
 		if (*p == ';')
 			parse_figures(p + 1, out);
+	} else if (prefix(line, LINE_COMMITTING)) {
+		/* The commit asked (source_commit.c): still the same peer. */
+		out->kind = STATUS_LINE_RUNNING;
+		snprintf(out->peer, sizeof(out->peer), "%s",
+			 line + strlen(LINE_COMMITTING));
 	} else if (!strcmp(line, LINE_RUNNING) ||
 		   prefix(line, LINE_RUNNING ": ")) {
 		out->kind = STATUS_LINE_RUNNING;

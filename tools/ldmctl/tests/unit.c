@@ -707,6 +707,12 @@ static void test_status_line_parse(void)
 	CHECK_STR(sl.peer, "");
 	CHECK(!sl.has_progress);
 
+	/* Once the commit was asked: the same peer, no figures. */
+	status_line_parse("running: committing on 192.0.2.2:vm0-t", &sl);
+	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
+	CHECK_STR(sl.peer, "192.0.2.2:vm0-t");
+	CHECK(!sl.has_progress);
+
 	/* What migrate writes today: no figures. */
 	status_line_parse("running: sending to 192.0.2.2:vm0-t", &sl);
 	CHECK_INT(sl.kind, STATUS_LINE_RUNNING);
