@@ -12,7 +12,8 @@
  *                    HELLO (WELCOME), the data streams
  *   target_rounds.c  the rounds, received by recv.c, acknowledged
  *   target_qemu.c    --qmp-dir: the target QEMU and the device state
- *   target_commit.c  the device state, COMMIT, --verify, COMMITTED
+ *   target_commit.c  the device state (fed to QEMU at once), COMMIT,
+ *                    --verify, COMMITTED
  *   target_resume.c  a source that lost its connection and comes back
  *
  * The control messages go through ctl.c, as the source's (source.h) do.
@@ -189,8 +190,11 @@ int target_qemu_poll(struct incoming *in);
 /* The source's device state, in DEVSTATE messages, into in->devstate. */
 int target_devstate_receive(struct incoming *in);
 
-/* Load it into the target QEMU, which stays paused until the commit. */
-int target_devstate_load(struct incoming *in);
+/* Feed it to the target QEMU, which starts loading it. */
+int target_devstate_feed(struct incoming *in);
+
+/* Wait until QEMU has loaded it; it stays paused until the commit. */
+int target_devstate_loaded(struct incoming *in);
 
 /* After a failure: the target QEMU quits, so that the domain can go. */
 void target_qemu_quit(struct incoming *in);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The end of the target's conversation (target.h): the source's device
- * state if it sends one, COMMIT checked against what the module applied,
+ * state if it sends one, fed to the target QEMU at once (the final round
+ * is applied: this runs only after target_rounds() acknowledged it),
+ * COMMIT checked against what the module applied,
  * with --verify the page checksums, then the domain is kept, COMMITTED
  * said, and the target QEMU resumed. Until COMMITTED the domain is still
  * discarded on any failure.
@@ -55,6 +57,8 @@ int target_commit(struct incoming *in)
 
 	if (in->hello.flags & PROTO_HELLO_F_DEVSTATE) {
 		err = target_devstate_receive(in);
+		if (!err)
+			err = target_devstate_feed(in);
 		if (err)
 			return err;
 	}
@@ -94,14 +98,8 @@ int target_commit(struct incoming *in)
 			return -EBADMSG;
 		}
 	}
-	/*
-	 * Loaded here, not earlier: fed right after the session ended, before
-	 * --verify's checksums, the target QEMU of the lab's OpenBIOS test
-	 * did not read it within the time (selftests/ldm_sparc_migrate.sh,
-	 * not understood yet).
-	 */
 	if (in->devstate) {
-		err = target_devstate_load(in);
+		err = target_devstate_loaded(in);
 		if (err)
 			return err;
 	}

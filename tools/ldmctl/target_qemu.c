@@ -3,8 +3,8 @@
  * --qmp-dir on the target (target.h): the QEMU the operator starts with
  * -incoming defer on /dev/ldm/<target>, reached on DIR/<target>.qmp. It
  * is armed for the device state as soon as it is up (QEMU_READY to the
- * source), loads the state the source sends behind the final round once
- * the commit is checked, and stays
+ * source), loads the state the source sends behind the final round while
+ * the COMMIT is checked, and stays
  * paused until the commit; after a failure it is told to quit, so that
  * the domain it maps can go.
  */
@@ -183,12 +183,13 @@ int target_devstate_receive(struct incoming *in)
 }
 
 /*
- * Load the device state into the armed target QEMU (arming it first if
- * it was not: its socket may have come late) and wait until it has
- * loaded it. The source stopped its QEMU, so the target's ends in
- * "paused" and runs only when we "cont" it, after the commit.
+ * Feed the device state to the armed target QEMU (arming it first if it
+ * was not: its socket may have come late), as soon as it is here: every
+ * page of the final round is applied by then, so what QEMU's loading may
+ * read of guest RAM is already the source's. QEMU loads it while the
+ * COMMIT is checked; target_devstate_loaded() waits for the end.
  */
-int target_devstate_load(struct incoming *in)
+int target_devstate_feed(struct incoming *in)
 {
 	/*
 	 * A third of --timeout to find QEMU, a third to load: the source,
@@ -198,7 +199,6 @@ int target_devstate_load(struct incoming *in)
 	const uint8_t *p = in->devstate;
 	size_t left = in->devstate_len;
 	int64_t deadline;
-	char st[64];
 	int err;
 
 	if (in->devstate_fd < 0) {
@@ -234,6 +234,21 @@ int target_devstate_load(struct incoming *in)
 	}
 	close(in->devstate_fd);
 	in->devstate_fd = -1;
+	return 0;
+}
+
+/*
+ * Wait until the target QEMU has loaded the device state. The source
+ * stopped its QEMU, so the target's ends in "paused" and runs only when
+ * we "cont" it, after the commit.
+ */
+int target_devstate_loaded(struct incoming *in)
+{
+	int wait_ms = in->o->timeout_ms / 3;
+	int64_t deadline = now_ms() + wait_ms;
+	char st[64];
+	int err;
+
 	/* QEMU exits if the load fails: its socket closes (-EPIPE). */
 	for (;;) {
 		err = qmp_status(&in->qmp, st, sizeof(st), wait_ms);
