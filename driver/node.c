@@ -97,6 +97,8 @@ static void ldm_throttle_work(struct callback_head *work)
  * sleep here but in task work, when it returns to user space holding
  * nothing. Kernel threads and io_uring workers, which never get there,
  * are not slowed; nor is a writer when the memory for its wait is short.
+ * A syscall that faults on many pages queues one wait per page: they are
+ * charged to the writer's memory cgroup, as its own doing.
  */
 static void ldm_vm_throttle(struct ldm_domain *dom)
 {
@@ -109,7 +111,7 @@ static void ldm_vm_throttle(struct ldm_domain *dom)
 	ns = ldm_throttle_charge(&dom->throttle, &gen);
 	if (!ns)
 		return;
-	w = kmalloc(sizeof(*w), GFP_NOWAIT | __GFP_NOWARN);
+	w = kmalloc(sizeof(*w), GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!w)
 		return;
 	init_task_work(&w->work, ldm_throttle_work);
