@@ -84,6 +84,7 @@ static const struct nla_policy ldm_session_start_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_RING_SLOTS] = { .type = NLA_U32 },
 	[LDM_A_MIG_FLAGS] = { .type = NLA_U32 },
 	[LDM_A_MIG_DIRTY_LIMIT] = { .type = NLA_U32 },
+	[LDM_A_MIG_EPOCH_SHIFT] = { .type = NLA_U32 },
 };
 
 /*
@@ -302,6 +303,31 @@ static u32 ldm_nl_u32(struct genl_info *info, int type, u32 def)
 	return info->attrs[type] ? nla_get_u32(info->attrs[type]) : def;
 }
 
+/*
+ * The key epoch: the longest that keeps a key's bytes within
+ * LDM_EPOCH_BYTES_SHIFT, or a shorter one asked for. A sender must give
+ * the next epoch's key before its workers can need it: its userland does
+ * so as it takes an epoch's first batch, and the workers are at most a
+ * ring ahead of it, so an epoch is at least a ring long.
+ */
+static int ldm_nl_epoch_shift(struct genl_info *info,
+			      struct ldm_session_params *p)
+{
+	u32 slot = sizeof(struct ldm_batch_hdr) + p->batch_bytes +
+		   LDM_TAG_BYTES;
+	u32 max = LDM_EPOCH_BYTES_SHIFT - order_base_2(slot);
+	u32 min = max_t(u32, LDM_EPOCH_SHIFT_MIN, ilog2(p->ring_slots));
+
+	p->epoch_shift = ldm_nl_u32(info, LDM_A_MIG_EPOCH_SHIFT, max);
+	if (p->epoch_shift < min || p->epoch_shift > max) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[LDM_A_MIG_EPOCH_SHIFT],
+				    "key epoch shift out of range: at least 8 and log2 of the ring slots, at most 36 - log2 of a batch's bytes");
+		return -ERANGE;
+	}
+	return 0;
+}
+
 static int ldm_nl_session_params(struct genl_info *info, bool sending,
 				 struct ldm_session_params *p)
 {
@@ -365,7 +391,7 @@ static int ldm_nl_session_params(struct genl_info *info, bool sending,
 				    "ring would exceed 256 MiB: fewer slots or smaller batches");
 		return -EINVAL;
 	}
-	return 0;
+	return ldm_nl_epoch_shift(info, p);
 }
 
 /*
@@ -606,6 +632,9 @@ static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
 	    nla_put_u32(msg, LDM_A_MIG_ROUND, s->sending ? s->round : n) ||
 	    nla_put_u64_64bit(msg, LDM_A_MIG_RING_BYTES,
 			      PAGE_ALIGN(s->ring->bytes), LDM_A_PAD) ||
+	    nla_put_u32(msg, LDM_A_MIG_EPOCH_SHIFT, s->params.epoch_shift) ||
+	    nla_put_u64_64bit(msg, LDM_A_MIG_KEY_EPOCH,
+			      ldm_crypt_top_epoch(&s->crypt), LDM_A_PAD) ||
 	    ldm_nl_put_stats(msg, LDM_A_MIG_TOTALS, &totals))
 		return -EMSGSIZE;
 	if (s->sending) {

@@ -249,6 +249,8 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 						      (void __user *)arg);
 	case LDM_IOC_SESSION_KEY:
 		return ldm_session_ioctl_key(dom, file, (void __user *)arg);
+	case LDM_IOC_SESSION_REKEY:
+		return ldm_session_ioctl_rekey(dom, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

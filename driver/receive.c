@@ -245,9 +245,11 @@ static int ldm_receive_batch(struct ldm_worker *w, const void *slot,
 
 	/* The rest once too, after the checked header; the slot is done. */
 	memcpy(hdr + 1, slot + sizeof(*hdr), len + LDM_TAG_BYTES);
-	*why = "batch failed authentication (corrupted or forged)";
 	err = ldm_crypt_open(&s->crypt, w->creq, le64_to_cpu(hdr->seq), w->buf,
 			     len);
+	*why = err == -ENOKEY ?
+	       "no key for the batch's epoch (not given yet, or retired)" :
+	       "batch failed authentication (corrupted or forged)";
 	if (err)
 		return err;
 

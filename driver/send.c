@@ -47,6 +47,10 @@
 #include "send.h"
 #include "session.h"
 
+/* Userland gives each epoch's key before a worker can need it. */
+static const char ldm_send_nokey[] =
+	"no key for a batch's epoch (LDM_IOC_SESSION_REKEY came too late)";
+
 /*
  * Seal the worker's batch into the next ring slot and hand it to userland.
  * The header is filled here, from kernel state only: the slot's sequence
@@ -250,7 +254,8 @@ static void ldm_send_round_end(struct ldm_worker *w)
 	ldm_stats_add(&sum, &w->round);
 	memset(&w->round, 0, sizeof(w->round));
 	if (err)
-		ldm_session_fail(s, err, "cannot send the round-end batch");
+		ldm_session_fail(s, err, err == -ENOKEY ? ldm_send_nokey :
+				 "cannot send the round-end batch");
 
 	sum.time_ns = ktime_to_ns(ktime_sub(ktime_get(), s->round_start));
 	spin_lock(&s->lock);
@@ -296,6 +301,7 @@ void ldm_send_work(struct work_struct *work)
 				 "migration cancelled" :
 				 err == -EPROTO ?
 				 "ring consumer index out of range" :
+				 err == -ENOKEY ? ldm_send_nokey :
 				 "cannot seal a batch");
 	w->round.busy_ns += ktime_get_ns() - start;
 

@@ -104,8 +104,7 @@ static void ldm_session_free(struct ldm_session *s)
 		ldm_workers_destroy(s->workers, s->params.workers);
 	if (s->ring)
 		ldm_ring_put(s->ring);
-	if (s->crypt.tfm)
-		ldm_crypt_free(&s->crypt);
+	ldm_crypt_free(&s->crypt);
 	ldm_pagebits_free(s->round_bits);
 	kvfree(s->page_round);
 	ldm_domain_put(s->dom);
@@ -184,7 +183,7 @@ int ldm_session_start(struct ldm_domain *dom, bool sending,
 	atomic64_set(&s->next_slot, 0);
 	atomic64_set(&s->prod_seen, 0);
 
-	err = ldm_crypt_init(&s->crypt);
+	err = ldm_crypt_init(&s->crypt, p->epoch_shift);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot set up gcm(aes)");
 		goto err_free;
@@ -247,6 +246,10 @@ struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file)
 	return s;
 }
 
+/* The ioctl arguments' layout is ABI: the same on every architecture. */
+static_assert(sizeof(struct ldm_session_key) == 40);
+static_assert(sizeof(struct ldm_session_rekey) == 48);
+
 /**
  * ldm_session_ioctl_key() - LDM_IOC_SESSION_KEY: the session's key, once
  * @dom: the domain
@@ -282,9 +285,51 @@ long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
 	else if (s->keyed)
 		ret = -EBUSY;
 	else
-		ret = ldm_crypt_set_key(&s->crypt, k.key, k.salt);
+		ret = ldm_crypt_add_key(&s->crypt, 0, k.key, k.salt);
 	if (!ret)
 		s->keyed = true;
+	mutex_unlock(&dom->session_lock);
+out_wipe:
+	memzero_explicit(&k, sizeof(k));
+	return ret;
+}
+
+/**
+ * ldm_session_ioctl_rekey() - LDM_IOC_SESSION_REKEY: the next epoch's key
+ * @dom: the domain
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_session_rekey
+ *
+ * As ldm_session_ioctl_key(), for the epochs after the first: the key is
+ * wiped from the stack on every path.
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags or an epoch other than the next,
+ * -ENODEV without a session, -EPERM when @file does not own it, -ENOKEY
+ * before the first key, -ENOMEM, or the crypto API's error.
+ */
+long ldm_session_ioctl_rekey(struct ldm_domain *dom, struct file *file,
+			     struct ldm_session_rekey __user *uarg)
+{
+	struct ldm_session_rekey k;
+	struct ldm_session *s;
+	long ret;
+
+	if (copy_from_user(&k, uarg, sizeof(k))) {
+		ret = -EFAULT;
+		goto out_wipe;
+	}
+	if (k.flags) {
+		ret = -EINVAL;
+		goto out_wipe;
+	}
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (!s->keyed)
+		ret = -ENOKEY;
+	else
+		ret = ldm_crypt_add_key(&s->crypt, k.epoch, k.key, k.salt);
 	mutex_unlock(&dom->session_lock);
 out_wipe:
 	memzero_explicit(&k, sizeof(k));

@@ -36,6 +36,7 @@ struct netlink_ext_ack;
  * @ring_slots: ring slots
  * @flags: &enum ldm_mig_flags
  * @dirty_limit: sending: pages a second the guest may dirty, 0 no limit
+ * @epoch_shift: a key epoch is 1 << @epoch_shift batches
  */
 struct ldm_session_params {
 	u32 workers;
@@ -44,6 +45,7 @@ struct ldm_session_params {
 	u32 ring_slots;
 	u32 flags;
 	u32 dirty_limit;
+	u32 epoch_shift;
 };
 
 /**
@@ -129,6 +131,8 @@ int ldm_session_set_dirty_limit(struct ldm_domain *dom, u32 rate,
 struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file);
 long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
 			   struct ldm_session_key __user *uarg);
+long ldm_session_ioctl_rekey(struct ldm_domain *dom, struct file *file,
+			     struct ldm_session_rekey __user *uarg);
 void ldm_session_file_closed(struct ldm_domain *dom, struct file *file);
 void ldm_session_fail(struct ldm_session *s, int err, const char *msg);
 bool ldm_session_failed(struct ldm_session *s);

@@ -27,6 +27,7 @@ struct session_info {
 	char errmsg[128];
 	uint64_t ring_bytes;
 	uint64_t stat[LDM_A_STAT_MAX + 1];	/* totals */
+	uint64_t key_epoch;	/* newest key epoch a batch used */
 	uint32_t rounds_done;	/* sending: rounds whose results are in */
 	uint32_t workers;	/* per-worker sets of counters reported */
 };
@@ -65,6 +66,8 @@ static inline int get_session_cb(const struct nlmsghdr *nlh, void *arg)
 			 (const char *)NLA_DATA(a.tb[LDM_A_MIG_ERROR_MSG]));
 	if (a.tb[LDM_A_MIG_RING_BYTES])
 		memcpy(&si->ring_bytes, NLA_DATA(a.tb[LDM_A_MIG_RING_BYTES]), 8);
+	if (a.tb[LDM_A_MIG_KEY_EPOCH])
+		memcpy(&si->key_epoch, NLA_DATA(a.tb[LDM_A_MIG_KEY_EPOCH]), 8);
 	si->rounds_done = nla_count(a.tb[LDM_A_MIG_ROUNDS]);
 	si->workers = nla_count(a.tb[LDM_A_MIG_WORKER_STATS]);
 	n = a.tb[LDM_A_MIG_TOTALS];
@@ -112,8 +115,15 @@ static inline int ring_open(const char *name, struct ring *r)
  * open file of @name's node in @r->fd (map it with ring_map()), and give
  * the session the test key.
  */
-static inline int session_start(struct ldm_nl *nl, const char *name, int cmd,
-				uint32_t workers, uint32_t flags, struct ring *r)
+/*
+ * START a session on @name owned by a new open file in @r->fd, with a
+ * 16-slot ring, key epochs of 1 << @epoch_shift batches (0: the
+ * module's default), and epoch 0's key.
+ */
+static inline int session_start_epochs(struct ldm_nl *nl, const char *name,
+				       int cmd, uint32_t workers,
+				       uint32_t flags, uint32_t epoch_shift,
+				       struct ring *r)
 {
 	struct ldm_msg m;
 	int err;
@@ -128,9 +138,29 @@ static inline int session_start(struct ldm_nl *nl, const char *name, int cmd,
 		ldm_msg_put_u32(&m, LDM_A_MIG_WORKERS, workers);
 	if (flags)
 		ldm_msg_put_u32(&m, LDM_A_MIG_FLAGS, flags);
+	if (epoch_shift)
+		ldm_msg_put_u32(&m, LDM_A_MIG_EPOCH_SHIFT, epoch_shift);
 	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, 16);
 	err = ldm_nl_request(nl, &m, NULL, NULL);
 	return err ? err : ldm_session_key(r->fd, test_key, 0x5a17);
+}
+
+static inline int session_start(struct ldm_nl *nl, const char *name, int cmd,
+				uint32_t workers, uint32_t flags, struct ring *r)
+{
+	return session_start_epochs(nl, name, cmd, workers, flags, 0, r);
+}
+
+/* The test's key of epoch @epoch (>= 1) on the session file @fd. */
+static inline int session_rekey(int fd, uint64_t epoch)
+{
+	struct ldm_session_rekey k = { .epoch = epoch,
+				       .salt = 0x5a17 + (uint32_t)epoch };
+
+	memcpy(k.key, test_key, sizeof(k.key));
+	k.key[0] ^= (uint8_t)epoch;
+	k.key[1] ^= (uint8_t)(epoch >> 8);
+	return ioctl(fd, LDM_IOC_SESSION_REKEY, &k) ? -errno : 0;
 }
 
 static inline int name_cmd(struct ldm_nl *nl, const char *name, int cmd,

@@ -24,7 +24,7 @@ set -u
 lab_tap_begin
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..50"
+echo "1..53"
 check "set up the two hosts" netns_setup
 check "make a CA, host, self-signed, impostor and expired certificates" make_pki
 check "serve on $DA:$PORT (certificates)" serve_start serve "$PORT"
@@ -51,6 +51,26 @@ sed -n 's/^/#   /p' "$W/idle.out"
 tap "$rc" "migrate an idle 32M domain with --verify"
 check "idle: target byte-identical, guest pages valid" same idle idle-t
 check "idle: source marked migrated" test "$(state idle)" = migrated
+
+# Key epochs of 256 batches: a 256M domain (about 60 MB of batches)
+# crosses three key renewals; both modules switch at the same batch.
+newdom rekey 256M
+migrate -j --verify --rekey-batches 256 rekey "$DA:rekey-t" > "$W/rekey.out" 2>&1
+rc=$?
+grep '"event":"done"' "$W/rekey.out" | sed 's/^/#   /'
+epochs=$(sed -n 's/.*"event":"done".*"key_epochs":\([0-9]*\).*/\1/p' "$W/rekey.out")
+say "keys used: ${epochs:-none}"
+[ "$rc" = 0 ] && [ "${epochs:-0}" -ge 4 ]
+tap $? "--rekey-batches 256: a 256M domain migrates under 4 keys or more, --verify passes"
+check "rekey: target byte-identical" same rekey rekey-t
+migrate --rekey-batches 300 rekey "$DA:rekey-u" > "$W/rekey300.out" 2>&1
+rc=$?
+migrate --rekey-batches 128 rekey "$DA:rekey-u" > "$W/rekey128.out" 2>&1
+rc2=$?
+[ "$rc" = 2 ] && [ "$rc2" = 2 ] && grep -q "power of two" "$W/rekey300.out" &&
+	grep -q "from 256" "$W/rekey128.out" && ! exists rekey-u
+tap $? "--rekey-batches that is not a power of two, or below 256: usage error, nothing made"
+on_src remove-domain rekey; "$L" remove-domain rekey-t
 
 busy() { # NAME RATE: migrate while the guest dirties RATE pages/s
 	local name=$1 rate=$2 gp rc

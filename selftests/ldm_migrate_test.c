@@ -327,6 +327,150 @@ TEST_F_TIMEOUT(migrate, rounds_follow_writes, 120)
 						 diff);
 }
 
+/*
+ * The batch keys of key epochs, given the way ldmctl gives them: the
+ * sender gets epoch N + 1's key as its consumer takes epoch N's first
+ * batch (before releasing that slot), the receiver gets epoch N's before
+ * a batch of N goes into its ring. Either side may be left out.
+ */
+struct epochs {
+	struct ring *tx, *rx;
+	uint32_t shift;
+	bool rekey_tx, rekey_rx;
+	uint64_t tx_next, rx_next;	/* the epoch whose key each lacks */
+	uint64_t batches;
+};
+
+static int forward_rekeyed(void *batch, size_t len, void *arg)
+{
+	const struct ldm_batch_hdr *h = batch;
+	struct epochs *e = arg;
+	uint64_t epoch = h->seq >> e->shift;
+	int err;
+
+	while (e->rekey_tx && e->tx_next <= epoch + 1) {
+		err = session_rekey(e->tx->fd, e->tx_next++);
+		if (err)
+			return err;
+	}
+	while (e->rekey_rx && e->rx_next <= epoch) {
+		err = session_rekey(e->rx->fd, e->rx_next++);
+		if (err)
+			return err;
+	}
+	e->batches++;
+	return ring_put(e->rx, batch, len);
+}
+
+/* Both sessions, with key epochs of 1 << @shift batches, and their rings. */
+static int start_epochs(FIXTURE_DATA(migrate) *self,
+			const FIXTURE_VARIANT(migrate) *variant, uint32_t shift)
+{
+	return session_start_epochs(&self->nl, self->src,
+				    LDM_CMD_MIGRATE_START, variant->workers,
+				    variant->flags, shift, &self->tx) ?:
+	       session_start_epochs(&self->nl, self->dst,
+				    LDM_CMD_RECEIVE_START, variant->workers,
+				    0, shift, &self->rx) ?:
+	       ring_map(&self->nl, self->src, &self->tx) ?:
+	       ring_map(&self->nl, self->dst, &self->rx);
+}
+
+/* Rewrite every page and send it all, until @want batches went by. */
+static int pump_epochs(FIXTURE_DATA(migrate) *self,
+		       const FIXTURE_VARIANT(migrate) *variant,
+		       struct epochs *e, uint64_t want)
+{
+	unsigned int gen, i;
+	int err = 0;
+
+	for (gen = 1; !err && e->batches < want && gen < 200; gen++) {
+		err = pump_round(&self->nl, self->src, &self->tx,
+				 forward_rekeyed, e);
+		for (i = 0; i < DOM_PAGES; i++)
+			if (i % 4 != 3)
+				fill_unit(self->a + i * self->psz, self->psz,
+					  variant->unit, i, gen);
+	}
+	if (!err)
+		err = pump_round(&self->nl, self->src, &self->tx,
+				 forward_rekeyed, e);
+	return err ?: ring_drain(&self->rx);
+}
+
+/*
+ * Key epochs of 256 batches: both modules switch to the next key at the
+ * same batch, over four epochs and more, and B ends equal to A.
+ */
+TEST_F_TIMEOUT(migrate, keys_renewed_per_epoch, 300)
+{
+	struct epochs e = { &self->tx, &self->rx, LDM_EPOCH_SHIFT_MIN,
+			    true, true, 1, 1, 0 };
+	struct session_info si, ri;
+	size_t diff = 0;
+
+	ASSERT_EQ(0, start_epochs(self, variant, e.shift))
+		TH_LOG("%s", self->nl.ext_msg);
+	/* Always one ahead on the sender, as ldmctl is. */
+	ASSERT_EQ(0, session_rekey(self->tx.fd, e.tx_next++));
+
+	ASSERT_EQ(0, pump_epochs(self, variant, &e, (4ull << e.shift) + 100));
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+	EXPECT_EQ(LDM_MIG_STATE_SENDING, si.state) TH_LOG("%s", si.errmsg);
+	EXPECT_EQ(LDM_MIG_STATE_RECEIVING, ri.state) TH_LOG("%s", ri.errmsg);
+	EXPECT_LE(4, si.key_epoch);
+	EXPECT_EQ(si.key_epoch, ri.key_epoch);
+	EXPECT_EQ((e.batches - 1) >> e.shift, ri.key_epoch);
+	EXPECT_EQ(0, compare(self, &diff)) TH_LOG("first differing page %zu",
+						 diff);
+	TH_LOG("%llu batches under %llu keys",
+	       (unsigned long long)e.batches,
+	       (unsigned long long)ri.key_epoch + 1);
+}
+
+/*
+ * A sender whose next key never comes fails its first batch of epoch 1,
+ * saying so; it never seals it under epoch 0's key.
+ */
+TEST_F_TIMEOUT(migrate, sender_without_the_next_key_fails, 300)
+{
+	struct epochs e = { &self->tx, &self->rx, LDM_EPOCH_SHIFT_MIN,
+			    false, true, 1, 1, 0 };
+	struct session_info si, ri;
+
+	ASSERT_EQ(0, start_epochs(self, variant, e.shift))
+		TH_LOG("%s", self->nl.ext_msg);
+	EXPECT_NE(0, pump_epochs(self, variant, &e, 2ull << e.shift));
+	ASSERT_EQ(0, session_get(&self->nl, self->src, &si));
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, si.state);
+	EXPECT_EQ(ENOKEY, si.error);
+	EXPECT_NE(NULL, strstr(si.errmsg, "LDM_IOC_SESSION_REKEY"))
+		TH_LOG("%s", si.errmsg);
+	EXPECT_EQ(0, si.key_epoch);
+	/* What came before is intact and applied; nothing of epoch 1. */
+	ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+	EXPECT_EQ(0, ri.key_epoch);
+}
+
+/* A receiver given no key for epoch 1 refuses its first batch. */
+TEST_F_TIMEOUT(migrate, receiver_without_the_key_refuses, 300)
+{
+	struct epochs e = { &self->tx, &self->rx, LDM_EPOCH_SHIFT_MIN,
+			    true, false, 1, 1, 0 };
+	struct session_info ri;
+
+	ASSERT_EQ(0, start_epochs(self, variant, e.shift))
+		TH_LOG("%s", self->nl.ext_msg);
+	ASSERT_EQ(0, session_rekey(self->tx.fd, e.tx_next++));
+	EXPECT_NE(0, pump_epochs(self, variant, &e, 2ull << e.shift));
+	ASSERT_EQ(0, session_get(&self->nl, self->dst, &ri));
+	EXPECT_EQ(LDM_MIG_STATE_FAILED, ri.state);
+	EXPECT_EQ(ENOKEY, ri.error);
+	EXPECT_STREQ("no key for the batch's epoch (not given yet, or retired)",
+		     ri.errmsg);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -1070,6 +1214,56 @@ TEST_F(requests, key_through_the_owning_file_once)
  * MIGRATE_GET reply is sized for them, every worker's counters included.
  * Starting 256 workers takes a debug kernel on a loaded host over 30 s.
  */
+/*
+ * LDM_IOC_SESSION_REKEY: only after the first key, only the next epoch,
+ * only through the owning file, no flags; and the epoch length is
+ * checked at START against the batch size and the ring.
+ */
+TEST_F(requests, rekey_only_the_next_epoch)
+{
+	struct ldm_session_rekey bad = { .epoch = 1, .flags = 1 };
+	int fd = self->r.fd, other;
+	struct session_info si;
+	struct ldm_msg m;
+
+	/* 64 KiB batches: 2^19 batches make 2^36 bytes; 2^20 too many. */
+	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, fd,
+				      LDM_A_MIG_EPOCH_SHIFT, 20));
+	EXPECT_NE(NULL, strstr(self->nl.ext_msg, "key epoch shift"));
+	EXPECT_EQ(-ERANGE, start_with(&self->nl, self->name, fd,
+				      LDM_A_MIG_EPOCH_SHIFT,
+				      LDM_EPOCH_SHIFT_MIN - 1));
+	/* Shorter than the ring (512 slots). */
+	ldm_msg_init(&m, self->nl.family, 0, LDM_CMD_MIGRATE_START,
+		     LDM_GENL_VERSION);
+	ldm_msg_put_str(&m, LDM_A_DOMAIN_NAME, self->name);
+	ldm_msg_put_u32(&m, LDM_A_MIG_FD, (uint32_t)fd);
+	ldm_msg_put_u32(&m, LDM_A_MIG_RING_SLOTS, 512);
+	ldm_msg_put_u32(&m, LDM_A_MIG_EPOCH_SHIFT, 8);
+	EXPECT_EQ(-ERANGE, ldm_nl_request(&self->nl, &m, NULL, NULL));
+
+	/* Not before the first key. */
+	ASSERT_EQ(0, start_with(&self->nl, self->name, fd, 0, 0));
+	EXPECT_EQ(-ENOKEY, session_rekey(fd, 1));
+	ASSERT_EQ(0, ldm_session_key(fd, test_key, 1));
+	/* Not epoch 0 again, not a skipped epoch, not with flags. */
+	EXPECT_EQ(-EINVAL, session_rekey(fd, 0));
+	EXPECT_EQ(-EINVAL, session_rekey(fd, 2));
+	EXPECT_EQ(-1, ioctl(fd, LDM_IOC_SESSION_REKEY, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not through another open file of the node. */
+	other = ldm_open(self->name, O_RDWR);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-EPERM, session_rekey(other, 1));
+	close(other);
+	EXPECT_EQ(0, session_rekey(fd, 1));
+	EXPECT_EQ(0, session_rekey(fd, 2));
+	EXPECT_EQ(-EINVAL, session_rekey(fd, 2));
+	/* No batch yet: the newest epoch used is still 0. */
+	ASSERT_EQ(0, session_get(&self->nl, self->name, &si));
+	EXPECT_EQ(0, si.key_epoch);
+}
+
 TEST_F_TIMEOUT(requests, migrate_get_fits_many_workers, 300)
 {
 	struct session_info si;

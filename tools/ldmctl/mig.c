@@ -29,6 +29,8 @@ static const struct nla_policy mig_policy[LDM_A_MAX + 1] = {
 	[LDM_A_MIG_DIRTY_LIMIT]	= { .type = NLA_U32 },
 	[LDM_A_MIG_THROTTLED]	= { .type = NLA_U64 },
 	[LDM_A_MIG_THROTTLE_NS]	= { .type = NLA_U64 },
+	[LDM_A_MIG_EPOCH_SHIFT]	= { .type = NLA_U32 },
+	[LDM_A_MIG_KEY_EPOCH]	= { .type = NLA_U64 },
 };
 
 int mig_start(struct ldm_genl *g, const char *name, bool sending,
@@ -57,7 +59,9 @@ int mig_start(struct ldm_genl *g, const char *name, bool sending,
 		     nla_put_u32(msg, LDM_A_MIG_RING_SLOTS, p->ring_slots) < 0) ||
 		    (p->flags && nla_put_u32(msg, LDM_A_MIG_FLAGS, p->flags) < 0) ||
 		    (p->dirty_limit &&
-		     nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, p->dirty_limit) < 0))) {
+		     nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, p->dirty_limit) < 0) ||
+		    (p->epoch_shift &&
+		     nla_put_u32(msg, LDM_A_MIG_EPOCH_SHIFT, p->epoch_shift) < 0))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
@@ -196,6 +200,10 @@ int mig_info_parse(struct nl_msg *msg, struct mig_info *info)
 		info->throttled = nla_get_u64(tb[LDM_A_MIG_THROTTLED]);
 	if (tb[LDM_A_MIG_THROTTLE_NS])
 		info->throttle_ns = nla_get_u64(tb[LDM_A_MIG_THROTTLE_NS]);
+	if (tb[LDM_A_MIG_EPOCH_SHIFT])
+		info->epoch_shift = nla_get_u32(tb[LDM_A_MIG_EPOCH_SHIFT]);
+	if (tb[LDM_A_MIG_KEY_EPOCH])
+		info->key_epoch = nla_get_u64(tb[LDM_A_MIG_KEY_EPOCH]);
 	if (tb[LDM_A_MIG_TOTALS] &&
 	    stats_parse(tb[LDM_A_MIG_TOTALS], &info->totals))
 		return -EBADMSG;

@@ -32,6 +32,8 @@ struct mig_info {
 	uint32_t dirty_limit;		/* sending: pages/s, 0 none */
 	uint64_t throttled;		/* write faults it made wait */
 	uint64_t throttle_ns;		/* the waits imposed */
+	uint32_t epoch_shift;		/* key epochs of 1 << this batches */
+	uint64_t key_epoch;		/* newest epoch a batch used */
 	struct mig_stats totals;
 	uint32_t nrounds;		/* entries in rounds[] */
 	uint32_t round_ids[MIG_ROUNDS_SHOWN];
@@ -46,6 +48,7 @@ struct mig_params {
 	uint32_t ring_slots;		/* 0: default */
 	uint32_t flags;			/* enum ldm_mig_flags */
 	uint32_t dirty_limit;		/* sending: pages/s, 0: none */
+	uint32_t epoch_shift;		/* 0: the module's default */
 };
 
 struct uring;

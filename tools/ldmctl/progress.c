@@ -159,6 +159,8 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		json_u64(&j, s->throttled);
 		json_key(&j, "throttle_ms");
 		json_u64(&j, s->throttle_ns / 1000000);
+		json_key(&j, "key_epochs");
+		json_u64(&j, s->key_epochs);
 		json_event_end(&j);
 		return;
 	}
@@ -185,9 +187,11 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	       size_format(s->bytes_in, a, sizeof(a)),
 	       size_format(s->bytes_out, b, sizeof(b)),
 	       s->bytes_in ? 100.0 * (double)s->bytes_out / (double)s->bytes_in : 0);
-	printf("  wire:         %s in %" PRIu64 " batches on %" PRIu32 " stream%s\n",
+	printf("  wire:         %s in %" PRIu64 " batches on %" PRIu32 " stream%s, under %"
+	       PRIu64 " key%s\n",
 	       size_format(s->wire_bytes, c, sizeof(c)), s->batches, s->streams,
-	       s->streams == 1 ? "" : "s");
+	       s->streams == 1 ? "" : "s", s->key_epochs,
+	       s->key_epochs == 1 ? "" : "s");
 	printf("  throughput:   %.1f MB/s of guest RAM, %.1f MB/s on the wire\n",
 	       secs > 0 ? mb(s->bytes_in) / secs : 0,
 	       secs > 0 ? mb(s->wire_bytes) / secs : 0);

@@ -67,6 +67,7 @@ struct mig_summary {
 	uint32_t dirty_limit;		/* the last, pages/s; 0: none */
 	uint64_t throttled;		/* write faults it made wait */
 	uint64_t throttle_ns;		/* the waits imposed */
+	uint64_t key_epochs;		/* batch keys used: 1 + rekeys */
 };
 
 /* The statistics: a block for people, or a "done" event with -j. */

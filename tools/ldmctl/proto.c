@@ -186,6 +186,7 @@ int proto_put_hello(struct pbuf *b, const struct proto_hello *m)
 	put_u32(b, m->batch_bytes);
 	ok &= put_str(b, m->user, PROTO_STR_USER_MAX);
 	ok &= put_str(b, m->password, PROTO_STR_PASSWORD_MAX);
+	put_u32(b, m->epoch_shift);
 	return end(b, at, ok);
 }
 
@@ -438,6 +439,7 @@ int proto_get_hello(const uint8_t *p, size_t len, struct proto_hello *m)
 	m->batch_bytes = get_u32(&r);
 	get_str(&r, m->user, PROTO_STR_USER_MAX);
 	get_str(&r, m->password, PROTO_STR_PASSWORD_MAX);
+	m->epoch_shift = get_u32(&r);
 	if (m->flags & ~PROTO_HELLO_F_ALL || !m->streams ||
 	    m->streams > PROTO_STREAMS_MAX)
 		r.err = true;

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION		1
+#define PROTO_VERSION		2
 #define PROTO_HDR_BYTES		8
 /* The largest message: a chunk of page checksums. */
 #define PROTO_MAX_PAYLOAD	(80 * 1024)
@@ -131,6 +131,7 @@ struct proto_hello {
 	uint32_t batch_bytes;
 	char user[PROTO_STR_USER_MAX + 1];
 	char password[PROTO_STR_PASSWORD_MAX + 1];
+	uint32_t epoch_shift;		/* key epochs of 1 << this batches */
 };
 
 struct proto_check {

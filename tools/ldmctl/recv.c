@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "net.h"
+#include "rekey.h"
 #include "recv.h"
 
 void receiver_init(struct receiver *r, struct uring *ring,
@@ -87,6 +88,10 @@ static int header_in(struct receiver *r, struct recv_stream *st, uint32_t i)
 		return -EBADMSG;
 	}
 	st->len = (uint32_t)len;
+	/* Its epoch's key before the batch goes to the module. */
+	if (r->rk && rekey_upto(r->rk, le64toh(h->seq), 0, r->why,
+				sizeof(r->why)))
+		return -EBADMSG;
 	return 0;
 }
 

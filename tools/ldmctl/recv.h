@@ -21,6 +21,8 @@
 #include "mig.h"
 #include "proto.h"
 
+struct rekey;
+
 struct recv_stream {
 	int fd;
 	bool has_slot;
@@ -37,6 +39,7 @@ struct recv_stream {
 
 struct receiver {
 	struct uring *ring;
+	struct rekey *rk;		/* keys after the first; NULL: none */
 	struct recv_stream st[PROTO_STREAMS_MAX];
 	uint32_t nstreams;
 	uint32_t batch_bytes;

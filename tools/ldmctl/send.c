@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "rekey.h"
 #include "send.h"
 
 #define BUCKET_BURST	(256.0 * 1024)
@@ -54,6 +55,12 @@ int sender_check_ctl(struct sender *s)
 	return -EPROTO;
 }
 
+/* Batch @seq is taken from the ring: its next epoch's key to the module. */
+static int sender_rekey(struct sender *s, uint64_t seq)
+{
+	return s->rk ? rekey_upto(s->rk, seq, 1, s->why, sizeof(s->why)) : 0;
+}
+
 /* Give an idle stream the next batch; 1 if one was handed out. */
 static int assign(struct sender *s, struct send_stream *st, uint64_t prod,
 		  uint32_t round, struct round_result *res, bool *end_seen)
@@ -61,6 +68,7 @@ static int assign(struct sender *s, struct send_stream *st, uint64_t prod,
 	const struct ldm_batch_hdr *h;
 	uint32_t payload;
 	uint64_t len;
+	int err;
 
 	if (*end_seen || s->next == prod)
 		return 0;
@@ -79,6 +87,10 @@ static int assign(struct sender *s, struct send_stream *st, uint64_t prod,
 			 round);
 		return -EPROTO;
 	}
+	/* The next epoch's key before this slot can be released. */
+	err = sender_rekey(s, s->next);
+	if (err)
+		return err;
 	st->busy = true;
 	st->seq = s->next;
 	st->off = 0;
@@ -260,8 +272,11 @@ int sender_drop_round(struct sender *s, uint32_t round)
 		/* Batches handed out or not, none will be sent now. */
 		while (!end && s->next < prod) {
 			const struct ldm_batch_hdr *h =
-				(const void *)uring_slot(s->ring, s->next++);
+				(const void *)uring_slot(s->ring, s->next);
+			int err = sender_rekey(s, s->next++);
 
+			if (err)
+				return err;
 			end = (le16toh(h->flags) & LDM_BATCH_F_ROUND_END) &&
 			      le32toh(h->round) == round;
 		}

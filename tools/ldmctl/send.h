@@ -18,6 +18,8 @@
 #include "mig.h"
 #include "proto.h"
 
+struct rekey;
+
 struct send_stream {
 	int fd;
 	bool busy;		/* a batch is being sent */
@@ -28,6 +30,7 @@ struct send_stream {
 struct sender {
 	struct uring *ring;
 	struct ctl *ctl;		/* watched for the target's ABORT */
+	struct rekey *rk;		/* keys after the first; NULL: none */
 	struct send_stream st[PROTO_STREAMS_MAX];
 	uint32_t nstreams;
 	uint64_t next;			/* next ring slot to hand out */

@@ -43,6 +43,7 @@
 #include "proto.h"
 #include "pwfile.h"
 #include "qmp.h"
+#include "rekey.h"
 #include "send.h"
 
 /* Set by SIGINT, SIGTERM and SIGHUP (cancel-operation sends SIGTERM). */
@@ -64,6 +65,7 @@ struct migrate_opts {
 	uint32_t reconnect_s;		/* --reconnect: 0 off */
 	uint32_t dirty_limit;		/* --dirty-limit N: pages/s, 0 none */
 	bool dirty_auto;		/* --dirty-limit auto */
+	uint32_t rekey_shift;		/* --rekey-batches: its log2 */
 	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
@@ -87,6 +89,7 @@ struct migration {
 	uint8_t key[LDM_KEY_BYTES];
 	uint8_t token[PROTO_TOKEN_BYTES];
 	uint32_t salt;
+	struct rekey rk;		/* the keys after the first */
 	bool session;			/* the sending session was started */
 	struct uring ring;
 	struct sender snd;

@@ -26,6 +26,7 @@
 #include "oplock.h"
 #include "size.h"
 #include "source.h"
+#include "rekey.h"
 #include "tls.h"
 
 #define DEFAULT_DOWNTIME_MS	300
@@ -38,6 +39,15 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	source_cancelled = 1;
+}
+
+/* An epoch is a power of two batches: both ends find it by a shift. */
+static bool rekey_batches_ok(const struct subcommand *cmd, uint32_t v)
+{
+	if (!(v & (v - 1)))
+		return true;
+	usage_error(cmd, "--rekey-batches must be a power of two, not %u", v);
+	return false;
 }
 
 /*
@@ -53,7 +63,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
 		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE, OPT_RECONNECT,
-		OPT_PREPARED, OPT_DIRTY_LIMIT,
+		OPT_PREPARED, OPT_DIRTY_LIMIT, OPT_REKEY_BATCHES,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -79,6 +89,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		{ "reconnect",	required_argument,	NULL, OPT_RECONNECT },
 		{ "prepared",	no_argument,		NULL, OPT_PREPARED },
 		{ "dirty-limit", required_argument,	NULL, OPT_DIRTY_LIMIT },
+		{ "rekey-batches", required_argument,	NULL, OPT_REKEY_BATCHES },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -187,6 +198,17 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 				       DIRTY_LIMIT_MAX, &m->o.dirty_limit))
 				ret = LDMCTL_EXIT_USAGE;
 			break;
+		case OPT_REKEY_BATCHES:
+			if (option_u32(cmd, "--rekey-batches", optarg,
+				       1u << LDM_EPOCH_SHIFT_MIN,
+				       1u << rekey_shift_max(LDM_BATCH_DEFAULT),
+				       &v) ||
+			    !rekey_batches_ok(cmd, v))
+				ret = LDMCTL_EXIT_USAGE;
+			m->o.rekey_shift = 0;
+			while (v > 1u << m->o.rekey_shift)
+				m->o.rekey_shift++;
+			break;
 		case OPT_RECONNECT:
 			if (option_u32(cmd, "--reconnect", optarg, 0,
 				      PROTO_RESUME_WAIT_S, &v))
@@ -294,6 +316,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	m->o.json = opts->json;
 	m->o.streams = 2;
 	m->o.max_rounds = DEFAULT_MAX_ROUNDS;
+	m->o.rekey_shift = rekey_shift_max(LDM_BATCH_DEFAULT);
 	m->o.downtime_ms = DEFAULT_DOWNTIME_MS;
 	m->o.timeout_ms = DEFAULT_TIMEOUT_S * 1000;
 	m->o.port = LDM_DEFAULT_PORT;
@@ -336,7 +359,7 @@ const struct subcommand cmd_migrate = {
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
 		    "              [--compress auto|lzjb|lz4|none] [--dirty-limit N|auto]\n"
-		    "              [--reconnect S] [--prepared]\n"
+		    "              [--reconnect S] [--prepared] [--rekey-batches N]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [--config F] [-j]\n"
 		    "              DOMAIN [user@]HOST[:TARGET]",
@@ -374,6 +397,9 @@ const struct subcommand cmd_migrate = {
 	"      --prepared         TARGET already exists on HOST, made empty with\n"
 	"                         add-domain (its emulator may wait on it): receive\n"
 	"                         into it; a failure leaves it there, written to\n"
+	"      --rekey-batches N  renew the batch key every N batches, a power of\n"
+	"                         two from 256 (default: the most one key may seal,\n"
+	"                         2^19 batches of 64 KiB)\n"
 	"      --bandwidth RATE   at most RATE bytes/s on the data streams (e.g. 100M)\n"
 	"      --verify           compare per-page checksums of both domains at commit\n"
 	"      --qmp SOCKET       the QEMU on DOMAIN: QMP 'stop' before the final\n"

@@ -185,6 +185,7 @@ int source_greet(struct migration *m, struct proto_welcome *w)
 		.resident = m->info.resident,
 		.streams = m->o.streams,
 		.batch_bytes = LDM_BATCH_DEFAULT,
+		.epoch_shift = m->o.rekey_shift,
 	};
 	struct pbuf b;
 	uint32_t i;
@@ -271,7 +272,8 @@ int source_derive_keys(struct migration *m)
 		       sizeof(m->token)) ||
 	    (m->o.reconnect_s &&
 	     tls_export(m->ctl.ssl, TLS_LABEL_RESUME_TICKET, m->ticket,
-			sizeof(m->ticket))))
+			sizeof(m->ticket))) ||
+	    rekey_export(&m->rk, m->ctl.ssl, m->o.rekey_shift))
 		return source_fail(m, -EIO,
 				   "cannot derive the batch key from the TLS session");
 	memcpy(&m->salt, salt, sizeof(salt));

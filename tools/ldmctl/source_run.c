@@ -61,6 +61,7 @@ void source_wipe_secrets(struct migration *m)
 	OPENSSL_cleanse(m->token, sizeof(m->token));
 	OPENSSL_cleanse(&m->salt, sizeof(m->salt));
 	OPENSSL_cleanse(m->password, sizeof(m->password));
+	rekey_wipe(&m->rk);
 }
 
 void source_teardown(struct migration *m)
@@ -126,7 +127,8 @@ static int source_start(struct migration *m)
 static int start_session(struct migration *m)
 {
 	struct mig_params mp = { .workers = m->o.workers,
-				 .dirty_limit = m->o.dirty_limit };
+				 .dirty_limit = m->o.dirty_limit,
+				 .epoch_shift = m->rk.shift };
 	struct mig_info mi;
 	int ret;
 
@@ -141,6 +143,11 @@ static int start_session(struct migration *m)
 	if (ret)
 		return source_module_error(m, ret);
 	m->session = true;
+	/* Epoch 1's key before any batch: always one epoch ahead. */
+	rekey_attach(&m->rk, m->ring.fd);
+	ret = rekey_upto(&m->rk, 0, 1, m->snd.why, sizeof(m->snd.why));
+	if (ret)
+		return source_fail(m, ret, "%s", m->snd.why);
 	ret = mig_get(m->g, m->o.domain, &mi);
 	if (!ret)
 		ret = uring_map(&m->ring, mi.ring_bytes);
@@ -149,6 +156,7 @@ static int start_session(struct migration *m)
 				   strerror(-ret));
 	m->snd.ring = &m->ring;
 	m->snd.ctl = &m->ctl;
+	m->snd.rk = &m->rk;
 	m->snd.bandwidth = m->o.bandwidth;
 	m->snd.timeout_ms = m->o.timeout_ms;
 	m->snd.cancel = &source_cancelled;
@@ -193,6 +201,7 @@ static void finish(struct migration *m)
 	sum.dirty_limit = mi.dirty_limit;
 	sum.throttled = mi.throttled;
 	sum.throttle_ns = mi.throttle_ns;
+	sum.key_epochs = mi.key_epoch + 1;
 	m->paused = false;
 	m->qmp_stopped = false;
 	mig_stop(m->g, m->o.domain);

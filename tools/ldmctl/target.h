@@ -36,6 +36,7 @@
 #include "proto.h"
 #include "qmp.h"
 #include "recv.h"
+#include "rekey.h"
 
 struct serve_opts {
 	char host[ADDR_HOST_MAX + 1];
@@ -67,6 +68,7 @@ struct incoming {
 	int data_fd;
 	uint8_t key[LDM_KEY_BYTES], token[PROTO_TOKEN_BYTES];
 	uint32_t salt;
+	struct rekey rk;		/* the keys after the first */
 	uint64_t expected[PROTO_ROUNDS_MAX];	/* from ROUND_DONE */
 	uint32_t rounds_acked;
 	bool final_acked;

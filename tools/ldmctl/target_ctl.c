@@ -236,6 +236,12 @@ void target_judge(struct incoming *in, struct proto_welcome *w)
 	if (h->batch_bytes < LDM_BATCH_MIN || h->batch_bytes > LDM_BATCH_MAX)
 		check(w, PROTO_E_REQUEST, "batch size %u out of range",
 		      h->batch_bytes);
+	else if (h->epoch_shift < LDM_EPOCH_SHIFT_MIN ||
+		 h->epoch_shift > rekey_shift_max(h->batch_bytes))
+		check(w, PROTO_E_REQUEST,
+		      "key epochs of 2^%u batches: out of range (2^%u to 2^%u)",
+		      h->epoch_shift, LDM_EPOCH_SHIFT_MIN,
+		      rekey_shift_max(h->batch_bytes));
 }
 
 int target_accept_streams(struct incoming *in)

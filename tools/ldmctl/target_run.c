@@ -66,7 +66,8 @@ static int prepare(struct incoming *in, uint16_t *port)
 {
 	const struct proto_hello *h = &in->hello;
 	struct mig_params mp = { .workers = in->o->workers,
-				 .batch_bytes = h->batch_bytes };
+				 .batch_bytes = h->batch_bytes,
+				 .epoch_shift = h->epoch_shift };
 	struct mig_info mi;
 	uint8_t salt[4];
 	int err;
@@ -98,7 +99,8 @@ static int prepare(struct incoming *in, uint16_t *port)
 		       sizeof(in->token)) ||
 	    ((h->flags & PROTO_HELLO_F_RESUMABLE) &&
 	     tls_export(in->ctl.ssl, TLS_LABEL_RESUME_TICKET, in->ticket,
-			sizeof(in->ticket)))) {
+			sizeof(in->ticket))) ||
+	    rekey_export(&in->rk, in->ctl.ssl, h->epoch_shift)) {
 		target_abort(in, PROTO_E_TARGET, "cannot derive the batch key");
 		return -EIO;
 	}
@@ -118,6 +120,7 @@ static int prepare(struct incoming *in, uint16_t *port)
 		return err;
 	}
 	in->session = true;
+	rekey_attach(&in->rk, in->ring.fd);
 	err = mig_get(in->g, h->target, &mi);
 	if (!err)
 		err = uring_map(&in->ring, mi.ring_bytes);
@@ -127,6 +130,7 @@ static int prepare(struct incoming *in, uint16_t *port)
 		return err;
 	}
 	receiver_init(&in->rx, &in->ring, h->batch_bytes);
+	in->rx.rk = &in->rk;
 	/* Streams come to the address the control connection reached. */
 	{
 		struct sockaddr_storage ss;

@@ -158,6 +158,14 @@ enum ldm_cmd {
  * @LDM_A_MIG_THROTTLED: u64, write faults made to wait under the limit
  *	since it was set (reply)
  * @LDM_A_MIG_THROTTLE_NS: u64, the waits imposed on them in all (reply)
+ * @LDM_A_MIG_EPOCH_SHIFT: u32, the batches of one key epoch are
+ *	1 << this many: every that many sequence numbers both ends seal and
+ *	open under the next key (%LDM_IOC_SESSION_REKEY). From the larger of
+ *	%LDM_EPOCH_SHIFT_MIN and log2 of the ring slots up to the longest
+ *	epoch that stays within %LDM_EPOCH_BYTES_SHIFT (the default); the
+ *	same on both sides. Echoed in replies.
+ * @LDM_A_MIG_KEY_EPOCH: u64, the newest key epoch a batch was sealed or
+ *	opened under (reply)
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -195,6 +203,8 @@ enum ldm_attr {
 	LDM_A_MIG_DIRTY_LIMIT,
 	LDM_A_MIG_THROTTLED,
 	LDM_A_MIG_THROTTLE_NS,
+	LDM_A_MIG_EPOCH_SHIFT,
+	LDM_A_MIG_KEY_EPOCH,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -318,6 +328,17 @@ enum ldm_round_flags {
 #define LDM_WORKERS_MAX		256
 /* Largest ring: slots times their size, header page not counted. */
 #define LDM_RING_MAX_BYTES	(256 * 1024 * 1024)
+
+/*
+ * Keys are renewed per epoch of batches. One key seals at most
+ * 1 << LDM_EPOCH_BYTES_SHIFT bytes of batches (2^32 AES blocks: the
+ * chance of telling its ciphertext from random stays near 2^-64, far
+ * below the bound TLS 1.3 keeps for AES-GCM), so an epoch has at most
+ * 1 << (LDM_EPOCH_BYTES_SHIFT - ceil(log2(batch bytes + header + tag)))
+ * batches, and at least 1 << LDM_EPOCH_SHIFT_MIN.
+ */
+#define LDM_EPOCH_BYTES_SHIFT	36
+#define LDM_EPOCH_SHIFT_MIN	8
 
 /*
  * The batch ring is mapped from the domain's node at this offset, far
@@ -547,6 +568,29 @@ struct ldm_session_key {
 	__u32 flags;
 };
 
+/**
+ * struct ldm_session_rekey - argument of %LDM_IOC_SESSION_REKEY
+ * @epoch: the key epoch this key is for: the one after the newest the
+ *	session has (1 after %LDM_IOC_SESSION_KEY's, which is epoch 0)
+ * @key: the AES-256-GCM key of batches @epoch << shift up to the next
+ *	epoch's first (shift: %LDM_A_MIG_EPOCH_SHIFT)
+ * @salt: the nonce salt of those batches
+ * @flags: must be 0
+ *
+ * Kept, like the first key, only in an AEAD's key schedule. A session
+ * holds the keys of its last %LDM_CRYPT_KEYS epochs: older ones are
+ * wiped as new ones come.
+ */
+struct ldm_session_rekey {
+	__u64 epoch;
+	__u8 key[LDM_KEY_BYTES];
+	__u32 salt;
+	__u32 flags;
+};
+
+/* Epoch keys a session holds at once: more than a replay window spans. */
+#define LDM_CRYPT_KEYS		32
+
 #define LDM_IOC_MAGIC		0xd6
 #define LDM_IOC_HARVEST		_IOWR(LDM_IOC_MAGIC, 1, struct ldm_harvest)
 /*
@@ -565,5 +609,14 @@ struct ldm_session_key {
  * receiving session's kick fail with -ENOKEY.
  */
 #define LDM_IOC_SESSION_KEY	_IOW(LDM_IOC_MAGIC, 5, struct ldm_session_key)
+/*
+ * Give a session the key of its next epoch, on the open file that owns
+ * it: -EINVAL unless @epoch is the one after the newest key (or for
+ * flags), -ENOKEY before %LDM_IOC_SESSION_KEY. A sending session fails a
+ * batch whose epoch has no key yet with -ENOKEY, and so does a receiving
+ * one; so userland gives each epoch's key before the first batch of it
+ * (sending: when it takes the last epoch's first batch from the ring).
+ */
+#define LDM_IOC_SESSION_REKEY	_IOW(LDM_IOC_MAGIC, 6, struct ldm_session_rekey)
 
 #endif /* _UAPI_LINUX_LDM_H */

@@ -31,6 +31,7 @@
 #include "ldmctl.h"
 #include "net.h"
 #include "proto.h"
+#include "rekey.h"
 #include "tls.h"
 
 #define TIMEOUT_MS	15000
@@ -53,6 +54,7 @@ static int source(char **a)
 		.size = 1 << 20,
 		.streams = 1,
 		.batch_bytes = LDM_BATCH_DEFAULT,
+		.epoch_shift = rekey_shift_max(LDM_BATCH_DEFAULT),
 	};
 	static struct proto_welcome w;
 	char why[TLS_WHY_MAX];

@@ -36,6 +36,7 @@
 #include "pagesum.h"
 #include "proto.h"
 #include "pwfile.h"
+#include "rekey.h"
 #include "trustdir.h"
 
 #include "check.h"
@@ -48,6 +49,7 @@ static struct proto_hello sample_hello(void)
 		.uapi_version = 1, .page_size = 4096,
 		.flags = PROTO_HELLO_F_VERIFY, .size = 64 << 20,
 		.resident = 1234, .streams = 4, .batch_bytes = 65536,
+		.epoch_shift = 19,
 	};
 
 	strcpy(h.tool_version, "0.1.0");
@@ -1006,6 +1008,48 @@ static void test_admit_quiet(void)
 	CHECK_INT(held, 1);
 }
 
+/* ---- rekey.c ---- */
+
+/*
+ * Epoch keys: the same secret and epoch give the same key and salt on
+ * both ends; another epoch or another secret gives another key; an epoch
+ * is at most 2^36 bytes of batches; a session file that is not one fails
+ * with the reason, and a batch two epochs ahead is refused.
+ */
+static void test_rekey(void)
+{
+	uint8_t s1[REKEY_SECRET_BYTES], s2[REKEY_SECRET_BYTES];
+	uint8_t a[LDM_KEY_BYTES], b[LDM_KEY_BYTES], c[LDM_KEY_BYTES];
+	uint32_t sa, sb, sc;
+	struct rekey rk = { .shift = 8, .fd = -1, .next = 1 };
+	char why[200] = "";
+
+	memset(s1, 0x11, sizeof(s1));
+	memset(s2, 0x11, sizeof(s2));
+	s2[31] ^= 1;
+	CHECK_INT(rekey_derive(s1, 1, a, &sa), 0);
+	CHECK_INT(rekey_derive(s1, 1, b, &sb), 0);
+	CHECK(!memcmp(a, b, sizeof(a)) && sa == sb);
+	CHECK_INT(rekey_derive(s1, 2, c, &sc), 0);
+	CHECK(memcmp(a, c, sizeof(a)) && sa != sc);
+	CHECK_INT(rekey_derive(s2, 1, c, &sc), 0);
+	CHECK(memcmp(a, c, sizeof(a)));
+	/* 2^36 bytes of 64 KiB batches with header and tag: 2^19. */
+	CHECK_INT(rekey_shift_max(65536), 19);
+	CHECK_INT(rekey_shift_max(LDM_BATCH_MIN), 21);
+	CHECK_INT(rekey_shift_max(LDM_BATCH_MAX), 15);
+	CHECK(rekey_shift_max(LDM_BATCH_MAX) >= LDM_EPOCH_SHIFT_MIN);
+	/* Nothing to give for batches of the epochs the module has. */
+	CHECK_INT(rekey_upto(&rk, 255, 0, why, sizeof(why)), 0);
+	CHECK_INT(rekey_upto(&rk, 256 * 3, 0, why, sizeof(why)), -ERANGE);
+	CHECK(strstr(why, "epoch 3") != NULL);
+	rk.fd = open("/dev/null", O_RDONLY);
+	CHECK_INT(rekey_upto(&rk, 256, 0, why, sizeof(why)), -ENOTTY);
+	CHECK(strstr(why, "key of epoch 1") != NULL);
+	CHECK_INT((int)rk.next, 1);
+	close(rk.fd);
+}
+
 static const struct unit_test tests[] = {
 	T(test_proto_hello_round_trip),
 	T(test_proto_truncation_and_trailing),
@@ -1029,6 +1073,7 @@ static const struct unit_test tests[] = {
 	T(test_admit_deadlines),
 	T(test_admit_unreaped),
 	T(test_admit_quiet),
+	T(test_rekey),
 };
 
 int main(void)
