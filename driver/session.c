@@ -250,6 +250,30 @@ struct ldm_session *ldm_session_of(struct ldm_domain *dom, struct file *file)
 static_assert(sizeof(struct ldm_session_key) == 40);
 static_assert(sizeof(struct ldm_session_rekey) == 48);
 
+/*
+ * Epoch @epoch's key for the session @file owns: epoch 0's once (the
+ * session is keyed from then on), each later one after it.
+ */
+static long ldm_session_add_key(struct ldm_domain *dom, struct file *file,
+				u64 epoch, const u8 *key, u32 salt)
+{
+	struct ldm_session *s;
+	long ret;
+
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (s->keyed != !!epoch)
+		ret = epoch ? -ENOKEY : -EBUSY;
+	else
+		ret = ldm_crypt_add_key(&s->crypt, epoch, key, salt);
+	if (!ret)
+		s->keyed = true;
+	mutex_unlock(&dom->session_lock);
+	return ret;
+}
+
 /**
  * ldm_session_ioctl_key() - LDM_IOC_SESSION_KEY: the session's key, once
  * @dom: the domain
@@ -267,29 +291,11 @@ long ldm_session_ioctl_key(struct ldm_domain *dom, struct file *file,
 			   struct ldm_session_key __user *uarg)
 {
 	struct ldm_session_key k;
-	struct ldm_session *s;
-	long ret;
+	long ret = -EFAULT;
 
-	if (copy_from_user(&k, uarg, sizeof(k))) {
-		ret = -EFAULT;
-		goto out_wipe;
-	}
-	if (k.flags) {
-		ret = -EINVAL;
-		goto out_wipe;
-	}
-	mutex_lock(&dom->session_lock);
-	s = ldm_session_of(dom, file);
-	if (IS_ERR(s))
-		ret = PTR_ERR(s);
-	else if (s->keyed)
-		ret = -EBUSY;
-	else
-		ret = ldm_crypt_add_key(&s->crypt, 0, k.key, k.salt);
-	if (!ret)
-		s->keyed = true;
-	mutex_unlock(&dom->session_lock);
-out_wipe:
+	if (!copy_from_user(&k, uarg, sizeof(k)))
+		ret = k.flags ? -EINVAL :
+		      ldm_session_add_key(dom, file, 0, k.key, k.salt);
 	memzero_explicit(&k, sizeof(k));
 	return ret;
 }
@@ -311,27 +317,11 @@ long ldm_session_ioctl_rekey(struct ldm_domain *dom, struct file *file,
 			     struct ldm_session_rekey __user *uarg)
 {
 	struct ldm_session_rekey k;
-	struct ldm_session *s;
-	long ret;
+	long ret = -EFAULT;
 
-	if (copy_from_user(&k, uarg, sizeof(k))) {
-		ret = -EFAULT;
-		goto out_wipe;
-	}
-	if (k.flags) {
-		ret = -EINVAL;
-		goto out_wipe;
-	}
-	mutex_lock(&dom->session_lock);
-	s = ldm_session_of(dom, file);
-	if (IS_ERR(s))
-		ret = PTR_ERR(s);
-	else if (!s->keyed)
-		ret = -ENOKEY;
-	else
-		ret = ldm_crypt_add_key(&s->crypt, k.epoch, k.key, k.salt);
-	mutex_unlock(&dom->session_lock);
-out_wipe:
+	if (!copy_from_user(&k, uarg, sizeof(k)))
+		ret = k.flags || !k.epoch ? -EINVAL :
+		      ldm_session_add_key(dom, file, k.epoch, k.key, k.salt);
 	memzero_explicit(&k, sizeof(k));
 	return ret;
 }
