@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * 'ldmctl list -o status': what each domain is doing, from three sources:
+ * 'ldmctl list -o status': what each domain is doing, from four sources:
  *
  *  - the module's DOMAIN_GET (its state) and MIGRATE_GET (the session:
- *    sending, receiving or failed, the error, the round, the counters);
+ *    sending, receiving or failed, the error, the round, the counters,
+ *    the dirty limit and what it held);
  *  - the status line of the domain's migrate lock file (oplock.h), which
  *    names the destination, the outcome of the last migrate, and, when
  *    the running migrate publishes them (status_publish()), its own
- *    progress figures;
- *  - which process holds that lock (a migrate running here).
+ *    progress figures, forecast and the guest's measured dirty rate;
+ *  - which process holds that lock (a migrate running here);
+ *  - when none does, the statistics kept of the last migration
+ *    (lastmig.h, status_row_set_last()).
  *
  * Parsing, the progress estimate and the formatting are free of I/O so
  * that the unit tests can check them.
