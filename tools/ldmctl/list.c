@@ -6,6 +6,7 @@
 
 #include "domain.h"
 #include "json.h"
+#include "lastmig.h"
 #include "ldmctl.h"
 #include "name.h"
 #include "oplock.h"
@@ -125,13 +126,35 @@ static int get_named(const struct subcommand *cmd, struct ldm_genl *g,
 }
 
 /*
- * -o status: each domain's session and its migrate lock. A domain gone
- * in between, or a session the module cannot report, shows no session.
+ * The kept statistics of @name's last migration (lastmig.h), or NULL: a
+ * file that is there but cannot be trusted is named in a warning.
  */
-static struct status_row *status_rows(struct ldm_genl *g,
+static const struct lastmig *last_of(const char *cmd, const char *name,
+				     struct lastmig *l)
+{
+	char why[160], path[128];
+	int err = lastmig_read(name, l, why, sizeof(why));
+
+	if (!err)
+		return l;
+	/* None, or this user may not look (no lock file either, then). */
+	if (err == -ENOENT || err == -EACCES)
+		return NULL;
+	lastmig_path(path, sizeof(path), name);
+	report(cmd, NULL, "warning: %s ignored: %s", path, why);
+	return NULL;
+}
+
+/*
+ * -o status: each domain's session, its migrate lock, and the statistics
+ * of its last migration. A domain gone in between, or a session the
+ * module cannot report, shows no session.
+ */
+static struct status_row *status_rows(const char *cmd, struct ldm_genl *g,
 				      const struct ldm_domain_info *list,
 				      size_t count)
 {
+	struct lastmig last;
 	struct status_row *rows = calloc(count ? count : 1, sizeof(*rows));
 	struct mig_info *mi = malloc(sizeof(*mi));
 	char line[STATUS_MSG_MAX + STATUS_PEER_MAX];
@@ -152,6 +175,9 @@ static struct status_row *status_rows(struct ldm_genl *g,
 			pid = 0;
 		status_row_build(&rows[i], &list[i], have_mi ? mi : NULL,
 				 (long)pid, have_line ? line : NULL);
+		if (rows[i].op != STATUS_OP_MIGRATE_OUT)
+			status_row_set_last(&rows[i],
+					    last_of(cmd, name, &last));
 	}
 	free(mi);
 	return rows;
@@ -217,7 +243,7 @@ static int list_domains(const struct subcommand *cmd, int argc, char **argv,
 			ret = report_result(cmd->name, NULL, -ENOMEM, NULL);
 	}
 	if (status && (count || !ret)) {
-		rows = status_rows(g, list, count);
+		rows = status_rows(cmd->name, g, list, count);
 		if (!rows) {
 			ldm_genl_close(g);
 			free(list);
@@ -263,7 +289,10 @@ const struct subcommand cmd_list = {
 	"With -o status, what each domain is doing instead: NAME, STATE, the\n"
 	"OPERATION of a migration running on it here (migrate-out, receive-in),\n"
 	"its PEER, ROUND, PROGRESS (percent), MB/s on the wire, pages LEFT to\n"
-	"send, ETA, and the ERROR of a failed or cancelled migration.\n"
+	"send, ETA, the convergence FORECAST, the guest's DIRTY/s (pages a\n"
+	"second, the last round's), the THROTTLE (dirty limit, waits), the\n"
+	"LAST migration's outcome when none runs, and the ERROR of a failed\n"
+	"or cancelled migration.\n"
 	"\n"
 	"  NAME                 show only this domain (may be repeated)\n"
 	"  -j, --json           print a JSON array instead, one object per domain,\n"

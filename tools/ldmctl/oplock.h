@@ -11,6 +11,8 @@
  *	migrate-set': "downtime-limit=MS", "bandwidth=BYTES/S" lines),
  *	written whole (renamed into place) and taken (read and removed) by
  *	that migration from its next round on.
+ * migrate/<domain>.last  the statistics of the last migration of that
+ *	domain, kept after it ends (lastmig.h).
  * incoming/<domain>      written by the 'ldmctl serve' process that is
  *	creating that target domain (its pid) and removed once the domain is
  *	committed or discarded. A marker whose process is gone names a

@@ -64,6 +64,34 @@ void progress_event(struct progress *p, const char *event, ...)
 	json_event_end(&j);
 }
 
+/* The "progress" event; dirty_rate is null until a round has ended. */
+static void progress_json(const struct progress_state *s)
+{
+	struct json j;
+
+	json_event_begin(&j, "progress");
+	json_key(&j, "round");
+	json_u64(&j, s->round);
+	json_key(&j, "percent");
+	json_u64(&j, s->percent);
+	json_key(&j, "kbps");
+	json_u64(&j, (uint64_t)(s->mbps * 1000));
+	json_key(&j, "pages_left");
+	json_u64(&j, s->pages_left);
+	json_key(&j, "eta_ms");
+	json_u64(&j, s->eta_ms == UINT64_MAX ? 0 : s->eta_ms);
+	json_key(&j, "dirty_rate");
+	if (s->has_dirty_rate)
+		json_u64(&j, s->dirty_rate);
+	else
+		json_null(&j);
+	json_key(&j, "dirty_limit");
+	json_u64(&j, s->dirty_limit);
+	json_key(&j, "throttled");
+	json_u64(&j, s->throttled);
+	json_event_end(&j);
+}
+
 void progress_update(struct progress *p, const struct progress_state *s)
 {
 	int64_t now = now_ms();
@@ -73,12 +101,7 @@ void progress_update(struct progress *p, const struct progress_state *s)
 		if (now - p->last_ms < 1000)
 			return;
 		p->last_ms = now;
-		progress_event(p, "progress", "round", (uint64_t)s->round,
-			       "percent", (uint64_t)s->percent,
-			       "kbps", (uint64_t)(s->mbps * 1000),
-			       "pages_left", s->pages_left,
-			       "eta_ms", s->eta_ms == UINT64_MAX ? (uint64_t)0 :
-			       s->eta_ms, NULL);
+		progress_json(s);
 		return;
 	}
 	if (s->fc_rounds && s->fc_downtime_ms != UINT64_MAX)
@@ -97,6 +120,32 @@ void progress_update(struct progress *p, const struct progress_state *s)
 		s->codec ? "  " : "", s->codec ? s->codec : "", fc);
 	fflush(stderr);
 	p->line_shown = true;
+}
+
+static void json_u64_or_null(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	if (v == UINT64_MAX)
+		json_null(j);
+	else
+		json_u64(j, v);
+}
+
+/* The suspension measured, against its forecast. */
+static void print_suspension(const struct mig_summary *s)
+{
+	char fc[64] = "";
+
+	if (s->suspend_ns < 0) {
+		printf("  suspension:   none\n");
+		return;
+	}
+	if (s->expected_suspend_ms != UINT64_MAX)
+		snprintf(fc, sizeof(fc), " (forecast %" PRIu64 " ms)",
+			 s->expected_suspend_ms);
+	printf("  suspension:   %.1f ms%s%s\n", (double)s->suspend_ns / 1e6, fc,
+	       s->suspend_emulator_only ?
+	       " (emulator stopped; no kernel write block yet)" : "");
 }
 
 static double mb(uint64_t bytes)
@@ -123,6 +172,8 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 			json_null(&j);
 		else
 			json_u64(&j, (uint64_t)s->suspend_ns / 1000000);
+		json_u64_or_null(&j, "expected_suspend_ms",
+				 s->expected_suspend_ms);
 		json_key(&j, "rounds");
 		json_u64(&j, s->rounds);
 		json_key(&j, "final_because");
@@ -161,6 +212,7 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 		json_u64(&j, s->throttle_ns / 1000000);
 		json_key(&j, "key_epochs");
 		json_u64(&j, s->key_epochs);
+		json_u64_or_null(&j, "dirty_rate", s->dirty_rate);
 		json_event_end(&j);
 		return;
 	}
@@ -168,12 +220,7 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	printf("migrated '%s' to %s in %.2f s\n", s->domain, s->dest, secs);
 	printf("  rounds:       %" PRIu32 " (%" PRIu32 " pre-copy, then the final round: %s)\n",
 	       s->rounds, s->rounds ? s->rounds - 1 : 0, s->why_final);
-	if (s->suspend_ns < 0)
-		printf("  suspension:   none\n");
-	else
-		printf("  suspension:   %.1f ms%s\n", (double)s->suspend_ns / 1e6,
-		       s->suspend_emulator_only ?
-		       " (emulator stopped; no kernel write block yet)" : "");
+	print_suspension(s);
 	printf("  pages:        %" PRIu64 " zero (%" PRIu64 " more skipped), %"
 	       PRIu64 " LZJB, %" PRIu64 " LZ4, %" PRIu64 " raw\n",
 	       s->pages_zero, s->pages_skipped, s->pages_lzjb, s->pages_lz4,
@@ -195,6 +242,9 @@ void progress_summary(struct progress *p, const struct mig_summary *s)
 	printf("  throughput:   %.1f MB/s of guest RAM, %.1f MB/s on the wire\n",
 	       secs > 0 ? mb(s->bytes_in) / secs : 0,
 	       secs > 0 ? mb(s->wire_bytes) / secs : 0);
+	if (s->dirty_rate != UINT64_MAX)
+		printf("  dirty rate:   %" PRIu64 " pages/s in the last pre-copy round\n",
+		       s->dirty_rate);
 	if (s->dirty_limit || s->throttled)
 		printf("  dirty limit:  %" PRIu32 " pages/s at the end; %" PRIu64
 		       " write faults made to wait, %.1f s in all\n",

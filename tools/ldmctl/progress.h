@@ -38,6 +38,10 @@ struct progress_state {
 	const char *codec;	/* "lz4", ...; NULL: not shown */
 	uint32_t fc_rounds;	/* forecast: all rounds; 0: none yet */
 	uint64_t fc_downtime_ms;	/* forecast downtime, UINT64_MAX ? */
+	bool has_dirty_rate;	/* a pre-copy round has ended */
+	uint64_t dirty_rate;	/* pages/s the guest dirtied in it */
+	uint64_t dirty_limit;	/* pages/s in force, 0 none */
+	uint64_t throttled;	/* write faults it made wait so far */
 };
 
 /* Throttled: at most 4 lines a second, 1 JSON event a second. */
@@ -53,6 +57,8 @@ struct mig_summary {
 	const char *domain, *dest;	/* "a", "192.0.2.2:b" */
 	uint64_t total_ns;
 	int64_t suspend_ns;		/* -1: no suspension happened */
+	uint64_t expected_suspend_ms;	/* forecast, UINT64_MAX: none */
+	uint64_t dirty_rate;		/* last round's, UINT64_MAX: none */
 	bool suspend_emulator_only;	/* --pause-pid, no kernel block */
 	uint32_t rounds;		/* all rounds, the final included */
 	const char *why_final;		/* what ended pre-copy */

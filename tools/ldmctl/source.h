@@ -125,6 +125,13 @@ struct migration {
 	struct adapt ad;		/* the codec, chosen as it goes */
 	struct conv_forecast fc;	/* after each pre-copy round */
 	bool have_fc;
+	uint64_t dirty_rate;		/* pages/s, the last pre-copy round's;
+					 * UINT64_MAX before one ends */
+	uint64_t expected_suspend_ms;	/* fc.downtime_ms when the final
+					 * round was chosen; UINT64_MAX none */
+	char fail_msg[900];		/* what source_fail() reported */
+	struct mig_summary sum;		/* finish()'s, kept (lastmig.h) */
+	bool have_sum;
 	uint16_t data_port;		/* the target's, from READY */
 	uint8_t ticket[32];		/* --reconnect: shown to resume */
 	bool may_resume;		/* source_expect(): a loss (or silence) is SOURCE_LOST */
@@ -162,6 +169,14 @@ int source_module_error(struct migration *m, int err);
 
 /* The whole migration. Return: 0 (migrated, or the dry run passed). */
 int source_run(struct migration *m);
+
+/*
+ * source_keep_last() - the statistics of this migration, ended with
+ * @err, kept for 'list -o status' (lastmig.h). Called before
+ * source_teardown(), while the session's counters are still there, and
+ * with the lock still held; not for a dry run or without the lock.
+ */
+void source_keep_last(struct migration *m, int err);
 
 /* Stop everything on this side; the source domain is left as it was. */
 void source_teardown(struct migration *m);

@@ -324,6 +324,8 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 	m->o.key = LDM_DEFAULT_KEY;
 	m->o.trust_dir = LDM_DEFAULT_TRUST_DIR;
 	m->why_final = "converged";
+	m->dirty_rate = UINT64_MAX;
+	m->expected_suspend_ms = UINT64_MAX;
 
 	ret = parse(m, cmd, ca.argc, ca.argv);
 	if (ret < 0) {
@@ -339,6 +341,7 @@ static int migrate(const struct subcommand *cmd, int argc, char **argv,
 				source_abort(m, err == ERR_CANCELLED ?
 					     PROTO_E_CANCELLED : PROTO_E_SOURCE,
 					     "the source gave up (see its messages)");
+			source_keep_last(m, err);
 			source_teardown(m);
 		}
 		ret = exit_code_for(err);

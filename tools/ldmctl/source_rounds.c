@@ -193,6 +193,10 @@ static void tick(void *arg)
 		ps.fc_rounds = m->fc.rounds;
 		ps.fc_downtime_ms = m->fc.downtime_ms;
 	}
+	ps.has_dirty_rate = m->dirty_rate != UINT64_MAX;
+	ps.dirty_rate = m->dirty_rate;
+	ps.dirty_limit = mi.dirty_limit;
+	ps.throttled = mi.throttled;
 	progress_update(&m->pr, &ps);
 	/* What 'ldmctl list -o status' shows, from this process's figures. */
 	if (m->lock_fd >= 0)
@@ -385,6 +389,34 @@ static bool auto_throttle(struct migration *m, const struct conv_round *r)
 }
 
 /*
+ * After pre-copy round @cr: the guest's dirty rate as the forecast
+ * measures it, the forecast, and their events.
+ */
+static void measure(struct migration *m, const struct conv_params *cp,
+		    const struct conv_round *cr)
+{
+	double dirtied = conv_rate(cr->dirty, cr->ns);
+	uint64_t rate = cr->dirty == UINT64_MAX ? 0 :
+			(uint64_t)(dirtied + 0.5);
+
+	if (cr->dirty != UINT64_MAX)
+		m->dirty_rate = rate;
+	conv_forecast(cp, cr, &m->fc);
+	m->have_fc = true;
+	progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,
+		       "pages", cr->pages, "ms", cr->ns / 1000000,
+		       "dirty", cr->dirty, NULL);
+	progress_event(&m->pr, "forecast", "round", (uint64_t)m->round,
+		       "rounds", (uint64_t)m->fc.rounds,
+		       "downtime_ms", m->fc.downtime_ms == UINT64_MAX ?
+		       (uint64_t)0 : m->fc.downtime_ms,
+		       "fits", (uint64_t)m->fc.fits,
+		       "dirty_rate", rate,
+		       "send_rate", (uint64_t)(conv_rate(cr->pages, cr->ns) + 0.5),
+		       NULL);
+}
+
+/*
  * The rounds, until the final one is acknowledged. A round cut by a lost
  * connection, or a silent target, is resumed (--reconnect) and its rest
  * sent again: while it streams, while its acknowledgement is awaited
@@ -428,16 +460,7 @@ int source_rounds(struct migration *m)
 		cr.dirty = ldm_domain_get(m->g, m->o.domain, &di) ? UINT64_MAX :
 			   di.dirty;
 		d = conv_decide(&cp, &cr);
-		conv_forecast(&cp, &cr, &m->fc);
-		m->have_fc = true;
-		progress_event(&m->pr, "round_done", "round", (uint64_t)m->round,
-			       "pages", pages, "ms", ns / 1000000,
-			       "dirty", cr.dirty, NULL);
-		progress_event(&m->pr, "forecast", "round", (uint64_t)m->round,
-			       "rounds", (uint64_t)m->fc.rounds,
-			       "downtime_ms", m->fc.downtime_ms == UINT64_MAX ?
-			       (uint64_t)0 : m->fc.downtime_ms,
-			       "fits", (uint64_t)m->fc.fits, NULL);
+		measure(m, &cp, &cr);
 		tightened = auto_throttle(m, &cr);
 		if (m->o.no_force && !m->fc.fits && !tightened)
 			return refuse_downtime(m, &cr);
@@ -445,6 +468,8 @@ int source_rounds(struct migration *m)
 		if (d != CONV_CONTINUE && !(tightened && d == CONV_DIRTY_WINS)) {
 			m->final = true;
 			m->why_final = conv_decision_name(d);
+			/* What the suspension is expected to last. */
+			m->expected_suspend_ms = m->fc.downtime_ms;
 		}
 		if (m->final && m->qmp_up && !m->snd.target_qemu_ready) {
 			ret = source_qemu_wait_target(m);

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "config.h"
 #include "json.h"
+#include "lastmig.h"
 #include "net.h"
 #include "oplock.h"
 #include "source.h"
@@ -32,6 +34,8 @@ int source_fail(struct migration *m, int err, const char *fmt, ...)
 	va_end(ap);
 	progress_clear(&m->pr);
 	report(m->cmd->name, m->o.domain, "%s", msg);
+	if (!m->fail_msg[0])
+		snprintf(m->fail_msg, sizeof(m->fail_msg), "%s", msg);
 	if (m->o.json) {
 		struct json j;
 
@@ -51,7 +55,12 @@ int source_fail(struct migration *m, int err, const char *fmt, ...)
 
 int source_module_error(struct migration *m, int err)
 {
-	report_result(m->cmd->name, m->o.domain, err, ldm_genl_ext_ack(m->g));
+	const char *ack = ldm_genl_ext_ack(m->g);
+
+	report_result(m->cmd->name, m->o.domain, err, ack);
+	if (!m->fail_msg[0])
+		snprintf(m->fail_msg, sizeof(m->fail_msg), "%s",
+			 ack ? ack : strerror(-err));
 	return err;
 }
 
@@ -166,22 +175,23 @@ static int start_session(struct migration *m)
 }
 
 /*
- * Committed: the domain is the target's now. The session ends, and the
- * source marks the domain migrated: its writes block for good, it can
- * only be destroyed. A paused emulator stays stopped. Then the summary.
+ * The statistics so far, from the session's counters (zero once it is
+ * gone, or before it started) and this process's own.
  */
-static void finish(struct migration *m)
+static void summarize(struct migration *m, struct mig_summary *s)
 {
 	struct mig_summary sum = { 0 };
 	struct mig_info mi;
-	int ret;
 
 	memset(&mi, 0, sizeof(mi));
-	mig_get(m->g, m->o.domain, &mi);
+	if (m->g && m->session)
+		mig_get(m->g, m->o.domain, &mi);
 	sum.domain = m->o.domain;
 	sum.dest = m->dest_str;
-	sum.total_ns = now_ns() - m->t_start;
+	sum.total_ns = m->t_start ? now_ns() - m->t_start : 0;
 	sum.suspend_ns = m->suspended ? (int64_t)(now_ns() - m->t_suspend) : -1;
+	sum.expected_suspend_ms = m->expected_suspend_ms;
+	sum.dirty_rate = m->dirty_rate;
 	sum.suspend_emulator_only = false;
 	sum.rounds = m->rounds_done;
 	sum.why_final = m->why_final;
@@ -202,6 +212,20 @@ static void finish(struct migration *m)
 	sum.throttled = mi.throttled;
 	sum.throttle_ns = mi.throttle_ns;
 	sum.key_epochs = mi.key_epoch + 1;
+	*s = sum;
+}
+
+/*
+ * Committed: the domain is the target's now. The session ends, and the
+ * source marks the domain migrated: its writes block for good, it can
+ * only be destroyed. A paused emulator stays stopped. Then the summary.
+ */
+static void finish(struct migration *m)
+{
+	int ret;
+
+	summarize(m, &m->sum);
+	m->have_sum = true;
 	m->paused = false;
 	m->qmp_stopped = false;
 	mig_stop(m->g, m->o.domain);
@@ -213,10 +237,60 @@ static void finish(struct migration *m)
 			      strerror(-ret));
 	m->suspended = false;
 	oplock_status(m->lock_fd, "migrated to %s", m->dest_str);
-	progress_summary(&m->pr, &sum);
+	progress_summary(&m->pr, &m->sum);
 	progress_note(&m->pr, "'%s' is marked migrated here%s: destroy it when its emulator is gone",
 		      m->o.domain, m->o.pause_pid || m->qmp_up ?
 		      " and its emulator stays stopped" : "");
+}
+
+static enum lastmig_result result_of(int err)
+{
+	switch (err) {
+	case 0:
+		return LASTMIG_SUCCEEDED;
+	case ERR_CANCELLED:
+		return LASTMIG_CANCELLED;
+	case ERR_UNKNOWN:
+		return LASTMIG_UNKNOWN_OUTCOME;
+	default:
+		return LASTMIG_FAILED;
+	}
+}
+
+void source_keep_last(struct migration *m, int err)
+{
+	const struct mig_summary *s = &m->sum;
+	struct lastmig l;
+	int ret;
+
+	if (m->o.dry_run || m->lock_fd < 0)
+		return;
+	if (!m->have_sum)
+		summarize(m, &m->sum);
+	lastmig_init(&l);
+	l.result = result_of(err);
+	if (err)
+		snprintf(l.error, sizeof(l.error), "%.*s",
+			 (int)sizeof(l.error) - 1, m->fail_msg[0] ?
+			 m->fail_msg : strerror(-err));
+	snprintf(l.dest, sizeof(l.dest), "%s", m->dest_str);
+	l.end_time = (uint64_t)time(NULL);
+	l.total_ms = s->total_ns / 1000000;
+	if (s->suspend_ns >= 0)
+		l.suspend_ms = (uint64_t)s->suspend_ns / 1000000;
+	l.expected_suspend_ms = s->expected_suspend_ms;
+	l.rounds = s->rounds;
+	l.wire_bytes = s->wire_bytes;
+	l.pages = s->pages_zero + s->pages_skipped + s->pages_lzjb +
+		  s->pages_lz4 + s->pages_raw;
+	l.dirty_rate = s->dirty_rate;
+	l.dirty_limit = s->dirty_limit;
+	l.throttled = s->throttled;
+	l.throttle_ms = s->throttle_ns / 1000000;
+	ret = lastmig_write(m->o.domain, &l);
+	if (ret)
+		progress_note(&m->pr, "cannot keep the statistics in %s: %s",
+			      LDM_RUN_MIGRATE_DIR, strerror(-ret));
 }
 
 /* ms from @t0 to now */

@@ -61,6 +61,7 @@ static void forget_figures(struct status_line *out)
 	out->eta_ms = STATUS_UNKNOWN;
 	out->fc_rounds = STATUS_UNKNOWN;
 	out->fc_downtime_ms = STATUS_UNKNOWN;
+	out->dirty_rate = STATUS_UNKNOWN;
 }
 
 /* "k=v k=v ...": the figures of a running line. */
@@ -78,6 +79,7 @@ static void parse_figures(const char *s, struct status_line *out)
 		{ "fc_rounds",	offsetof(struct status_line, fc_rounds) },
 		{ "fc_downtime_ms",
 				offsetof(struct status_line, fc_downtime_ms) },
+		{ "dirty_rate",	offsetof(struct status_line, dirty_rate) },
 	};
 
 	while (*s) {
@@ -178,8 +180,12 @@ char *status_line_format(char *buf, size_t size, const char *peer,
 			      ps->fc_rounds);
 	if (n >= 0 && (size_t)n < size && ps->fc_rounds &&
 	    ps->fc_downtime_ms != UINT64_MAX)
-		snprintf(buf + n, size - (size_t)n, " fc_downtime_ms=%" PRIu64,
-			 ps->fc_downtime_ms);
+		n += snprintf(buf + n, size - (size_t)n,
+			      " fc_downtime_ms=%" PRIu64, ps->fc_downtime_ms);
+	if (n >= 0 && (size_t)n < size && ps->has_dirty_rate &&
+	    ps->dirty_rate != UINT64_MAX)
+		snprintf(buf + n, size - (size_t)n, " dirty_rate=%" PRIu64,
+			 ps->dirty_rate);
 	return buf;
 }
 
@@ -190,6 +196,13 @@ void status_publish(int fd, const char *peer, const struct progress_state *ps)
 	if (fd >= 0)
 		oplock_status(fd, "%s",
 			      status_line_format(line, sizeof(line), peer, ps));
+}
+
+void status_row_set_last(struct status_row *r, const struct lastmig *last)
+{
+	r->has_last = last && r->op != STATUS_OP_MIGRATE_OUT;
+	if (r->has_last)
+		r->last = *last;
 }
 
 const char *status_op_name(enum status_op op)
@@ -279,10 +292,12 @@ void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 	r->round = r->percent = r->kbps = STATUS_UNKNOWN;
 	r->pages_left = r->eta_ms = STATUS_UNKNOWN;
 	r->fc_rounds = r->fc_downtime_ms = STATUS_UNKNOWN;
-	r->dirty_limit = r->throttled = STATUS_UNKNOWN;
+	r->dirty_rate = STATUS_UNKNOWN;
+	r->dirty_limit = r->throttled = r->throttle_ms = STATUS_UNKNOWN;
 	if (session == LDM_MIG_STATE_SENDING) {
 		r->dirty_limit = mi->dirty_limit;
 		r->throttled = mi->throttled;
+		r->throttle_ms = mi->throttle_ns / 1000000;
 	}
 	status_line_parse(line, &sl);
 
@@ -317,6 +332,7 @@ void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 		r->eta_ms = sl.eta_ms;
 		r->fc_rounds = sl.fc_rounds;
 		r->fc_downtime_ms = sl.fc_downtime_ms;
+		r->dirty_rate = sl.dirty_rate;
 	} else if (session == LDM_MIG_STATE_SENDING) {
 		estimate_sending(r, d, mi);
 	}
@@ -363,6 +379,55 @@ char *status_format_forecast(uint64_t rounds, uint64_t downtime_ms,
 	return buf;
 }
 
+char *status_format_throttle(uint64_t limit, uint64_t throttled, char *buf,
+			     size_t size)
+{
+	int n;
+
+	if (limit == STATUS_UNKNOWN) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	n = limit ? snprintf(buf, size, "%" PRIu64 "/s", limit) :
+		    snprintf(buf, size, "none");
+	if (throttled && throttled != STATUS_UNKNOWN && n >= 0 &&
+	    (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " wait%s",
+			 throttled, throttled == 1 ? "" : "s");
+	return buf;
+}
+
+/* ", down 85 ms (forecast 60 ms)", or "" without a suspension. */
+static void format_down(const struct lastmig *l, char *buf, size_t size)
+{
+	int n;
+
+	buf[0] = '\0';
+	if (l->suspend_ms == LASTMIG_UNKNOWN)
+		return;
+	n = snprintf(buf, size, ", down %" PRIu64 " ms", l->suspend_ms);
+	if (n >= 0 && (size_t)n < size &&
+	    l->expected_suspend_ms != LASTMIG_UNKNOWN)
+		snprintf(buf + n, size - (size_t)n, " (forecast %" PRIu64 " ms)",
+			 l->expected_suspend_ms);
+}
+
+char *status_format_last(const struct status_row *r, char *buf, size_t size)
+{
+	const struct lastmig *l = &r->last;
+	char down[80];
+
+	if (!r->has_last) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	format_down(l, down, sizeof(down));
+	snprintf(buf, size, "%s in %.1f s%s, %" PRIu64 " round%s",
+		 lastmig_result_name(l->result), (double)l->total_ms / 1000.0,
+		 down, l->rounds, l->rounds == 1 ? "" : "s");
+	return buf;
+}
+
 char *status_format_eta(uint64_t eta_ms, char *buf, size_t size)
 {
 	if (eta_ms == STATUS_UNKNOWN)
@@ -390,9 +455,12 @@ int status_print_table(FILE *f, const struct status_row *rows, size_t n)
 		{ "LEFT",	TABLE_RIGHT },
 		{ "ETA",	TABLE_RIGHT },
 		{ "FORECAST",	TABLE_LEFT },
+		{ "DIRTY/s",	TABLE_RIGHT },
+		{ "THROTTLE",	TABLE_LEFT },
+		{ "LAST",	TABLE_LEFT },
 		{ "ERROR",	TABLE_LEFT },
 	};
-	char buf[32], fc[64];
+	char buf[32], fc[64], last[160];
 	struct table t;
 	size_t i;
 	int ret;
@@ -422,6 +490,14 @@ int status_print_table(FILE *f, const struct status_row *rows, size_t n)
 		table_cell(&t, "%s", status_format_forecast(r->fc_rounds,
 							    r->fc_downtime_ms,
 							    fc, sizeof(fc)));
+		if (r->dirty_rate == STATUS_UNKNOWN)
+			table_cell(&t, "-");
+		else
+			table_cell(&t, "%" PRIu64, r->dirty_rate);
+		table_cell(&t, "%s", status_format_throttle(r->dirty_limit,
+							    r->throttled, fc,
+							    sizeof(fc)));
+		table_cell(&t, "%s", status_format_last(r, last, sizeof(last)));
 		table_cell(&t, "%s", dash(r->error));
 	}
 	ret = table_print(&t, f);
@@ -446,6 +522,35 @@ static void json_string_or_null(struct json *j, const char *key,
 		json_string(j, s);
 	else
 		json_null(j);
+}
+
+/* The "last" member: the kept statistics, or null. */
+static void json_last(struct json *j, const struct status_row *r)
+{
+	const struct lastmig *l = &r->last;
+
+	json_key(j, "last");
+	if (!r->has_last) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key(j, "result");
+	json_string(j, lastmig_result_name(l->result));
+	json_string_or_null(j, "error", l->error);
+	json_string_or_null(j, "destination", l->dest);
+	json_u64_or_null(j, "end_time", l->end_time);
+	json_u64_or_null(j, "total_ms", l->total_ms);
+	json_u64_or_null(j, "suspend_ms", l->suspend_ms);
+	json_u64_or_null(j, "expected_suspend_ms", l->expected_suspend_ms);
+	json_u64_or_null(j, "rounds", l->rounds);
+	json_u64_or_null(j, "wire_bytes", l->wire_bytes);
+	json_u64_or_null(j, "pages", l->pages);
+	json_u64_or_null(j, "dirty_rate", l->dirty_rate);
+	json_u64_or_null(j, "dirty_limit", l->dirty_limit);
+	json_u64_or_null(j, "throttled", l->throttled);
+	json_u64_or_null(j, "throttle_ms", l->throttle_ms);
+	json_object_end(j);
 }
 
 int status_print_json(FILE *f, const struct status_row *rows, size_t n)
@@ -479,11 +584,14 @@ int status_print_json(FILE *f, const struct status_row *rows, size_t n)
 				 r->fc_rounds : STATUS_UNKNOWN);
 		json_u64_or_null(&j, "forecast_downtime_ms", r->fc_rounds ?
 				 r->fc_downtime_ms : STATUS_UNKNOWN);
+		json_u64_or_null(&j, "dirty_rate", r->dirty_rate);
 		json_u64_or_null(&j, "dirty_limit", r->dirty_limit);
 		json_u64_or_null(&j, "throttled", r->throttled);
+		json_u64_or_null(&j, "throttle_ms", r->throttle_ms);
 		json_key(&j, "estimated");
 		json_bool(&j, r->estimated);
 		json_string_or_null(&j, "error", r->error);
+		json_last(&j, r);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * 'ldmctl list -o status': what each domain is doing, from three sources:
+ * 'ldmctl list -o status': what each domain is doing, from four sources:
  *
  *  - the module's DOMAIN_GET (its state) and MIGRATE_GET (the session:
- *    sending, receiving or failed, the error, the round, the counters);
+ *    sending, receiving or failed, the error, the round, the counters,
+ *    the dirty limit and what it held);
  *  - the status line of the domain's migrate lock file (oplock.h), which
  *    names the destination, the outcome of the last migrate, and, when
  *    the running migrate publishes them (status_publish()), its own
- *    progress figures;
- *  - which process holds that lock (a migrate running here).
+ *    progress figures, forecast and the guest's measured dirty rate;
+ *  - which process holds that lock (a migrate running here);
+ *  - when none does, the statistics kept of the last migration
+ *    (lastmig.h, status_row_set_last()).
  *
  * Parsing, the progress estimate and the formatting are free of I/O so
  * that the unit tests can check them.
@@ -22,6 +25,7 @@
 #include <stdio.h>
 
 #include "domain.h"
+#include "lastmig.h"
 #include "mig.h"
 #include "progress.h"
 
@@ -53,6 +57,7 @@ struct status_line {
 	uint64_t eta_ms;
 	uint64_t fc_rounds;		/* the convergence forecast */
 	uint64_t fc_downtime_ms;
+	uint64_t dirty_rate;		/* pages/s, the last round's */
 };
 
 /*
@@ -65,8 +70,8 @@ void status_line_parse(const char *line, struct status_line *out);
 /*
  * status_line_format() - the line a running migrate publishes:
  * "running: sending to PEER; round=R percent=P kbps=K pages_left=L
- * eta_ms=E fc_rounds=N fc_downtime_ms=D" (eta_ms and the forecast
- * omitted when unknown). Returns @buf.
+ * eta_ms=E fc_rounds=N fc_downtime_ms=D dirty_rate=R" (eta_ms, the
+ * forecast and the dirty rate omitted when unknown). Returns @buf.
  */
 char *status_line_format(char *buf, size_t size, const char *peer,
 			 const struct progress_state *ps);
@@ -95,10 +100,14 @@ struct status_row {
 	uint64_t eta_ms;
 	uint64_t fc_rounds;		/* forecast: rounds in all */
 	uint64_t fc_downtime_ms;	/* forecast: the final round's */
+	uint64_t dirty_rate;		/* pages/s the guest dirtied, last round */
 	uint64_t dirty_limit;		/* sending: pages/s, 0 none */
 	uint64_t throttled;		/* sending: write faults made to wait */
+	uint64_t throttle_ms;		/* sending: their waits */
 	bool estimated;			/* figures from the module's counters */
 	char error[STATUS_MSG_MAX + 16];	/* "" none */
+	bool has_last;			/* the last migration's statistics */
+	struct lastmig last;
 };
 
 /*
@@ -108,6 +117,12 @@ struct status_row {
  */
 void status_row_build(struct status_row *r, const struct ldm_domain_info *d,
 		      const struct mig_info *mi, long pid, const char *line);
+
+/*
+ * status_row_set_last() - the kept statistics of the domain's last
+ * migration (lastmig.h), shown only while no migration of it runs here.
+ */
+void status_row_set_last(struct status_row *r, const struct lastmig *last);
 
 /* "migrate-out", "receive-in", or NULL. */
 const char *status_op_name(enum status_op op);
@@ -121,6 +136,14 @@ char *status_format_rate(uint64_t kbps, char *buf, size_t size);
 /* "3 rounds, 120 ms", "4 rounds", or "-". @buf: 64 bytes. */
 char *status_format_forecast(uint64_t rounds, uint64_t downtime_ms,
 			     char *buf, size_t size);
+/* "none", "200/s", "200/s, 35 waits", or "-". @buf: 64 bytes. */
+char *status_format_throttle(uint64_t limit, uint64_t throttled, char *buf,
+			     size_t size);
+/*
+ * The LAST column: "succeeded in 12.3 s, down 85 ms (forecast 60 ms), 4
+ * rounds", or "-". @buf: 128 bytes.
+ */
+char *status_format_last(const struct status_row *r, char *buf, size_t size);
 /* "0:05", "1:00:00", or "-". @buf: 24 bytes. */
 char *status_format_eta(uint64_t eta_ms, char *buf, size_t size);
 

@@ -264,6 +264,17 @@ static void seeds_strings(void)
 		"0007:0E15", "00070e151c232a31", "00:07:0e:15:1c:23:2a:31:38:3f",
 		"0007", "zz070e151c232a31",
 	};
+	static const char *const lasts[] = {
+		"result=succeeded\ndestination=192.0.2.2:vm0-t\nend_time=1700000000\n"
+		"total_ms=34720\nsuspend_ms=5993\nexpected_suspend_ms=6020\n"
+		"rounds=5\nwire_bytes=17013063\npages=13572\ndirty_rate=405\n"
+		"dirty_limit=100000\nthrottled=0\nthrottle_ms=0\n",
+		"result=cancelled\nerror=cancelled in round 0; the source domain is intact\n"
+		"destination=192.0.2.2:cx-t\nend_time=1\ntotal_ms=555\nrounds=0\n"
+		"wire_bytes=486700\npages=1829\ndirty_limit=0\nthrottled=0\n"
+		"throttle_ms=0\nnext_key=1\n",
+		"result=cancelled\nend_time=yesterday\n", "result=failed\n",
+	};
 	uint8_t md[32 + 64];
 	size_t i, j;
 
@@ -283,6 +294,9 @@ static void seeds_strings(void)
 	subdir("conf");
 	for (i = 0; i < sizeof(confs) / sizeof(confs[0]); i++)
 		seed_str("conf", -1, confs[i]);
+	subdir("lastmig");
+	for (i = 0; i < sizeof(lasts) / sizeof(lasts[0]); i++)
+		seed_str("lastmig", -1, lasts[i]);
 	subdir("trust");
 	for (i = 0; i < sizeof(tnames) / sizeof(tnames[0]); i++)
 		seed_str("trust", 0, tnames[i]);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/ldm.h>
@@ -29,6 +30,7 @@
 #include "domain.h"
 #include "genl.h"
 #include "json.h"
+#include "lastmig.h"
 #include "ldmctl.h"
 #include "name.h"
 #include "oplock.h"
@@ -762,6 +764,25 @@ static void test_status_line_parse(void)
 	status_line_parse("running: sending to h:d; round=2", &sl);
 	CHECK(!sl.has_progress);
 
+	/* The guest's dirty rate, once a round has measured it. */
+	status_line_parse("running: sending to h:d; round=1 percent=60 kbps=5 "
+			  "pages_left=9 dirty_rate=1234", &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.dirty_rate, 1234);
+	status_line_parse("running: sending to h:d; round=1 percent=60", &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.dirty_rate, STATUS_UNKNOWN);
+	/* A malformed one drops every figure, as any other. */
+	status_line_parse("running: sending to h:d; percent=60 dirty_rate=1e3", &sl);
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.dirty_rate, STATUS_UNKNOWN);
+	status_line_parse("running: sending to h:d; percent=60 dirty_rate=", &sl);
+	CHECK(!sl.has_progress);
+	status_line_parse("running: sending to h:d; percent=60 "
+			  "dirty_rate=18446744073709551616", &sl);
+	CHECK(!sl.has_progress);
+	CHECK_U64(sl.dirty_rate, STATUS_UNKNOWN);
+
 	status_line_parse("migrated to 192.0.2.2:vm0", &sl);
 	CHECK_INT(sl.kind, STATUS_LINE_MIGRATED);
 	CHECK_STR(sl.peer, "192.0.2.2:vm0");
@@ -831,6 +852,23 @@ static void test_status_line_round_trip(void)
 	CHECK_U64(sl.fc_rounds, 4);
 	CHECK_U64(sl.fc_downtime_ms, STATUS_UNKNOWN);
 
+	/* The dirty rate, once measured, round trips; 0 is a rate. */
+	ps.fc_rounds = 0;
+	ps.has_dirty_rate = true;
+	ps.dirty_rate = 0;
+	CHECK_STR(status_line_format(buf, sizeof(buf), "h:d", &ps),
+		  "running: sending to h:d; round=2 percent=100 kbps=0 "
+		  "pages_left=1000 dirty_rate=0");
+	status_line_parse(buf, &sl);
+	CHECK_U64(sl.dirty_rate, 0);
+	ps.dirty_rate = 98765;
+	status_line_format(buf, sizeof(buf), "h:d", &ps);
+	status_line_parse(buf, &sl);
+	CHECK(sl.has_progress);
+	CHECK_U64(sl.dirty_rate, 98765);
+	ps.has_dirty_rate = false;
+	ps.fc_rounds = 4;
+
 	/* A buffer too small truncates, never overflows. */
 	status_line_format(buf, 20, "h:d", &ps);
 	CHECK_INT(strlen(buf), 19);
@@ -865,6 +903,15 @@ static void test_status_format(void)
 	CHECK_STR(status_format_forecast(3, 120, buf, sizeof(buf)),
 		  "3 rounds, 120 ms");
 
+	CHECK_STR(status_format_throttle(STATUS_UNKNOWN, 5, buf, sizeof(buf)), "-");
+	CHECK_STR(status_format_throttle(0, 0, buf, sizeof(buf)), "none");
+	CHECK_STR(status_format_throttle(200, 0, buf, sizeof(buf)), "200/s");
+	CHECK_STR(status_format_throttle(200, 1, buf, sizeof(buf)), "200/s, 1 wait");
+	/* Lifted by migrate-set after it held writers. */
+	CHECK_STR(status_format_throttle(0, 35, buf, sizeof(buf)), "none, 35 waits");
+	CHECK_STR(status_format_throttle(200, STATUS_UNKNOWN, buf, sizeof(buf)),
+		  "200/s");
+
 	CHECK_STR(status_op_name(STATUS_OP_MIGRATE_OUT), "migrate-out");
 	CHECK_STR(status_op_name(STATUS_OP_RECEIVE_IN), "receive-in");
 	CHECK(status_op_name(STATUS_OP_NONE) == NULL);
@@ -896,8 +943,22 @@ static void test_status_row_idle(void)
 	CHECK_U64(r.eta_ms, STATUS_UNKNOWN);
 	CHECK_U64(r.dirty_limit, STATUS_UNKNOWN);
 	CHECK_U64(r.throttled, STATUS_UNKNOWN);
+	CHECK_U64(r.throttle_ms, STATUS_UNKNOWN);
+	CHECK_U64(r.dirty_rate, STATUS_UNKNOWN);
 	CHECK_STR(r.error, "");
 	CHECK(!r.estimated);
+	CHECK(!r.has_last);
+	{
+		struct lastmig l;
+
+		lastmig_init(&l);
+		l.rounds = 3;
+		status_row_set_last(&r, &l);
+		CHECK(r.has_last);
+		CHECK_U64(r.last.rounds, 3);
+		status_row_set_last(&r, NULL);
+		CHECK(!r.has_last);
+	}
 
 	/* A failed migrate left its reason: shown, nothing running. */
 	status_row_build(&r, &status_dom, NULL, 0,
@@ -927,7 +988,8 @@ static void test_status_row_idle(void)
 static void test_status_row_sending_estimate(void)
 {
 	struct mig_info mi = { .state = LDM_MIG_STATE_SENDING, .round = 1,
-			       .dirty_limit = 500, .throttled = 7 };
+			       .dirty_limit = 500, .throttled = 7,
+			       .throttle_ns = 2500000000 };
 	struct status_row r;
 
 	/* Round 0 runs: nothing finished, every resident page to come. */
@@ -935,6 +997,8 @@ static void test_status_row_sending_estimate(void)
 			 "running: sending to 192.0.2.2:vm0-t");
 	CHECK_U64(r.dirty_limit, 500);
 	CHECK_U64(r.throttled, 7);
+	CHECK_U64(r.throttle_ms, 2500);
+	CHECK_U64(r.dirty_rate, STATUS_UNKNOWN);	/* not estimated */
 	CHECK_INT(r.op, STATUS_OP_MIGRATE_OUT);
 	CHECK_STR(r.peer, "192.0.2.2:vm0-t");
 	CHECK_INT(r.pid, 4242);
@@ -991,7 +1055,20 @@ static void test_status_row_sending_published(void)
 	CHECK_U64(r.kbps, 980);
 	CHECK_U64(r.pages_left, 5000);
 	CHECK_U64(r.eta_ms, 4100);
+	CHECK_U64(r.dirty_rate, STATUS_UNKNOWN);	/* no round ended yet */
 	CHECK(!r.estimated);
+	status_row_build(&r, &status_dom, &mi, 99,
+			 "running: sending to h:t; round=1 percent=50 kbps=980 "
+			 "pages_left=5000 dirty_rate=321");
+	CHECK_U64(r.dirty_rate, 321);
+	/* A running migration shows no kept statistics. */
+	{
+		struct lastmig l;
+
+		lastmig_init(&l);
+		status_row_set_last(&r, &l);
+		CHECK(!r.has_last);
+	}
 
 	/* Committed, not yet exited. */
 	status_row_build(&r, &status_dom, NULL, 99, "migrated to h:t");
@@ -1047,29 +1124,54 @@ static const struct status_row status_rows_fixture[] = {
 		.session = LDM_MIG_STATE_SENDING, .op = STATUS_OP_MIGRATE_OUT,
 		.peer = "192.0.2.2:vm0", .pid = 321, .round = 2, .percent = 42,
 		.kbps = 12345, .pages_left = 800, .eta_ms = 5000,
-		.fc_rounds = 3, .fc_downtime_ms = 120, .dirty_limit = 500,
-		.throttled = 7, .estimated = true,
+		.fc_rounds = 3, .fc_downtime_ms = 120, .dirty_rate = 2100,
+		.dirty_limit = 500, .throttled = 7, .throttle_ms = 1400,
+		.estimated = true,
 	},
 	{
 		.name = "vm0-t", .state = LDM_DOMAIN_STATE_ACTIVE,
 		.session = LDM_MIG_STATE_RECEIVING, .op = STATUS_OP_RECEIVE_IN,
 		.round = 0, .percent = STATUS_UNKNOWN, .kbps = STATUS_UNKNOWN,
 		.pages_left = STATUS_UNKNOWN, .eta_ms = STATUS_UNKNOWN,
-		.dirty_limit = STATUS_UNKNOWN, .throttled = STATUS_UNKNOWN,
+		.dirty_rate = STATUS_UNKNOWN, .dirty_limit = STATUS_UNKNOWN,
+		.throttled = STATUS_UNKNOWN, .throttle_ms = STATUS_UNKNOWN,
 	},
 	{
 		.name = "old", .state = LDM_DOMAIN_STATE_MIGRATED,
 		.session = LDM_MIG_STATE_NONE, .peer = "h:old",
 		.round = STATUS_UNKNOWN, .percent = STATUS_UNKNOWN,
 		.kbps = STATUS_UNKNOWN, .pages_left = STATUS_UNKNOWN,
-		.eta_ms = STATUS_UNKNOWN,
+		.eta_ms = STATUS_UNKNOWN, .dirty_rate = STATUS_UNKNOWN,
+		.dirty_limit = STATUS_UNKNOWN, .throttled = STATUS_UNKNOWN,
+		.throttle_ms = STATUS_UNKNOWN, .has_last = true,
+		.last = {
+			.result = LASTMIG_SUCCEEDED, .dest = "h:old",
+			.end_time = 1700000000, .total_ms = 12345,
+			.rounds = 4, .wire_bytes = 9000000, .pages = 20000,
+			.suspend_ms = 85, .expected_suspend_ms = 60,
+			.dirty_rate = 1500, .dirty_limit = 0, .throttled = 0,
+			.throttle_ms = 0,
+		},
 	},
 	{
 		.name = "bad", .state = LDM_DOMAIN_STATE_ACTIVE,
 		.session = LDM_MIG_STATE_NONE,
 		.round = STATUS_UNKNOWN, .percent = STATUS_UNKNOWN,
 		.kbps = STATUS_UNKNOWN, .pages_left = STATUS_UNKNOWN,
-		.eta_ms = STATUS_UNKNOWN, .error = "lost the \"target\"",
+		.eta_ms = STATUS_UNKNOWN, .dirty_rate = STATUS_UNKNOWN,
+		.dirty_limit = STATUS_UNKNOWN, .throttled = STATUS_UNKNOWN,
+		.throttle_ms = STATUS_UNKNOWN, .error = "lost the \"target\"",
+		.has_last = true,
+		.last = {
+			.result = LASTMIG_CANCELLED, .error = "cancelled in round 0",
+			.total_ms = 2100, .rounds = 1,
+			.suspend_ms = LASTMIG_UNKNOWN,
+			.expected_suspend_ms = LASTMIG_UNKNOWN,
+			.dirty_rate = LASTMIG_UNKNOWN,
+			.dirty_limit = LASTMIG_UNKNOWN,
+			.throttled = LASTMIG_UNKNOWN,
+			.throttle_ms = LASTMIG_UNKNOWN,
+		},
 	},
 };
 
@@ -1081,16 +1183,16 @@ static void test_status_table(void)
 	CHECK_INT(status_print_table(capture_begin(&c), status_rows_fixture, 4), 0);
 	out = capture_end(&c);
 	CHECK_STR(out,
-		  "NAME   STATE     OPERATION    PEER           ROUND  PROGRESS  MB/s  LEFT   ETA  FORECAST          ERROR\n"
-		  "vm0    active    migrate-out  192.0.2.2:vm0      2       42%  12.3   800  0:05  3 rounds, 120 ms  -\n"
-		  "vm0-t  active    receive-in   -                  0         -     -     -     -  -                 -\n"
-		  "old    migrated  -            h:old              -         -     -     -     -  -                 -\n"
-		  "bad    active    -            -                  -         -     -     -     -  -                 lost the \"target\"\n");
+		  "NAME   STATE     OPERATION    PEER           ROUND  PROGRESS  MB/s  LEFT   ETA  FORECAST          DIRTY/s  THROTTLE        LAST                                                        ERROR\n"
+		  "vm0    active    migrate-out  192.0.2.2:vm0      2       42%  12.3   800  0:05  3 rounds, 120 ms     2100  500/s, 7 waits  -                                                           -\n"
+		  "vm0-t  active    receive-in   -                  0         -     -     -     -  -                       -  -               -                                                           -\n"
+		  "old    migrated  -            h:old              -         -     -     -     -  -                       -  -               succeeded in 12.3 s, down 85 ms (forecast 60 ms), 4 rounds  -\n"
+		  "bad    active    -            -                  -         -     -     -     -  -                       -  -               cancelled in 2.1 s, 1 round                                 lost the \"target\"\n");
 	free(out);
 
 	CHECK_INT(status_print_table(capture_begin(&c), NULL, 0), 0);
 	out = capture_end(&c);
-	CHECK_STR(out, "NAME  STATE  OPERATION  PEER  ROUND  PROGRESS  MB/s  LEFT  ETA  FORECAST  ERROR\n");
+	CHECK_STR(out, "NAME  STATE  OPERATION  PEER  ROUND  PROGRESS  MB/s  LEFT  ETA  FORECAST  DIRTY/s  THROTTLE  LAST  ERROR\n");
 	free(out);
 }
 
@@ -1117,10 +1219,13 @@ static void test_status_json(void)
 		  "    \"eta_ms\": 5000,\n"
 		  "    \"forecast_rounds\": 3,\n"
 		  "    \"forecast_downtime_ms\": 120,\n"
+		  "    \"dirty_rate\": 2100,\n"
 		  "    \"dirty_limit\": 500,\n"
 		  "    \"throttled\": 7,\n"
+		  "    \"throttle_ms\": 1400,\n"
 		  "    \"estimated\": true,\n"
-		  "    \"error\": null\n"
+		  "    \"error\": null,\n"
+		  "    \"last\": null\n"
 		  "  },\n"
 		  "  {\n"
 		  "    \"name\": \"vm0-t\",\n"
@@ -1136,24 +1241,240 @@ static void test_status_json(void)
 		  "    \"eta_ms\": null,\n"
 		  "    \"forecast_rounds\": null,\n"
 		  "    \"forecast_downtime_ms\": null,\n"
+		  "    \"dirty_rate\": null,\n"
 		  "    \"dirty_limit\": null,\n"
 		  "    \"throttled\": null,\n"
+		  "    \"throttle_ms\": null,\n"
 		  "    \"estimated\": false,\n"
-		  "    \"error\": null\n"
+		  "    \"error\": null,\n"
+		  "    \"last\": null\n"
 		  "  }\n"
 		  "]\n");
+	free(out);
+
+	/* The kept statistics of the last migration. */
+	CHECK_INT(status_print_json(capture_begin(&c), status_rows_fixture + 2, 1), 0);
+	out = capture_end(&c);
+	CHECK(strstr(out,
+		     "    \"last\": {\n"
+		     "      \"result\": \"succeeded\",\n"
+		     "      \"error\": null,\n"
+		     "      \"destination\": \"h:old\",\n"
+		     "      \"end_time\": 1700000000,\n"
+		     "      \"total_ms\": 12345,\n"
+		     "      \"suspend_ms\": 85,\n"
+		     "      \"expected_suspend_ms\": 60,\n"
+		     "      \"rounds\": 4,\n"
+		     "      \"wire_bytes\": 9000000,\n"
+		     "      \"pages\": 20000,\n"
+		     "      \"dirty_rate\": 1500,\n"
+		     "      \"dirty_limit\": 0,\n"
+		     "      \"throttled\": 0,\n"
+		     "      \"throttle_ms\": 0\n"
+		     "    }\n"
+		     "  }\n"
+		     "]\n") != NULL);
 	free(out);
 
 	CHECK_INT(status_print_json(capture_begin(&c), status_rows_fixture + 3, 1), 0);
 	out = capture_end(&c);
 	CHECK(strstr(out, "\"operation\": null,\n") != NULL);
-	CHECK(strstr(out, "\"error\": \"lost the \\\"target\\\"\"\n") != NULL);
+	CHECK(strstr(out, "\"error\": \"lost the \\\"target\\\"\",\n") != NULL);
+	CHECK(strstr(out, "\"result\": \"cancelled\",\n"
+		      "      \"error\": \"cancelled in round 0\",\n"
+		      "      \"destination\": null,\n") != NULL);
+	CHECK(strstr(out, "\"suspend_ms\": null,\n"
+		      "      \"expected_suspend_ms\": null,\n") != NULL);
 	free(out);
 
 	CHECK_INT(status_print_json(capture_begin(&c), NULL, 0), 0);
 	out = capture_end(&c);
 	CHECK_STR(out, "[]\n");
 	free(out);
+}
+
+/* ---- lastmig.c: the kept statistics of the last migration ---- */
+
+static void test_lastmig_round_trip(void)
+{
+	struct lastmig l, back;
+	const char *why = NULL;
+	unsigned int line = 99;
+	char buf[LASTMIG_FILE_MAX];
+	int n;
+
+	lastmig_init(&l);
+	CHECK_U64(l.suspend_ms, LASTMIG_UNKNOWN);
+	CHECK_U64(l.dirty_rate, LASTMIG_UNKNOWN);
+	l.result = LASTMIG_SUCCEEDED;
+	snprintf(l.dest, sizeof(l.dest), "192.0.2.2:vm0-t");
+	l.end_time = 1700000000;
+	l.total_ms = 12345;
+	l.suspend_ms = 85;
+	l.expected_suspend_ms = 60;
+	l.rounds = 4;
+	l.wire_bytes = 9000000;
+	l.pages = 20000;
+	l.dirty_rate = 0;
+	n = lastmig_format(buf, sizeof(buf), &l);
+	CHECK_STR(buf,
+		  "result=succeeded\n"
+		  "destination=192.0.2.2:vm0-t\n"
+		  "end_time=1700000000\n"
+		  "total_ms=12345\n"
+		  "suspend_ms=85\n"
+		  "expected_suspend_ms=60\n"
+		  "rounds=4\n"
+		  "wire_bytes=9000000\n"
+		  "pages=20000\n"
+		  "dirty_rate=0\n");
+	CHECK_INT(n, strlen(buf));
+	CHECK_INT(lastmig_parse(buf, (size_t)n, &back, &why, &line), 0);
+	CHECK_INT(line, 0);
+	CHECK(!memcmp(&l, &back, sizeof(l)));
+
+	/* A failure's message; bytes that are not printable become '?'. */
+	l.result = LASTMIG_CANCELLED;
+	snprintf(l.error, sizeof(l.error), "cancelled\n in\tround 0 \xc3\xa9");
+	l.dirty_limit = 200;
+	l.throttled = 7;
+	l.throttle_ms = 1400;
+	n = lastmig_format(buf, sizeof(buf), &l);
+	CHECK(strstr(buf, "result=cancelled\nerror=cancelled? in?round 0 ??\n") == buf);
+	CHECK(strstr(buf, "dirty_limit=200\nthrottled=7\nthrottle_ms=1400\n") != NULL);
+	CHECK_INT(lastmig_parse(buf, (size_t)n, &back, &why, &line), 0);
+	CHECK_STR(back.error, "cancelled? in?round 0 ??");
+	CHECK_INT(back.result, LASTMIG_CANCELLED);
+	CHECK_U64(back.throttled, 7);
+
+	CHECK_STR(lastmig_result_name(LASTMIG_FAILED), "failed");
+	CHECK_STR(lastmig_result_name(LASTMIG_UNKNOWN_OUTCOME), "unknown");
+	CHECK_STR(lastmig_result_name((enum lastmig_result)42), "unknown");
+
+	/* Too small a buffer is refused, never overflowed. */
+	CHECK_INT(lastmig_format(buf, 20, &l), -ENOSPC);
+	CHECK_INT(lastmig_format(buf, 0, &l), -ENOSPC);
+}
+
+/* lastmig_parse() of @text: 0, or -EINVAL with the line it names. */
+static int lastmig_try(const char *text, unsigned int *line)
+{
+	struct lastmig l;
+	const char *why = NULL;
+	int ret = lastmig_parse(text, strlen(text), &l, &why, line);
+
+	if (ret && !why)
+		return -999;	/* a refusal must say why */
+	return ret;
+}
+
+#define LASTMIG_BASE "result=failed\nend_time=1\ntotal_ms=2\nrounds=0\n" \
+		     "wire_bytes=0\npages=0\n"
+
+static void test_lastmig_parse_malformed(void)
+{
+	char big[LASTMIG_FILE_MAX + 64];
+	unsigned int line;
+	struct lastmig l;
+	const char *why;
+
+	CHECK_INT(lastmig_try(LASTMIG_BASE, &line), 0);
+	/* A key of a later ldmctl is skipped. */
+	CHECK_INT(lastmig_try(LASTMIG_BASE "future_key=whatever it is\n", &line), 0);
+	/* Each required key. */
+	CHECK_INT(lastmig_try("end_time=1\ntotal_ms=2\nrounds=0\nwire_bytes=0\npages=0\n",
+			      &line), -EINVAL);
+	CHECK_INT(line, 0);
+	CHECK_INT(lastmig_try("result=failed\ntotal_ms=2\nrounds=0\nwire_bytes=0\npages=0\n",
+			      &line), -EINVAL);
+	CHECK_INT(lastmig_try("", &line), -EINVAL);
+	/* Lines that are not key=value, bad values, keys twice. */
+	CHECK_INT(lastmig_try(LASTMIG_BASE "garbage\n", &line), -EINVAL);
+	CHECK_INT(line, 7);
+	CHECK_INT(lastmig_try("result=won\n" LASTMIG_BASE, &line), -EINVAL);
+	CHECK_INT(line, 1);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "result=failed\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "suspend_ms=-1\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "suspend_ms=\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "suspend_ms=12 \n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "suspend_ms=18446744073709551616\n", &line), -EINVAL);
+	/* UINT64_MAX means unknown: never written, never taken. */
+	CHECK_INT(lastmig_try(LASTMIG_BASE "suspend_ms=18446744073709551615\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "Suspend_ms=1\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "=1\n", &line), -EINVAL);
+	/* Control bytes, bytes above ASCII, a missing last newline. */
+	CHECK_INT(lastmig_try(LASTMIG_BASE "error=a\rb\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "error=caf\xc3\xa9\n", &line), -EINVAL);
+	CHECK_INT(lastmig_try(LASTMIG_BASE "rounds_x=1", &line), -EINVAL);
+	CHECK_INT(lastmig_parse(LASTMIG_BASE "\0x=1\n", sizeof(LASTMIG_BASE "\0x=1\n") - 1,
+				&l, &why, &line), -EINVAL);
+	/* A string longer than its field, a file over the limit. */
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "error=", 6);
+	big[6 + LASTMIG_ERROR_MAX] = '\n';
+	big[7 + LASTMIG_ERROR_MAX] = '\0';
+	CHECK_INT(lastmig_parse(big, strlen(big), &l, &why, &line), -EINVAL);
+	CHECK_INT(lastmig_parse(big, sizeof(big), &l, &why, &line), -EINVAL);
+	CHECK_STR(why, "too long");
+	/* What a refusal leaves is no half-read file. */
+	CHECK_U64(l.suspend_ms, LASTMIG_UNKNOWN);
+}
+
+static void test_lastmig_file_checks(void)
+{
+	char dir[] = "/tmp/ldmctl-unit.XXXXXX", path[64], link[64], why[160];
+	struct lastmig l, back;
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/vm0.last", dir);
+	snprintf(link, sizeof(link), "%s/ln.last", dir);
+	lastmig_init(&l);
+	l.result = LASTMIG_FAILED;
+	snprintf(l.error, sizeof(l.error), "lost the target");
+	l.rounds = 2;
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), -ENOENT);
+	CHECK_INT(lastmig_write_file(path, &l), 0);
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), 0);
+	CHECK_STR(back.error, "lost the target");
+	CHECK_U64(back.rounds, 2);
+	/* Renamed into place: no temporary file left. */
+	snprintf(link, sizeof(link), "%s/vm0.last.new", dir);
+	CHECK(access(link, F_OK) && errno == ENOENT);
+	snprintf(link, sizeof(link), "%s/ln.last", dir);
+
+	/* Writable by others: never trusted. */
+	CHECK_INT(chmod(path, 0620), 0);
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), -EPERM);
+	CHECK(strstr(why, "only this user may write") != NULL);
+	CHECK_INT(chmod(path, 0602), 0);
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), -EPERM);
+	CHECK_INT(chmod(path, 0644), 0);
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), 0);
+	/* A symbolic link, a directory. */
+	CHECK_INT(symlink(path, link), 0);
+	CHECK_INT(lastmig_read_file(link, &back, why, sizeof(why)), -EPERM);
+	CHECK_STR(why, "a symbolic link");
+	unlink(link);
+	CHECK_INT(mkdir(link, 0700), 0);
+	CHECK_INT(lastmig_read_file(link, &back, why, sizeof(why)), -EPERM);
+	rmdir(link);
+	/* Malformed: the line named. */
+	{
+		FILE *f = fopen(path, "w");
+
+		CHECK(f != NULL);
+		if (f) {
+			fputs("result=failed\nend_time=soon\n", f);
+			fclose(f);
+		}
+	}
+	CHECK_INT(lastmig_read_file(path, &back, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "malformed: line 2: a value that does not parse");
+	unlink(path);
+	rmdir(dir);
 }
 
 /* ---- report.c ---- */
@@ -1971,6 +2292,9 @@ static const struct unit_test tests[] = {
 	T(test_status_row_failed_and_receiving),
 	T(test_status_table),
 	T(test_status_json),
+	T(test_lastmig_round_trip),
+	T(test_lastmig_parse_malformed),
+	T(test_lastmig_file_checks),
 	T(test_request_parse),
 	T(test_quote_arg),
 	T(test_report_messages),
