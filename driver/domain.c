@@ -60,6 +60,7 @@
 
 #include "devnode.h"
 #include "domain.h"
+#include "postcopy.h"
 
 static unsigned int max_domain_mib = 65536;
 module_param(max_domain_mib, uint, 0644);
@@ -98,6 +99,7 @@ static void ldm_domain_free(struct kref *ref)
 	struct ldm_domain *dom = container_of(ref, struct ldm_domain, ref);
 
 	iput(dom->inode);
+	ldm_postcopy_free(dom->postcopy);
 	ldm_dirty_free(&dom->dirty);
 	ldm_mem_free(&dom->mem);
 	mutex_destroy(&dom->session_lock);

@@ -24,6 +24,7 @@
 
 struct device;
 struct inode;
+struct ldm_postcopy;
 struct ldm_session;
 
 /**
@@ -56,6 +57,8 @@ struct ldm_session;
  * @dead: destroyed: out of the table, no session may start on it
  * @poll_wq: poll() on the node waits here; it lives as long as the domain
  *	because files (and so epoll entries) hold the domain
+ * @postcopy: post-copy state of a target (postcopy.c), or NULL; set once
+ *	under @session_lock, freed with the domain
  */
 struct ldm_domain {
 	struct kref ref;
@@ -77,6 +80,7 @@ struct ldm_domain {
 	struct ldm_session *session;
 	bool dead;
 	wait_queue_head_t poll_wq;
+	struct ldm_postcopy *postcopy;
 };
 
 int ldm_domain_create(struct net *net, const char *name, u64 size,
@@ -92,6 +96,21 @@ u64 ldm_domain_max_size(void);
 int ldm_domain_set_state(struct ldm_domain *dom, u32 state,
 			 struct netlink_ext_ack *extack);
 int ldm_domain_lock_writable(struct ldm_domain *dom, struct page *page);
+
+/**
+ * ldm_domain_postcopy() - the post-copy state of a target domain
+ * @dom: the domain
+ *
+ * Set once under the session lock (release, after its bits) and freed
+ * with the domain, so a fault may use it without a lock.
+ *
+ * Return: the state, or NULL if the domain never entered post-copy.
+ */
+static inline struct ldm_postcopy *ldm_domain_postcopy(struct ldm_domain *dom)
+{
+	/* Pairs with the release in ldm_receive_ioctl_postcopy(). */
+	return smp_load_acquire(&dom->postcopy);
+}
 
 int ldm_domain_init(void);
 void ldm_domain_uninit(void);

@@ -30,6 +30,7 @@
 #include "domain.h"
 #include "netlink.h"
 #include "receive.h"
+#include "report.h"
 #include "ring.h"
 #include "send.h"
 #include "session.h"
@@ -50,7 +51,8 @@ static const struct nla_policy ldm_round_policy[LDM_A_MAX + 1] = {
 	[LDM_A_DOMAIN_NAME] = { .type = NLA_NUL_STRING },
 	[LDM_A_MIG_CODEC] = NLA_POLICY_RANGE(NLA_U32, LDM_CODEC_LZJB,
 					     LDM_CODEC_NONE),
-	[LDM_A_MIG_ROUND_FLAGS] = NLA_POLICY_MASK(NLA_U32, LDM_ROUND_F_RESEND),
+	[LDM_A_MIG_ROUND_FLAGS] = NLA_POLICY_MASK(NLA_U32, LDM_ROUND_F_RESEND |
+						  LDM_ROUND_F_POSTCOPY),
 };
 
 static const struct nla_policy ldm_set_policy[LDM_A_MAX + 1] = {
@@ -174,7 +176,8 @@ static int ldm_nl_fill_domain(struct sk_buff *skb, struct ldm_domain *dom,
 	    nla_put_u32(skb, LDM_A_DOMAIN_OPEN, atomic_read(&dom->nr_open)) ||
 	    nla_put_u32(skb, LDM_A_DOMAIN_MAPPED,
 			atomic_read(&dom->nr_mapped)) ||
-	    nla_put_u32(skb, LDM_A_DOMAIN_MINOR, dom->id)) {
+	    nla_put_u32(skb, LDM_A_DOMAIN_MINOR, dom->id) ||
+	    ldm_report_postcopy(skb, dom)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -546,129 +549,6 @@ static int ldm_nl_migrate_stop(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int ldm_nl_put_stats(struct sk_buff *msg, int type,
-			    const struct ldm_stats *st)
-{
-	struct nlattr *nest = nla_nest_start(msg, type);
-
-	if (!nest ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_ZERO, st->pages_zero,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_SKIPPED, st->pages_skipped,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_LZJB, st->pages_lzjb,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_LZ4, st->pages_lz4,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_RAW, st->pages_raw,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_PAGES_STALE, st->pages_stale,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_BYTES_IN, st->bytes_in,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_BYTES_OUT, st->bytes_out,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_BATCHES, st->batches,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_BUSY_NS, st->busy_ns,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_TIME_NS, st->time_ns,
-			      LDM_A_STAT_PAD) ||
-	    nla_put_u64_64bit(msg, LDM_A_STAT_ROUND_BATCHES, st->round_batches,
-			      LDM_A_STAT_PAD))
-		return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-	return 0;
-}
-
-/* Rounds a MIGRATE_GET reply carries: the latest ones. */
-#define LDM_NL_ROUNDS_SHOWN	8
-
-/* Bytes of one nested set of counters, as ldm_nl_put_stats() writes it. */
-static size_t ldm_nl_stats_size(void)
-{
-	return nla_total_size(0) +
-	       (LDM_A_STAT_MAX - LDM_A_STAT_PAD) * nla_total_size_64bit(8);
-}
-
-/*
- * Bytes of a MIGRATE_GET reply for a session of @workers workers: the
- * totals, the latest rounds and one set per worker, whatever the number
- * of workers, plus the scalars and the error message.
- */
-static size_t ldm_nl_session_size(u32 workers)
-{
-	return nla_total_size(LDM_NAME_MAX) +
-	       5 * nla_total_size(sizeof(u32)) +
-	       nla_total_size(128) +
-	       3 * nla_total_size_64bit(sizeof(u64)) +
-	       3 * nla_total_size(0) +
-	       (1 + LDM_NL_ROUNDS_SHOWN + workers) * ldm_nl_stats_size();
-}
-
-/* Caller holds dom->session_lock. */
-static int ldm_nl_fill_session(struct sk_buff *msg, struct ldm_session *s)
-{
-	struct ldm_stats totals, rounds[LDM_NL_ROUNDS_SHOWN];
-	struct nlattr *nest;
-	u32 i, first, n, state, error;
-	const char *errmsg;
-
-	ldm_session_totals(s, &totals);
-	spin_lock(&s->lock);
-	state = s->state;
-	error = s->error;
-	errmsg = s->errmsg;
-	n = s->nrounds;
-	/* The latest rounds only: the message has a size limit. */
-	first = n > ARRAY_SIZE(rounds) ? n - ARRAY_SIZE(rounds) : 0;
-	for (i = first; i < n; i++)
-		rounds[i - first] = s->rounds[i];
-	spin_unlock(&s->lock);
-
-	if (nla_put_u32(msg, LDM_A_MIG_STATE, state) ||
-	    nla_put_u32(msg, LDM_A_MIG_ERROR, error) ||
-	    (errmsg && nla_put_string(msg, LDM_A_MIG_ERROR_MSG, errmsg)) ||
-	    nla_put_u32(msg, LDM_A_MIG_ROUND, s->sending ? s->round : n) ||
-	    nla_put_u64_64bit(msg, LDM_A_MIG_RING_BYTES,
-			      PAGE_ALIGN(s->ring->bytes), LDM_A_PAD) ||
-	    nla_put_u32(msg, LDM_A_MIG_EPOCH_SHIFT, s->params.epoch_shift) ||
-	    nla_put_u64_64bit(msg, LDM_A_MIG_KEY_EPOCH,
-			      ldm_crypt_top_epoch(&s->crypt), LDM_A_PAD) ||
-	    ldm_nl_put_stats(msg, LDM_A_MIG_TOTALS, &totals))
-		return -EMSGSIZE;
-	if (s->sending) {
-		u64 delayed, delay_ns;
-		u32 limit;
-
-		ldm_throttle_read(&s->dom->throttle, &limit, &delayed,
-				  &delay_ns);
-		if (nla_put_u32(msg, LDM_A_MIG_DIRTY_LIMIT, limit) ||
-		    nla_put_u64_64bit(msg, LDM_A_MIG_THROTTLED, delayed,
-				      LDM_A_PAD) ||
-		    nla_put_u64_64bit(msg, LDM_A_MIG_THROTTLE_NS, delay_ns,
-				      LDM_A_PAD))
-			return -EMSGSIZE;
-	}
-
-	nest = nla_nest_start(msg, LDM_A_MIG_ROUNDS);
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = first; i < n; i++)
-		if (ldm_nl_put_stats(msg, i + 1, &rounds[i - first]))
-			return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-
-	nest = nla_nest_start(msg, LDM_A_MIG_WORKER_STATS);
-	if (!nest)
-		return -EMSGSIZE;
-	for (i = 0; i < s->params.workers; i++)
-		if (ldm_nl_put_stats(msg, i + 1, &s->workers[i].total))
-			return -EMSGSIZE;
-	nla_nest_end(msg, nest);
-	return 0;
-}
-
 static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ldm_domain *dom;
@@ -685,7 +565,7 @@ static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 	 * many workers there are.
 	 */
 	mutex_lock(&dom->session_lock);
-	msg = genlmsg_new(ldm_nl_session_size(dom->session ?
+	msg = genlmsg_new(ldm_report_session_size(dom->session ?
 					      dom->session->params.workers : 0),
 			  GFP_KERNEL);
 	if (!msg) {
@@ -697,7 +577,7 @@ static int ldm_nl_migrate_get(struct sk_buff *skb, struct genl_info *info)
 	err = -EMSGSIZE;
 	if (hdr && !nla_put_string(msg, LDM_A_DOMAIN_NAME, dom->name)) {
 		if (dom->session)
-			err = ldm_nl_fill_session(msg, dom->session);
+			err = ldm_report_session(msg, dom->session);
 		else
 			err = nla_put_u32(msg, LDM_A_MIG_STATE,
 					  LDM_MIG_STATE_NONE);

@@ -43,19 +43,54 @@
 #include "dirty.h"
 #include "domain.h"
 #include "node.h"
+#include "postcopy.h"
 #include "receive.h"
 #include "ring.h"
 #include "send.h"
 #include "session.h"
 #include "throttle.h"
 
+/*
+ * Post-copy: a fault on a page that has not arrived asks for it (poll()
+ * on the session's file wakes with EPOLLPRI) and waits for it, never for
+ * a zero page. A fault that may drop the mmap lock waits without it and
+ * has the core fault again (VM_FAULT_RETRY), as userfaultfd's faults do,
+ * so that the emulator's other threads can still map and unmap; the
+ * domain is held across, since the VMA may go meanwhile. Return: 0 once
+ * the page is there with the lock still held, VM_FAULT_RETRY, or
+ * VM_FAULT_SIGBUS for a waiter killed while holding the lock.
+ */
+static vm_fault_t ldm_vm_fault_missing(struct ldm_domain *dom,
+				       struct ldm_postcopy *pc,
+				       struct vm_fault *vmf)
+{
+	if (ldm_postcopy_ask(pc, vmf->pgoff))
+		wake_up_interruptible_poll(&dom->poll_wq, EPOLLPRI);
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY))
+		return ldm_postcopy_wait(pc, vmf->pgoff) ? VM_FAULT_SIGBUS : 0;
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+	kref_get(&dom->ref);
+	mmap_read_unlock(vmf->vma->vm_mm);
+	ldm_postcopy_wait(pc, vmf->pgoff);
+	ldm_domain_put(dom);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t ldm_vm_fault(struct vm_fault *vmf)
 {
 	struct ldm_domain *dom = vmf->vma->vm_private_data;
+	struct ldm_postcopy *pc = ldm_domain_postcopy(dom);
 	struct page *page;
+	vm_fault_t ret;
 
 	if (vmf->pgoff >= dom->npages)
 		return VM_FAULT_SIGBUS;
+	if (pc && ldm_postcopy_missing(pc, vmf->pgoff)) {
+		ret = ldm_vm_fault_missing(dom, pc, vmf);
+		if (ret)
+			return ret;
+	}
 
 	page = ldm_mem_get_page(&dom->mem, vmf->pgoff);
 	if (IS_ERR(page)) {
@@ -251,6 +286,13 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 		return ldm_session_ioctl_key(dom, file, (void __user *)arg);
 	case LDM_IOC_SESSION_REKEY:
 		return ldm_session_ioctl_rekey(dom, file, (void __user *)arg);
+	case LDM_IOC_POSTCOPY:
+		return ldm_receive_ioctl_postcopy(dom, file, (void __user *)arg);
+	case LDM_IOC_POSTCOPY_REQUESTS:
+		return ldm_receive_ioctl_requests(dom, file,
+						  (void __user *)arg);
+	case LDM_IOC_URGENT:
+		return ldm_send_ioctl_urgent(dom, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -266,6 +308,9 @@ static __poll_t ldm_fop_poll(struct file *file, poll_table *wait)
 	s = ldm_session_of(dom, file);
 	if (!IS_ERR(s)) {
 		mask = ldm_ring_poll(s->ring, file, wait, s->sending);
+		/* Post-copy: faults ask for pages (ldm_vm_fault_missing()). */
+		if (dom->postcopy && ldm_postcopy_asking(dom->postcopy))
+			mask |= EPOLLPRI;
 	} else {
 		poll_wait(file, &dom->poll_wq, wait);
 		mask = EPOLLERR;

@@ -40,6 +40,7 @@
 #include "domain.h"
 #include "lzjb.h"
 #include "pagebits.h"
+#include "postcopy.h"
 #include "receive.h"
 #include "ring.h"
 #include "session.h"
@@ -81,6 +82,16 @@ static int ldm_receive_lz4(struct ldm_worker *w, const void *src, u32 len,
 	return err;
 }
 
+/* Post-copy: a fault may wait for this page (postcopy.c). */
+static void ldm_receive_arrived(struct ldm_session *s, pgoff_t index,
+				u32 round)
+{
+	struct ldm_postcopy *pc = ldm_domain_postcopy(s->dom);
+
+	if (pc)
+		ldm_postcopy_arrived(pc, index, round);
+}
+
 static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 			     const void *data)
 {
@@ -105,8 +116,10 @@ static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 			}
 		}
 		xa_unlock(&mem->pages);
-		if (!page)
+		if (!page) {
+			ldm_receive_arrived(s, index, r1 - 1);
 			return 0;
+		}
 	} else {
 		page = ldm_mem_get_page(mem, index);
 		if (IS_ERR(page))
@@ -144,6 +157,8 @@ static int ldm_receive_apply(struct ldm_worker *w, const struct ldm_record *rec,
 	}
 out_unlock:
 	unlock_page(page);
+	if (!err)
+		ldm_receive_arrived(s, index, r1 - 1);
 	return err;
 }
 
@@ -400,4 +415,120 @@ long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 		ret = -EFAULT;
 	ldm_pagebits_free(bits);
 	return ret;
+}
+
+static_assert(sizeof(struct ldm_postcopy_requests) == 504);
+
+/*
+ * Drop every mapping of the missing pages, run by run: an access to one
+ * faults from now on, and waits (node.c), rather than read the older copy
+ * an earlier round left.
+ */
+static void ldm_receive_unmap_missing(struct ldm_domain *dom,
+				      const unsigned long *missing)
+{
+	struct address_space *mapping = dom->inode->i_mapping;
+	pgoff_t start = 0, end;
+
+	for (;;) {
+		start = find_next_bit(missing, dom->npages, start);
+		if (start >= dom->npages)
+			break;
+		end = find_next_zero_bit(missing, dom->npages, start);
+		unmap_mapping_pages(mapping, start, end - start, false);
+		start = end;
+		cond_resched();
+	}
+}
+
+/**
+ * ldm_receive_ioctl_postcopy() - LDM_IOC_POSTCOPY: the pages still to come
+ * @dom: the domain, with a receiving session
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_page_set: the missing pages and the round
+ *	whose records bring them
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags, a round out of range or a short
+ * buffer, -ENODEV without a receiving session, -EPERM when @file does not
+ * own it, -EBUSY when the domain entered post-copy before, -ENOMEM.
+ */
+long ldm_receive_ioctl_postcopy(struct ldm_domain *dom, struct file *file,
+				struct ldm_page_set __user *uarg)
+{
+	struct ldm_postcopy *pc;
+	struct ldm_page_set arg;
+	struct ldm_session *s;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.round >= LDM_MAX_ROUNDS ||
+	    !ldm_pagebits_user_fits(arg.bitmap_bytes, dom->npages))
+		return -EINVAL;
+	pc = ldm_postcopy_create(dom->npages, arg.bitmap, arg.round);
+	if (IS_ERR(pc))
+		return PTR_ERR(pc);
+
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (s->sending)
+		ret = -ENODEV;
+	else if (dom->postcopy)
+		ret = -EBUSY;
+	if (!ret) {
+		/* The bits before the pointer: a fault sees both or neither. */
+		smp_store_release(&dom->postcopy, pc);
+		ldm_receive_unmap_missing(dom, pc->missing);
+	}
+	mutex_unlock(&dom->session_lock);
+	if (ret) {
+		ldm_postcopy_free(pc);
+		return ret;
+	}
+	arg.count = atomic_long_read(&pc->nmissing);
+	pr_info("ldm: %s: post-copy: %llu pages to come with round %u\n",
+		dom->name, arg.count, arg.round);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+/**
+ * ldm_receive_ioctl_requests() - LDM_IOC_POSTCOPY_REQUESTS: the pages
+ * faults wait for
+ * @dom: the domain, with a receiving session in post-copy
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_postcopy_requests
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags, -ENODEV without a receiving
+ * session in post-copy, -EPERM when @file does not own it.
+ */
+long ldm_receive_ioctl_requests(struct ldm_domain *dom, struct file *file,
+				struct ldm_postcopy_requests __user *uarg)
+{
+	struct ldm_postcopy_requests arg;
+	struct ldm_postcopy *pc = NULL;
+	struct ldm_session *s;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags)
+		return -EINVAL;
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (s->sending || !dom->postcopy)
+		ret = -ENODEV;
+	else
+		pc = dom->postcopy;
+	mutex_unlock(&dom->session_lock);
+	if (ret)
+		return ret;
+	/* The state lives as long as the domain, which @file holds. */
+	memset(&arg, 0, sizeof(arg));
+	arg.count = ldm_postcopy_take_asked(pc, arg.pages,
+					    LDM_POSTCOPY_REQ_MAX);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }

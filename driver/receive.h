@@ -11,11 +11,16 @@
 struct file;
 struct ldm_domain;
 struct ldm_page_set;
+struct ldm_postcopy_requests;
 struct ldm_session;
 
 void ldm_receive_work(struct work_struct *work);
 int ldm_receive_kick(struct ldm_session *s);
 long ldm_receive_ioctl_applied(struct ldm_domain *dom, struct file *file,
 			       struct ldm_page_set __user *uarg);
+long ldm_receive_ioctl_postcopy(struct ldm_domain *dom, struct file *file,
+				struct ldm_page_set __user *uarg);
+long ldm_receive_ioctl_requests(struct ldm_domain *dom, struct file *file,
+				struct ldm_postcopy_requests __user *uarg);
 
 #endif /* _LDM_RECEIVE_H */

@@ -46,6 +46,7 @@
 #include "ring.h"
 #include "send.h"
 #include "session.h"
+#include "urgent.h"
 
 /* Userland gives each epoch's key before a worker can need it. */
 static const char ldm_send_nokey[] =
@@ -226,6 +227,26 @@ static int ldm_send_page(struct ldm_worker *w, pgoff_t index)
 	return 0;
 }
 
+/*
+ * Post-copy: send every page the target asked for and no worker took,
+ * then seal the batch, so that they leave now rather than when it fills.
+ */
+static int ldm_send_urgent(struct ldm_worker *w)
+{
+	struct ldm_session *s = w->s;
+	bool sent = false;
+	pgoff_t index;
+	int err;
+
+	while (ldm_urgent_next(&s->urgent, s->dom->npages, &index)) {
+		err = ldm_send_page(w, index);
+		if (err)
+			return err;
+		sent = true;
+	}
+	return sent && w->filling ? ldm_send_seal(w, 0) : 0;
+}
+
 /* The last worker of a round: fold the counters, send the round end. */
 static void ldm_send_round_end(struct ldm_worker *w)
 {
@@ -274,6 +295,7 @@ void ldm_send_work(struct work_struct *work)
 {
 	struct ldm_worker *w = container_of(work, struct ldm_worker, work);
 	struct ldm_session *s = w->s;
+	bool postcopy = s->postcopy_round;
 	pgoff_t npages = s->dom->npages;
 	u64 start = ktime_get_ns();
 	unsigned long index, end;
@@ -281,18 +303,31 @@ void ldm_send_work(struct work_struct *work)
 	u32 chunk;
 
 	while (!err && !ldm_session_failed(s)) {
-		chunk = atomic_inc_return(&s->next_chunk) - 1;
-		if (chunk >= s->nchunks)
+		if (!postcopy) {
+			chunk = atomic_inc_return(&s->next_chunk) - 1;
+			if (chunk >= s->nchunks)
+				break;
+		} else if (!ldm_urgent_next_chunk(&s->urgent, &chunk)) {
 			break;
+		}
 		index = (unsigned long)chunk * LDM_CHUNK_PAGES;
 		end = min_t(unsigned long, index + LDM_CHUNK_PAGES, npages);
 		for_each_set_bit_from(index, s->round_bits, end) {
+			if (postcopy) {
+				err = ldm_send_urgent(w);
+				if (err)
+					break;
+				if (!ldm_urgent_take(&s->urgent, index))
+					continue;
+			}
 			err = ldm_send_page(w, index);
 			if (err)
 				break;
 		}
 		cond_resched();
 	}
+	if (!err && postcopy)
+		err = ldm_send_urgent(w);
 	if (!err && w->filling)
 		err = ldm_send_seal(w, 0);
 	w->filling = false;
@@ -400,6 +435,10 @@ int ldm_send_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	}
 	if (!err)
 		err = ldm_send_codec_ok(s, codec, extack);
+	if (!err && flags & LDM_ROUND_F_POSTCOPY && !s->urgent.taken)
+		err = ldm_urgent_init(&s->urgent, dom->npages,
+				      DIV_ROUND_UP(dom->npages,
+						   LDM_CHUNK_PAGES));
 	if (err)
 		goto out_unlock;
 
@@ -427,6 +466,9 @@ int ldm_send_round(struct ldm_domain *dom, u32 codec, u32 flags,
 	s->round_start = ktime_get();
 	s->nchunks = DIV_ROUND_UP(dom->npages, LDM_CHUNK_PAGES);
 	atomic_set(&s->next_chunk, 0);
+	s->postcopy_round = flags & LDM_ROUND_F_POSTCOPY;
+	if (s->postcopy_round)
+		ldm_urgent_begin(&s->urgent, dom->npages);
 	atomic_set(&s->active, s->params.workers);
 	s->round_busy = true;
 	ldm_workers_queue(s->workers, s->params.workers);
@@ -466,6 +508,49 @@ int ldm_send_set_codec(struct ldm_domain *dom, u32 codec,
 }
 
 static_assert(sizeof(struct ldm_page_set) == 32);
+
+/**
+ * ldm_send_ioctl_urgent() - LDM_IOC_URGENT: pages the target waits for
+ * @dom: the domain, with a sending session running a post-copy round
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_postcopy_requests, @count pages in @pages
+ *
+ * The pages go ahead of the rest of the round (urgent.c). @count returns
+ * how many were newly asked for: a page not in the round, or already on
+ * its way, is not.
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags, a count over
+ * %LDM_POSTCOPY_REQ_MAX or outside a post-copy round, -ENODEV without a
+ * sending session, -EPERM when @file does not own it.
+ */
+long ldm_send_ioctl_urgent(struct ldm_domain *dom, struct file *file,
+			   struct ldm_postcopy_requests __user *uarg)
+{
+	struct ldm_postcopy_requests arg;
+	struct ldm_session *s;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.count > LDM_POSTCOPY_REQ_MAX)
+		return -EINVAL;
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (!s->sending)
+		ret = -ENODEV;
+	else if (!ldm_send_busy(s) || !s->postcopy_round)
+		ret = -EINVAL;
+	else
+		arg.count = ldm_urgent_ask(&s->urgent, s->round_bits,
+					   dom->npages, arg.pages, arg.count,
+					   LDM_CHUNK_PAGES);
+	mutex_unlock(&dom->session_lock);
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	return ret;
+}
 
 /**
  * ldm_send_ioctl_resend_skip() - LDM_IOC_RESEND_SKIP: leave out of

@@ -11,6 +11,7 @@
 struct file;
 struct ldm_domain;
 struct ldm_page_set;
+struct ldm_postcopy_requests;
 struct netlink_ext_ack;
 
 void ldm_send_work(struct work_struct *work);
@@ -20,5 +21,7 @@ int ldm_send_set_codec(struct ldm_domain *dom, u32 codec,
 		       struct netlink_ext_ack *extack);
 long ldm_send_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
 				struct ldm_page_set __user *uarg);
+long ldm_send_ioctl_urgent(struct ldm_domain *dom, struct file *file,
+			   struct ldm_postcopy_requests __user *uarg);
 
 #endif /* _LDM_SEND_H */

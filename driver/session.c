@@ -106,6 +106,7 @@ static void ldm_session_free(struct ldm_session *s)
 		ldm_ring_put(s->ring);
 	ldm_crypt_free(&s->crypt);
 	ldm_pagebits_free(s->round_bits);
+	ldm_urgent_free(&s->urgent);
 	kvfree(s->page_round);
 	ldm_domain_put(s->dom);
 	kvfree(s);

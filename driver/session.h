@@ -14,6 +14,7 @@
 #include <uapi/linux/ldm.h>
 
 #include "crypt.h"
+#include "urgent.h"
 #include "workers.h"
 
 struct file;
@@ -78,6 +79,10 @@ struct ldm_session_params {
  * @nchunks: sending: chunks of @round_bits
  * @next_chunk: sending: the next chunk to take
  * @active: sending: workers still producing the current round
+ * @postcopy_round: sending: the current round is a post-copy round
+ *	(%LDM_ROUND_F_POSTCOPY); set before its workers are queued
+ * @urgent: sending: the order of post-copy rounds' pages (urgent.c),
+ *	allocated by the first one
  * @page_round: receiving: per page, 1 + the round of the last record
  *	applied (0: none). Written with the page locked, or under the page
  *	store's xa_lock while the page does not exist (see receive.c).
@@ -113,6 +118,8 @@ struct ldm_session {
 	u32 nchunks;
 	atomic_t next_chunk;
 	atomic_t active;
+	bool postcopy_round;
+	struct ldm_urgent urgent;
 
 	u32 *page_round;
 	atomic64_t next_slot;

@@ -13,10 +13,10 @@ layer() {
 	case $1 in
 	main) echo 6 ;;
 	netlink | node) echo 5 ;;
-	send | receive) echo 4 ;;
+	send | receive | report) echo 4 ;;
 	session) echo 3 ;;
 	domain) echo 2 ;;
-	dirty | workers | throttle) echo 1 ;;
+	dirty | workers | throttle | postcopy | urgent) echo 1 ;;
 	mem | pagebits | ring | crypt | lzjb | devnode) echo 0 ;;
 	*) echo none ;;
 	esac

@@ -184,7 +184,8 @@ TEST_F(nl, create_get_destroy_reports_every_attribute)
 		TH_LOG("%s", self->nl.ext_msg);
 	EXPECT_FALSE(info.malformed);
 	EXPECT_EQ(LDM_INFO_ALL_ATTRS, info.present & LDM_INFO_ALL_ATTRS)
-		TH_LOG("attributes present: %#x", info.present);
+		TH_LOG("attributes present: %#llx",
+		       (unsigned long long)info.present);
 	EXPECT_STREQ(name, info.name);
 	EXPECT_EQ(256 * self->page, info.size);
 	EXPECT_EQ(self->page, info.page_size);

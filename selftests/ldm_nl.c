@@ -380,7 +380,7 @@ int ldm_nl_parse_domain(const struct nlmsghdr *nlh,
 
 		if (!nla)
 			continue;
-		info->present |= 1u << t;
+		info->present |= 1ull << t;
 		plen = nla->nla_len - NLA_HDRLEN;
 		err = 0;
 		switch (t) {
@@ -415,6 +415,18 @@ int ldm_nl_parse_domain(const struct nlmsghdr *nlh,
 			break;
 		case LDM_A_DOMAIN_MINOR:
 			err = get_uint(nla, &info->minor, 4);
+			break;
+		case LDM_A_DOMAIN_MISSING:
+			err = get_uint(nla, &info->missing, 8);
+			break;
+		case LDM_A_DOMAIN_REMOTE_FAULTS:
+			err = get_uint(nla, &info->remote_faults, 8);
+			break;
+		case LDM_A_DOMAIN_FAULT_WAIT_NS:
+			err = get_uint(nla, &info->fault_wait_ns, 8);
+			break;
+		case LDM_A_DOMAIN_FAULT_WAIT_MAX_NS:
+			err = get_uint(nla, &info->fault_wait_max_ns, 8);
 			break;
 		}
 		if (err)

@@ -60,18 +60,23 @@ struct ldm_domain_info {
 	uint32_t open;
 	uint32_t mapped;
 	uint32_t minor;
+	/* post-copy (absent outside it) */
+	uint64_t missing;
+	uint64_t remote_faults;
+	uint64_t fault_wait_ns;
+	uint64_t fault_wait_max_ns;
 	/* bit (1 << LDM_A_x) set for each attribute present in the reply */
-	uint32_t present;
+	uint64_t present;
 	/* an attribute had a length that does not match its type */
 	int malformed;
 };
 
 #define LDM_INFO_ALL_ATTRS						\
-	((1u << LDM_A_DOMAIN_NAME) | (1u << LDM_A_DOMAIN_SIZE) |	\
-	 (1u << LDM_A_DOMAIN_PAGE_SIZE) | (1u << LDM_A_DOMAIN_RESIDENT) | \
-	 (1u << LDM_A_DOMAIN_DIRTY) | (1u << LDM_A_DOMAIN_STATE) |	\
-	 (1u << LDM_A_DOMAIN_OPEN) | (1u << LDM_A_DOMAIN_MAPPED) |	\
-	 (1u << LDM_A_DOMAIN_MINOR))
+	((1ull << LDM_A_DOMAIN_NAME) | (1ull << LDM_A_DOMAIN_SIZE) |	\
+	 (1ull << LDM_A_DOMAIN_PAGE_SIZE) | (1ull << LDM_A_DOMAIN_RESIDENT) | \
+	 (1ull << LDM_A_DOMAIN_DIRTY) | (1ull << LDM_A_DOMAIN_STATE) |	\
+	 (1ull << LDM_A_DOMAIN_OPEN) | (1ull << LDM_A_DOMAIN_MAPPED) |	\
+	 (1ull << LDM_A_DOMAIN_MINOR))
 
 #define LDM_NL_MAX_OPS	32
 

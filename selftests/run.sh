@@ -31,6 +31,7 @@ programs=(
 	selftests/ldm_device_test
 	selftests/ldm_dirty_test
 	selftests/ldm_migrate_test
+	selftests/ldm_postcopy_test
 	selftests/ldm_receive_test
 	selftests/ldm_nlfuzz_test
 	selftests/ldm_hostile_test

@@ -166,6 +166,12 @@ enum ldm_cmd {
  *	same on both sides. Echoed in replies.
  * @LDM_A_MIG_KEY_EPOCH: u64, the newest key epoch a batch was sealed or
  *	opened under (reply)
+ * @LDM_A_DOMAIN_MISSING: u64, post-copy: pages the domain still lacks
+ *	(reply only; absent outside post-copy)
+ * @LDM_A_DOMAIN_REMOTE_FAULTS: u64, post-copy: faults that waited for a
+ *	page to arrive (reply only)
+ * @LDM_A_DOMAIN_FAULT_WAIT_NS: u64, post-copy: their waits in all
+ * @LDM_A_DOMAIN_FAULT_WAIT_MAX_NS: u64, post-copy: the longest of them
  * @__LDM_A_MAX: internal
  * @LDM_A_MAX: highest attribute number
  */
@@ -205,6 +211,10 @@ enum ldm_attr {
 	LDM_A_MIG_THROTTLE_NS,
 	LDM_A_MIG_EPOCH_SHIFT,
 	LDM_A_MIG_KEY_EPOCH,
+	LDM_A_DOMAIN_MISSING,
+	LDM_A_DOMAIN_REMOTE_FAULTS,
+	LDM_A_DOMAIN_FAULT_WAIT_NS,
+	LDM_A_DOMAIN_FAULT_WAIT_MAX_NS,
 
 	__LDM_A_MAX,
 	LDM_A_MAX = __LDM_A_MAX - 1
@@ -312,9 +322,13 @@ enum ldm_codec {
  * @LDM_ROUND_F_RESEND: also send again every page of the previous round,
  *	whatever became of its batches: after a dropped connection, the
  *	pages the target may have missed, without starting over
+ * @LDM_ROUND_F_POSTCOPY: a post-copy round (the guest runs on the
+ *	target): pages asked for with %LDM_IOC_URGENT go first, the others
+ *	from the latest asked for on
  */
 enum ldm_round_flags {
 	LDM_ROUND_F_RESEND = 1 << 0,
+	LDM_ROUND_F_POSTCOPY = 1 << 1,
 };
 
 #define LDM_KEY_BYTES		32
@@ -588,6 +602,22 @@ struct ldm_session_rekey {
 	__u32 flags;
 };
 
+/* Pages one %LDM_IOC_POSTCOPY_REQUESTS reports at most. */
+#define LDM_POSTCOPY_REQ_MAX	62
+
+/**
+ * struct ldm_postcopy_requests - argument of %LDM_IOC_POSTCOPY_REQUESTS
+ * @pages: out: pages that faults of the domain wait for, each reported
+ *	once however many faults wait for it
+ * @count: out: entries of @pages filled, 0 if none is asked for
+ * @flags: must be 0
+ */
+struct ldm_postcopy_requests {
+	__u64 pages[LDM_POSTCOPY_REQ_MAX];
+	__u32 count;
+	__u32 flags;
+};
+
 /* Epoch keys a session holds at once: more than a replay window spans. */
 #define LDM_CRYPT_KEYS		32
 
@@ -618,5 +648,29 @@ struct ldm_session_rekey {
  * (sending: when it takes the last epoch's first batch from the ring).
  */
 #define LDM_IOC_SESSION_REKEY	_IOW(LDM_IOC_MAGIC, 6, struct ldm_session_rekey)
+/*
+ * Post-copy, on a receiving session's owning file: the &struct
+ * ldm_page_set's pages are missing (their content comes with round
+ * @round's records, which must not have been given to the ring yet), so
+ * from now on a fault on one waits (killably) until it arrives, and asks
+ * for it; the domain's mappings of those pages are dropped, so that no
+ * stale copy is read. Once per domain (-EBUSY after); -EINVAL for flags
+ * or a short buffer; @count returns the pages marked. poll() on the file
+ * reports EPOLLPRI while faults ask for pages not yet reported by
+ * %LDM_IOC_POSTCOPY_REQUESTS.
+ */
+#define LDM_IOC_POSTCOPY	_IOWR(LDM_IOC_MAGIC, 7, struct ldm_page_set)
+#define LDM_IOC_POSTCOPY_REQUESTS _IOWR(LDM_IOC_MAGIC, 8, \
+					struct ldm_postcopy_requests)
+/*
+ * Post-copy, on a sending session's owning file while a round flagged
+ * %LDM_ROUND_F_POSTCOPY runs (-EINVAL otherwise): the &struct
+ * ldm_postcopy_requests' @count pages (at most %LDM_POSTCOPY_REQ_MAX)
+ * are the target's faults' and go ahead of the round's other pages,
+ * each sealed into a batch at once. @count returns the pages newly asked
+ * for: one outside the round or already on its way is not.
+ */
+#define LDM_IOC_URGENT		_IOWR(LDM_IOC_MAGIC, 9, \
+				      struct ldm_postcopy_requests)
 
 #endif /* _UAPI_LINUX_LDM_H */
