@@ -293,6 +293,9 @@ static long ldm_fop_ioctl(struct file *file, unsigned int cmd,
 						  (void __user *)arg);
 	case LDM_IOC_URGENT:
 		return ldm_send_ioctl_urgent(dom, file, (void __user *)arg);
+	case LDM_IOC_ROUND_PAGES:
+		return ldm_send_ioctl_round_pages(dom, file,
+						  (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

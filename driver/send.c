@@ -510,6 +510,54 @@ int ldm_send_set_codec(struct ldm_domain *dom, u32 codec,
 static_assert(sizeof(struct ldm_page_set) == 32);
 
 /**
+ * ldm_send_ioctl_round_pages() - LDM_IOC_ROUND_PAGES: the current round's
+ * pages
+ * @dom: the domain, with a sending session
+ * @file: the caller's open file, which must own the session
+ * @uarg: user's &struct ldm_page_set; @round names the round last started
+ *
+ * Return: 0, -EFAULT, -EINVAL for flags, another round or a short buffer,
+ * -ENODEV without a sending session, -EPERM when @file does not own it,
+ * -ENOMEM.
+ */
+long ldm_send_ioctl_round_pages(struct ldm_domain *dom, struct file *file,
+				struct ldm_page_set __user *uarg)
+{
+	struct ldm_page_set arg;
+	struct ldm_session *s;
+	unsigned long *bits;
+	long ret = 0;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || !ldm_pagebits_user_fits(arg.bitmap_bytes, dom->npages))
+		return -EINVAL;
+	bits = ldm_pagebits_alloc(dom->npages);
+	if (!bits)
+		return -ENOMEM;
+	mutex_lock(&dom->session_lock);
+	s = ldm_session_of(dom, file);
+	if (IS_ERR(s))
+		ret = PTR_ERR(s);
+	else if (!s->sending)
+		ret = -ENODEV;
+	else if (!s->round || arg.round != s->round - 1)
+		ret = -EINVAL;
+	else
+		/* Workers only read it; the next round rewrites it. */
+		bitmap_copy(bits, s->round_bits, dom->npages);
+	mutex_unlock(&dom->session_lock);
+	if (!ret) {
+		arg.count = bitmap_weight(bits, dom->npages);
+		ret = ldm_pagebits_to_user(arg.bitmap, bits, dom->npages);
+	}
+	if (!ret && copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+	ldm_pagebits_free(bits);
+	return ret;
+}
+
+/**
  * ldm_send_ioctl_urgent() - LDM_IOC_URGENT: pages the target waits for
  * @dom: the domain, with a sending session running a post-copy round
  * @file: the caller's open file, which must own the session

@@ -21,6 +21,8 @@ int ldm_send_set_codec(struct ldm_domain *dom, u32 codec,
 		       struct netlink_ext_ack *extack);
 long ldm_send_ioctl_resend_skip(struct ldm_domain *dom, struct file *file,
 				struct ldm_page_set __user *uarg);
+long ldm_send_ioctl_round_pages(struct ldm_domain *dom, struct file *file,
+				struct ldm_page_set __user *uarg);
 long ldm_send_ioctl_urgent(struct ldm_domain *dom, struct file *file,
 			   struct ldm_postcopy_requests __user *uarg);
 

@@ -7,6 +7,7 @@
  *   ldm_dom new NAME BYTES     create a domain
  *   ldm_dom del NAME           destroy it
  *   ldm_dom get NAME           print its attributes as key=value lines
+ *                              (a post-copy target's too)
  *   ldm_dom list               print every domain name, one a line
  *   ldm_dom sessions SRC DST   start a sending session on SRC and run its
  *                              round 0 into a small ring nobody maps, and
@@ -106,6 +107,13 @@ int main(int argc, char **argv)
 			       info.name, info.size, info.page_size,
 			       info.resident, info.dirty, info.state,
 			       info.open, info.mapped, info.minor);
+		/* Post-copy targets only. */
+		if (!err && info.present & 1ull << LDM_A_DOMAIN_MISSING)
+			printf("missing=%" PRIu64 "\nremote_faults=%" PRIu64
+			       "\nfault_wait_ns=%" PRIu64
+			       "\nfault_wait_max_ns=%" PRIu64 "\n",
+			       info.missing, info.remote_faults,
+			       info.fault_wait_ns, info.fault_wait_max_ns);
 	} else if (!strcmp(argv[1], "state") && argc == 4) {
 		struct ldm_msg m;
 

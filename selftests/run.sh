@@ -42,6 +42,7 @@ programs=(
 	selftests/ldm_serve_reload.sh
 	selftests/ldm_status.sh
 	selftests/ldm_throttle.sh
+	selftests/ldm_postcopy.sh
 	selftests/ldm_soak.sh
 	selftests/ldm_security.sh
 	selftests/ldm_sparc.sh

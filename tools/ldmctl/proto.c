@@ -51,6 +51,9 @@ const char *proto_msg_name(uint32_t type)
 		[PROTO_MSG_RESUME] = "RESUME",
 		[PROTO_MSG_APPLIED] = "APPLIED",
 		[PROTO_MSG_QEMU_READY] = "QEMU_READY",
+		[PROTO_MSG_POSTCOPY] = "POSTCOPY",
+		[PROTO_MSG_POSTCOPY_RUNNING] = "POSTCOPY_RUNNING",
+		[PROTO_MSG_PAGE_REQ] = "PAGE_REQ",
 	};
 
 	return type && type < __PROTO_MSG_MAX ? names[type] : "unknown";
@@ -228,7 +231,8 @@ int proto_put_empty(struct pbuf *b, uint16_t type)
 	return end(b, at, type == PROTO_MSG_STREAMS_OK ||
 			  type == PROTO_MSG_COMMITTED ||
 			  type == PROTO_MSG_PING ||
-			  type == PROTO_MSG_QEMU_READY);
+			  type == PROTO_MSG_QEMU_READY ||
+			  type == PROTO_MSG_POSTCOPY_RUNNING);
 }
 
 int proto_put_round_done(struct pbuf *b, const struct proto_round_done *m)
@@ -289,6 +293,13 @@ int proto_put_sums(struct pbuf *b, const struct proto_sums *m)
 int proto_put_applied(struct pbuf *b, const struct proto_sums *m)
 {
 	return put_words(b, PROTO_MSG_APPLIED, m);
+}
+
+int proto_put_words(struct pbuf *b, uint16_t type, const struct proto_sums *m)
+{
+	if (type != PROTO_MSG_POSTCOPY && type != PROTO_MSG_PAGE_REQ)
+		return -EINVAL;
+	return put_words(b, type, m);
 }
 
 int proto_put_resume(struct pbuf *b, const struct proto_resume *m)

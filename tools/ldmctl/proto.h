@@ -51,6 +51,9 @@ enum proto_msg_type {
 	PROTO_MSG_RESUME,		/* source, reconnected: go on */
 	PROTO_MSG_APPLIED,		/* target: a chunk of its applied pages */
 	PROTO_MSG_QEMU_READY,		/* target: its QEMU awaits the state */
+	PROTO_MSG_POSTCOPY,		/* source: a chunk of the pages to come */
+	PROTO_MSG_POSTCOPY_RUNNING,	/* target: marked; the guest may run */
+	PROTO_MSG_PAGE_REQ,		/* target: pages its faults wait for */
 	__PROTO_MSG_MAX
 };
 
@@ -84,6 +87,19 @@ const char *proto_msg_name(uint32_t type);
 /* the target domain exists, made empty by the operator: receive into it */
 #define PROTO_HELLO_F_PREPARED	(1u << 5)
 #define PROTO_HELLO_F_ALL	0x3fu
+
+/*
+ * Post-copy (migrate --postcopy): instead of a suspended final round, the
+ * source stops its guest and starts a post-copy round, and sends the
+ * pages of that round, which the target lacks, as POSTCOPY chunks (a
+ * bitmap of 64-bit words, laid out as SUMS, in order) before its first
+ * batch. The target marks them missing in its module and answers
+ * POSTCOPY_RUNNING: from then on the guest may run there, and the source
+ * never resumes its own. While the round runs the target sends PAGE_REQ
+ * (up to PROTO_SUMS_MAX page indexes, laid out as SUMS with first 0) for
+ * the pages its faults wait for, and the source sends them first. The
+ * round is the final one: ROUND_DONE, COMMIT, COMMITTED as always.
+ */
 
 /*
  * A resumable migration whose connection drops during pre-copy: the
@@ -228,6 +244,8 @@ int proto_put_devstate(struct pbuf *b, const struct proto_devstate *m);
 int proto_put_resume(struct pbuf *b, const struct proto_resume *m);
 /* APPLIED: a chunk of bitmap words, laid out as SUMS. */
 int proto_put_applied(struct pbuf *b, const struct proto_sums *m);
+/* POSTCOPY and PAGE_REQ (@type), laid out as SUMS. */
+int proto_put_words(struct pbuf *b, uint16_t type, const struct proto_sums *m);
 
 /*
  * proto_parse_header() - read a message header
@@ -259,6 +277,8 @@ int proto_get_devstate(const uint8_t *p, size_t len,
 		       struct proto_devstate *m);
 int proto_get_resume(const uint8_t *p, size_t len, struct proto_resume *m);
 int proto_get_applied(const uint8_t *p, size_t len, struct proto_sums *m);
+/* POSTCOPY and PAGE_REQ: as SUMS. */
+#define proto_get_words proto_get_sums
 
 /*
  * The first bytes of a bulk data stream: "LDMS", version u16, stream

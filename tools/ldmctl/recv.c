@@ -185,7 +185,7 @@ int receiver_step(struct receiver *r, int ctl_fd, int timeout_ms,
 	}
 	/* Wake when the module frees slots (or fails the session). */
 	p[i].fd = r->ring->fd;
-	p[i].events = room ? 0 : POLLOUT;
+	p[i].events = (room ? 0 : POLLOUT) | (r->postcopy ? POLLPRI : 0);
 	p[i].revents = 0;
 	p[i + 1].fd = ctl_fd;
 	p[i + 1].events = POLLIN;
@@ -194,6 +194,8 @@ int receiver_step(struct receiver *r, int ctl_fd, int timeout_ms,
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	*ctl_ready = p[i + 1].revents != 0;
+	if (p[i].revents & POLLPRI)
+		r->asked = true;
 	for (i = 0; n > 0 && i < r->nstreams; i++) {
 		int k;
 

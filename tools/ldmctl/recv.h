@@ -40,6 +40,8 @@ struct recv_stream {
 struct receiver {
 	struct uring *ring;
 	struct rekey *rk;		/* keys after the first; NULL: none */
+	bool postcopy;			/* watch for faults' requests */
+	bool asked;			/* out: the ring's file said EPOLLPRI */
 	struct recv_stream st[PROTO_STREAMS_MAX];
 	uint32_t nstreams;
 	uint32_t batch_bytes;

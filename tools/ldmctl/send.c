@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,10 +16,41 @@
 
 #define BUCKET_BURST	(256.0 * 1024)
 
+/*
+ * Post-copy: the target's faults wait for these pages; the module sends
+ * them ahead of the round (LDM_IOC_URGENT), in its chunks. Pages the
+ * module does not take are on their way already, or outside the round.
+ */
+static bool page_req(struct sender *s, struct ctl *c)
+{
+	struct ldm_postcopy_requests rq;
+	struct proto_sums *m = malloc(sizeof(*m));
+	uint32_t i, n;
+
+	if (!m || proto_get_words(c->payload, c->len, m) || m->first) {
+		free(m);
+		return false;
+	}
+	for (i = 0; i < m->count; i += n) {
+		n = m->count - i < LDM_POSTCOPY_REQ_MAX ? m->count - i :
+		    LDM_POSTCOPY_REQ_MAX;
+		memset(&rq, 0, sizeof(rq));
+		memcpy(rq.pages, m->sums + i, n * sizeof(rq.pages[0]));
+		rq.count = n;
+		/* A round that ended meanwhile sent them all: EINVAL. */
+		if (!ioctl(s->postcopy_fd, LDM_IOC_URGENT, &rq))
+			s->page_reqs += rq.count;
+	}
+	free(m);
+	return true;
+}
+
 bool sender_aside(struct ctl *c, void *sender)
 {
 	struct sender *s = sender;
 
+	if (c->type == PROTO_MSG_PAGE_REQ && s->postcopy_fd >= 0)
+		return page_req(s, c);
 	if (c->type == PROTO_MSG_QEMU_READY &&
 	    !proto_get_empty(c->payload, c->len)) {
 		s->target_qemu_ready = true;

@@ -31,6 +31,8 @@ struct sender {
 	struct uring *ring;
 	struct ctl *ctl;		/* watched for the target's ABORT */
 	struct rekey *rk;		/* keys after the first; NULL: none */
+	int postcopy_fd;		/* post-copy: the session's file; -1 */
+	uint64_t page_reqs;		/* post-copy: pages the target asked for */
 	struct send_stream st[PROTO_STREAMS_MAX];
 	uint32_t nstreams;
 	uint64_t next;			/* next ring slot to hand out */

@@ -66,6 +66,7 @@ struct migrate_opts {
 	uint32_t dirty_limit;		/* --dirty-limit N: pages/s, 0 none */
 	bool dirty_auto;		/* --dirty-limit auto */
 	uint32_t rekey_shift;		/* --rekey-batches: its log2 */
+	bool postcopy;			/* --postcopy */
 	const char *qmp;		/* --qmp: the source QEMU's QMP socket */
 	const char *domain;
 	const char *dest_arg;
@@ -107,6 +108,8 @@ struct migration {
 	uint64_t t_connected;		/* TCP up, before the TLS handshake */
 	bool suspended;
 	bool outcome_unknown;
+	bool postcopy_running;		/* POSTCOPY_RUNNING came: no way back */
+	uint64_t t_running;		/* when */
 	uint32_t auto_limit;		/* --dirty-limit auto: set, pages/s */
 	uint32_t rounds_done;
 	uint64_t batches_total;
@@ -203,6 +206,19 @@ int source_open_streams(struct migration *m, uint16_t port);
  * reported. SOURCE_LOST instead when m->may_resume.
  */
 int source_expect(struct migration *m, uint16_t type, const char *what);
+
+/*
+ * source_postcopy_begin() - the post-copy round was started: send its
+ * pages to the target and wait until the guest may run there
+ * (source_postcopy.c). Return: 0 or the reported failure.
+ */
+int source_postcopy_begin(struct migration *m);
+
+/*
+ * source_postcopy_failed() - a failure after POSTCOPY_RUNNING: the source
+ * stays suspended; reported. Return: ERR_UNKNOWN.
+ */
+int source_postcopy_failed(struct migration *m, const char *what);
 
 /* The message in is the target's ABORT: its refusal, reported. */
 int source_target_aborted(struct migration *m);

@@ -63,7 +63,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		OPT_MAX_ROUNDS, OPT_BANDWIDTH, OPT_VERIFY, OPT_CERT, OPT_KEY,
 		OPT_TRUST_DIR, OPT_PORT, OPT_TIMEOUT, OPT_PAUSE_PID, OPT_QMP,
 		OPT_BASELINE, OPT_COMPRESS, OPT_NO_FORCE, OPT_RECONNECT,
-		OPT_PREPARED, OPT_DIRTY_LIMIT, OPT_REKEY_BATCHES,
+		OPT_PREPARED, OPT_DIRTY_LIMIT, OPT_REKEY_BATCHES, OPT_POSTCOPY,
 	};
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -90,6 +90,7 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		{ "prepared",	no_argument,		NULL, OPT_PREPARED },
 		{ "dirty-limit", required_argument,	NULL, OPT_DIRTY_LIMIT },
 		{ "rekey-batches", required_argument,	NULL, OPT_REKEY_BATCHES },
+		{ "postcopy",	no_argument,		NULL, OPT_POSTCOPY },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 },
@@ -190,6 +191,9 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 		case OPT_PREPARED:
 			m->o.prepared = true;
 			break;
+		case OPT_POSTCOPY:
+			m->o.postcopy = true;
+			break;
 		case OPT_DIRTY_LIMIT:
 			m->o.dirty_auto = !strcmp(optarg, "auto");
 			m->o.dirty_limit = 0;
@@ -237,6 +241,11 @@ static int parse(struct migration *m, const struct subcommand *cmd,
 				   quote_arg(argv[optind + 2], quoted));
 	if (m->o.qmp && m->o.pause_pid)
 		return usage_error(cmd, "--qmp and --pause-pid both stop the emulator: give one");
+	/* The emulator's hand-over and the reconnect are not done yet. */
+	if (m->o.postcopy && (m->o.qmp || m->o.pause_pid || m->o.reconnect_s))
+		return usage_error(cmd, "--postcopy does not work with %s yet",
+				   m->o.qmp ? "--qmp" : m->o.pause_pid ?
+				   "--pause-pid" : "--reconnect");
 	m->o.domain = argv[optind];
 	m->o.dest_arg = argv[optind + 1];
 	if (name_validate(m->o.domain, &why)) {
@@ -362,7 +371,7 @@ const struct subcommand cmd_migrate = {
 	.synopsis = "[-n] [-p PWFILE] [--fips] [--workers N] [--streams N]\n"
 		    "              [--downtime-limit MS] [--max-rounds N] [--no-force] [--bandwidth RATE]\n"
 		    "              [--compress auto|lzjb|lz4|none] [--dirty-limit N|auto]\n"
-		    "              [--reconnect S] [--prepared] [--rekey-batches N]\n"
+		    "              [--reconnect S] [--prepared] [--rekey-batches N] [--postcopy]\n"
 		    "              [--verify] [--qmp SOCKET | --pause-pid PID] [--port PORT] [--timeout S]\n"
 		    "              [--cert F --key F --trust-dir D] [--config F] [-j]\n"
 		    "              DOMAIN [user@]HOST[:TARGET]",
@@ -400,6 +409,10 @@ const struct subcommand cmd_migrate = {
 	"      --prepared         TARGET already exists on HOST, made empty with\n"
 	"                         add-domain (its emulator may wait on it): receive\n"
 	"                         into it; a failure leaves it there, written to\n"
+	"      --postcopy         where pre-copy ends, run the guest on HOST at once\n"
+	"                         and send the pages it still lacks after, those\n"
+	"                         its faults wait for first (not yet with --qmp,\n"
+	"                         --pause-pid or --reconnect)\n"
 	"      --rekey-batches N  renew the batch key every N batches, a power of\n"
 	"                         two from 256 (default: the most one key may seal,\n"
 	"                         2^19 batches of 64 KiB)\n"

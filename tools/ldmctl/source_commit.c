@@ -194,12 +194,14 @@ int source_commit(struct migration *m)
 		if (ret)
 			return ret;
 	}
-	if (source_cancelled)
+	if (source_cancelled && !m->postcopy_running)
 		return source_fail(m, ERR_CANCELLED,
 				   "cancelled before commit; the source domain is intact");
 	pbuf_init(&b);
 	ret = source_send(m, &b, proto_put_commit(&b, &c));
 	pbuf_free(&b);
+	if (ret && m->postcopy_running)
+		return source_postcopy_failed(m, m->ctl.why);
 	if (ret)
 		return source_fail(m, -EIO, "lost the target before commit: %s",
 				   m->ctl.why);

@@ -213,7 +213,7 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 	struct mig_info mi;
 	uint64_t t0 = now_ns();
 	struct pbuf b;
-	uint32_t codec;
+	uint32_t codec, flags;
 	int ret;
 
 	if (m->final && !m->suspended) {
@@ -234,18 +234,23 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 	if (!mig_get(m->g, m->o.domain, &mi))
 		m->round_base = mig_stats_pages(&mi.totals);
 	codec = adapt_round_codec(&m->ad);
-	ret = mig_round(m->g, m->o.domain, codec,
-			resend ? LDM_ROUND_F_RESEND : 0, &m->round,
+	flags = (resend ? LDM_ROUND_F_RESEND : 0) |
+		(m->final && m->o.postcopy ? LDM_ROUND_F_POSTCOPY : 0);
+	ret = mig_round(m->g, m->o.domain, codec, flags, &m->round,
 			&m->round_pages);
 	if (ret == -EOPNOTSUPP && !m->o.compress) {
 		/* No LZ4 in this kernel: auto does without it. */
 		codec = adapt_unavailable(&m->ad, codec, now_ns());
-		ret = mig_round(m->g, m->o.domain, codec,
-				resend ? LDM_ROUND_F_RESEND : 0, &m->round,
+		ret = mig_round(m->g, m->o.domain, codec, flags, &m->round,
 				&m->round_pages);
 	}
 	if (ret)
 		return source_module_error(m, ret);
+	if (flags & LDM_ROUND_F_POSTCOPY) {
+		ret = source_postcopy_begin(m);
+		if (ret)
+			return ret;
+	}
 	/*
 	 * The module's workers fill the ring from now on; QEMU writes its
 	 * device state meanwhile, on its own thread: neither waits for the
@@ -260,6 +265,8 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		       "pages", m->round_pages, "final", (uint64_t)m->final,
 		       "codec", (uint64_t)codec, NULL);
 	ret = sender_round(&m->snd, m->round, tick, m, &res);
+	if (ret && m->postcopy_running)
+		return source_postcopy_failed(m, m->snd.why);
 	if (ret == -ECANCELED)
 		return source_fail(m, ERR_CANCELLED,
 				   "cancelled in round %u; the source domain is intact",
@@ -297,6 +304,8 @@ static int run_round(struct migration *m, bool resend, uint64_t *pages,
 		snprintf(m->lost_why, sizeof(m->lost_why), "%s", m->ctl.why);
 		return SOURCE_LOST;
 	}
+	if (ret && m->postcopy_running)
+		return source_postcopy_failed(m, m->ctl.why);
 	if (ret)
 		return source_fail(m, -EIO, "lost the target after round %u: %s",
 				   m->round, m->ctl.why);

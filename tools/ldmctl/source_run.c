@@ -169,6 +169,7 @@ static int start_session(struct migration *m)
 	m->snd.bandwidth = m->o.bandwidth;
 	m->snd.timeout_ms = m->o.timeout_ms;
 	m->snd.cancel = &source_cancelled;
+	m->snd.postcopy_fd = -1;
 	adapt_init(&m->ad, m->o.compress);
 	oplock_status(m->lock_fd, "running: sending to %s", m->dest_str);
 	return 0;

@@ -69,6 +69,10 @@ struct incoming {
 	uint8_t key[LDM_KEY_BYTES], token[PROTO_TOKEN_BYTES];
 	uint32_t salt;
 	struct rekey rk;		/* the keys after the first */
+	uint64_t *pc_words;		/* post-copy: the pages to come, so far */
+	size_t pc_got;			/* words of it in */
+	bool postcopy;			/* marked: the guest may run here */
+	uint64_t page_reqs;		/* pages its faults asked for */
 	uint64_t expected[PROTO_ROUNDS_MAX];	/* from ROUND_DONE */
 	uint32_t rounds_acked;
 	bool final_acked;
@@ -200,5 +204,18 @@ int target_devstate_loaded(struct incoming *in);
 
 /* After a failure: the target QEMU quits, so that the domain can go. */
 void target_qemu_quit(struct incoming *in);
+
+/*
+ * target_postcopy_chunk() - the POSTCOPY message in: its words; with the
+ * last, mark the pages missing and answer POSTCOPY_RUNNING. Return: 0 or
+ * -errno, the source told.
+ */
+int target_postcopy_chunk(struct incoming *in);
+
+/*
+ * target_postcopy_requests() - the pages faults ask for, to the source
+ * as PAGE_REQ, when the ring's file said so. Return: 0 or -errno.
+ */
+int target_postcopy_requests(struct incoming *in);
 
 #endif /* LDMCTL_TARGET_H */

@@ -181,6 +181,11 @@ int target_rounds(struct incoming *in)
 				return target_source_aborted(in);
 			case PROTO_MSG_PING:
 				break;
+			case PROTO_MSG_POSTCOPY:
+				err = target_postcopy_chunk(in);
+				if (err)
+					return err;
+				break;
 			default:
 				target_abort(in, PROTO_E_REQUEST,
 					     "unexpected %s during the rounds",
@@ -190,6 +195,8 @@ int target_rounds(struct incoming *in)
 			ctl_next(&in->ctl);
 		}
 		err = target_qemu_poll(in);
+		if (!err)
+			err = target_postcopy_requests(in);
 		if (err)
 			return err;
 		if (pending >= 0) {

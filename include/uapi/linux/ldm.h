@@ -672,5 +672,12 @@ struct ldm_postcopy_requests {
  */
 #define LDM_IOC_URGENT		_IOWR(LDM_IOC_MAGIC, 9, \
 				      struct ldm_postcopy_requests)
+/*
+ * Post-copy, on a sending session's owning file: the pages of the round
+ * last started (&struct ldm_page_set's @round must name it, -EINVAL
+ * otherwise), which are the pages the target lacks once the guest stopped
+ * for a post-copy round: the target gives them to %LDM_IOC_POSTCOPY.
+ */
+#define LDM_IOC_ROUND_PAGES	_IOWR(LDM_IOC_MAGIC, 10, struct ldm_page_set)
 
 #endif /* _UAPI_LINUX_LDM_H */

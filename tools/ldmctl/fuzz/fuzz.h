@@ -60,7 +60,7 @@ static inline char *fuzz_str(const uint8_t *p, size_t n)
 enum fuzz_proto_mode {
 	FUZZ_PROTO_STREAM = 0,		/* header, payload, header, ... */
 	/* 1 .. __PROTO_MSG_MAX - 1: that type's decoder on the rest */
-	FUZZ_PROTO_STREAM_HELLO = 17,	/* nstreams u16 LE, then 40 bytes */
+	FUZZ_PROTO_STREAM_HELLO = 20,	/* nstreams u16 LE, then 40 bytes */
 	FUZZ_PROTO_ENCODE,		/* type, then a struct's bytes */
 	FUZZ_PROTO_NAMES,		/* proto_code_name, proto_msg_name */
 	FUZZ_PROTO_MODES

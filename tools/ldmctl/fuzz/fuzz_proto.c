@@ -100,6 +100,9 @@ static void check_limits(uint16_t type, const union msg *m, const uint8_t *p,
 		FUZZ_CHECK(m->commit.verify <= 1);
 		break;
 	case PROTO_MSG_SUMS:
+	case PROTO_MSG_APPLIED:
+	case PROTO_MSG_POSTCOPY:
+	case PROTO_MSG_PAGE_REQ:
 		FUZZ_CHECK(m->sums.count >= 1 && m->sums.count <= PROTO_SUMS_MAX);
 		FUZZ_CHECK(m->sums.first <= UINT64_MAX - m->sums.count);
 		break;
@@ -140,6 +143,7 @@ static int decode(uint16_t type, const uint8_t *p, size_t len, union msg *m)
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
 	case PROTO_MSG_QEMU_READY:
+	case PROTO_MSG_POSTCOPY_RUNNING:
 		return proto_get_empty(p, len);
 	case PROTO_MSG_ROUND_DONE:
 		return proto_get_round_done(p, len, &m->round_done);
@@ -159,6 +163,9 @@ static int decode(uint16_t type, const uint8_t *p, size_t len, union msg *m)
 		return proto_get_resume(p, len, &m->resume);
 	case PROTO_MSG_APPLIED:
 		return proto_get_applied(p, len, &m->sums);
+	case PROTO_MSG_POSTCOPY:
+	case PROTO_MSG_PAGE_REQ:
+		return proto_get_words(p, len, &m->sums);
 	}
 	abort();
 }
@@ -177,6 +184,7 @@ static int encode(struct pbuf *b, uint16_t type, const union msg *m)
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
 	case PROTO_MSG_QEMU_READY:
+	case PROTO_MSG_POSTCOPY_RUNNING:
 		return proto_put_empty(b, type);
 	case PROTO_MSG_ROUND_DONE:
 		return proto_put_round_done(b, &m->round_done);
@@ -196,6 +204,9 @@ static int encode(struct pbuf *b, uint16_t type, const union msg *m)
 		return proto_put_resume(b, &m->resume);
 	case PROTO_MSG_APPLIED:
 		return proto_put_applied(b, &m->sums);
+	case PROTO_MSG_POSTCOPY:
+	case PROTO_MSG_PAGE_REQ:
+		return proto_put_words(b, type, &m->sums);
 	}
 	abort();
 }
@@ -395,6 +406,8 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 		break;
 	case PROTO_MSG_SUMS:
 	case PROTO_MSG_APPLIED:
+	case PROTO_MSG_POSTCOPY:
+	case PROTO_MSG_PAGE_REQ:
 		FILL(m1.sums.first);
 		FILL(m1.sums.count);
 		fill(m1.sums.sums, sizeof(m1.sums.sums), &data, &size);
@@ -467,6 +480,8 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 		break;
 	case PROTO_MSG_SUMS:
 	case PROTO_MSG_APPLIED:
+	case PROTO_MSG_POSTCOPY:
+	case PROTO_MSG_PAGE_REQ:
 		FUZZ_CHECK(m1.sums.first == m2.sums.first &&
 			   m1.sums.count == m2.sums.count &&
 			   !memcmp(m1.sums.sums, m2.sums.sums,
@@ -476,6 +491,7 @@ static void fuzz_encode(const uint8_t *data, size_t size)
 	case PROTO_MSG_COMMITTED:
 	case PROTO_MSG_PING:
 	case PROTO_MSG_QEMU_READY:
+	case PROTO_MSG_POSTCOPY_RUNNING:
 		FUZZ_CHECK(qlen == 0);
 		break;
 	default:

@@ -1008,6 +1008,47 @@ static void test_admit_quiet(void)
 	CHECK_INT(held, 1);
 }
 
+/*
+ * Post-copy's messages: POSTCOPY and PAGE_REQ round-trip as SUMS do, no
+ * other type goes through proto_put_words(), POSTCOPY_RUNNING is empty.
+ */
+static void test_proto_postcopy(void)
+{
+	static struct proto_sums m, g;
+	static const uint16_t types[] = { PROTO_MSG_POSTCOPY,
+					  PROTO_MSG_PAGE_REQ };
+	const uint8_t *p;
+	struct pbuf b;
+	size_t len, i;
+
+	m.first = 0;
+	m.count = 3;
+	m.sums[0] = 7;
+	m.sums[1] = 1ull << 40;
+	m.sums[2] = 12345;
+	for (i = 0; i < 2; i++) {
+		pbuf_init(&b);
+		CHECK_INT(proto_put_words(&b, types[i], &m), 0);
+		p = encoded(&b, types[i], &len);
+		memset(&g, 0, sizeof(g));
+		CHECK_INT(proto_get_words(p, len, &g), 0);
+		CHECK(g.first == 0 && g.count == 3 && g.sums[1] == 1ull << 40);
+		CHECK_STR(proto_msg_name(types[i]),
+			  i ? "PAGE_REQ" : "POSTCOPY");
+		pbuf_free(&b);
+	}
+	pbuf_init(&b);
+	CHECK_INT(proto_put_words(&b, PROTO_MSG_SUMS, &m), -EINVAL);
+	pbuf_reset(&b);
+	m.count = 0;
+	CHECK_INT(proto_put_words(&b, PROTO_MSG_PAGE_REQ, &m), -EINVAL);
+	pbuf_reset(&b);
+	CHECK_INT(proto_put_empty(&b, PROTO_MSG_POSTCOPY_RUNNING), 0);
+	p = encoded(&b, PROTO_MSG_POSTCOPY_RUNNING, &len);
+	CHECK_INT(len, 0);
+	pbuf_free(&b);
+}
+
 /* ---- rekey.c ---- */
 
 /*
@@ -1074,6 +1115,7 @@ static const struct unit_test tests[] = {
 	T(test_admit_unreaped),
 	T(test_admit_quiet),
 	T(test_rekey),
+	T(test_proto_postcopy),
 };
 
 int main(void)
