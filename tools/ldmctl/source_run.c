@@ -191,6 +191,9 @@ static void summarize(struct migration *m, struct mig_summary *s)
 	sum.dest = m->dest_str;
 	sum.total_ns = m->t_start ? now_ns() - m->t_start : 0;
 	sum.suspend_ns = m->suspended ? (int64_t)(now_ns() - m->t_suspend) : -1;
+	/* Post-copy: the guest ran on the target from POSTCOPY_RUNNING on. */
+	if (m->postcopy_running)
+		sum.suspend_ns = (int64_t)(m->t_running - m->t_suspend);
 	sum.expected_suspend_ms = m->expected_suspend_ms;
 	sum.dirty_rate = m->dirty_rate;
 	sum.suspend_emulator_only = false;
