@@ -5,7 +5,8 @@
 # two lab hosts, on the synthetic guest: the guest dirties pages on the
 # source; after one pre-copy round (at 1 MB/s, so that post-copy takes
 # seconds) the source stops it and the target marks the pages it lacks;
-# a reader on the target then reads the whole domain while they arrive. Every page it reads must already be the
+# a reader on the target then reads the whole domain while they arrive,
+# and a cancel that comes meanwhile is refused. Every page it reads must already be the
 # source's final page (its faults wait for the page, never see a stale or
 # zero one), the faults must have asked for pages, and the domains must
 # end identical.
@@ -17,7 +18,7 @@ set -u
 lab_tap_begin
 . "$(dirname "$0")/migrate_lib.sh"
 
-echo "1..10"
+echo "1..11"
 check "set up the two hosts" netns_setup
 check "certificates" make_pki_hosts
 check "serve on $DA:$PORT" serve_start serve "$PORT"
@@ -43,16 +44,25 @@ grep '"event":"postcopy"' "$W/pc.out" | sed 's/^/#   /'
 grep -q '"event":"postcopy"' "$W/pc.out" && [ "$(state pc)" = suspended ]
 tap $? "post-copy starts: the target has marked the pages it lacks, the source guest is stopped"
 
-# The guest on the target reads every page now, while they arrive.
+# The guest on the target reads every page now, while they arrive; an
+# operator's cancel comes meanwhile, and is refused.
+"$L" cancel-operation migration pc > "$W/cancel.out" 2>&1 &
+cp=$!
 t0=$(date +%s.%N)
 during=$("$G" sum pc-t)
 t1=$(date +%s.%N)
 say "the target read the whole domain in $(awk "BEGIN { print $t1 - $t0 }") s during post-copy"
 finish pc
 rc=$?
+wait "$cp"
+crc=$?
 kill -9 "$(cat "$W/pc.gpid")" 2>/dev/null
 grep -E '"event":"(done|error)"' "$W/pc.out" | sed 's/^/#   /'
 tap "$rc" "the post-copy migration completes"
+
+sed 's/^/#   /' "$W/cancel.out"
+[ "$crc" != 0 ] && grep -q "cancel refused: the guest runs on" "$W/pc.out"
+tap $? "a cancel during post-copy is refused, saying why; the migration goes on"
 
 final=$(sum pc)
 [ -n "$during" ] && [ "$during" = "$final" ]

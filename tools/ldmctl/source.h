@@ -110,6 +110,7 @@ struct migration {
 	bool outcome_unknown;
 	bool postcopy_running;		/* POSTCOPY_RUNNING came: no way back */
 	uint64_t t_running;		/* when */
+	bool cancel_refused;		/* and a cancel was said to be refused */
 	uint32_t auto_limit;		/* --dirty-limit auto: set, pages/s */
 	uint32_t rounds_done;
 	uint64_t batches_total;
@@ -219,6 +220,12 @@ int source_postcopy_begin(struct migration *m);
  * stays suspended; reported. Return: ERR_UNKNOWN.
  */
 int source_postcopy_failed(struct migration *m, const char *what);
+
+/*
+ * source_postcopy_cancel() - a cancel after POSTCOPY_RUNNING: say once
+ * that it is refused; the migration goes on.
+ */
+void source_postcopy_cancel(struct migration *m);
 
 /* The message in is the target's ABORT: its refusal, reported. */
 int source_target_aborted(struct migration *m);

@@ -21,11 +21,12 @@
  */
 static void cancel_ignored(struct migration *m, bool *ignored)
 {
-	if (source_cancelled && !*ignored) {
+	if (source_cancelled && !*ignored && !m->cancel_refused) {
 		progress_note(&m->pr, "cancel ignored: %s decides now",
 			      m->dest_str);
 		*ignored = true;
 	}
+	source_postcopy_cancel(m);
 }
 
 /* --verify: the target's checksums against ours, page by page. */

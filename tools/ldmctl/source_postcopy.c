@@ -103,3 +103,12 @@ int source_postcopy_failed(struct migration *m, const char *what)
 			   "post-copy: %s; the guest may run on %s without some of its pages, and '%s' stays suspended here with the only complete copy",
 			   what, m->dest_str, m->o.domain);
 }
+
+void source_postcopy_cancel(struct migration *m)
+{
+	if (!m->postcopy_running || !source_cancelled || m->cancel_refused)
+		return;
+	progress_note(&m->pr, "cancel refused: the guest runs on %s (post-copy); the migration goes on",
+		      m->dest_str);
+	m->cancel_refused = true;
+}

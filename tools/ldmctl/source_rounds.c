@@ -156,6 +156,7 @@ static void tick(void *arg)
 	double pps, fill;
 
 	take_changes(m);
+	source_postcopy_cancel(m);
 	if (mig_get(m->g, m->o.domain, &mi))
 		return;
 	done_round = mig_stats_pages(&mi.totals) - m->round_base;
