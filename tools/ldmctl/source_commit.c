@@ -119,12 +119,19 @@ static int answer(struct migration *m, bool *ignored)
 
 	/* A cancel may have come in anywhere since COMMIT (--verify's pass). */
 	cancel_ignored(m, ignored);
-	ctl_next(&m->ctl);
-	ret = ctl_recv(&m->ctl, m->o.timeout_ms);
-	while (ret == -EINTR) {	/* too late to cancel: the target decides */
-		cancel_ignored(m, ignored);
+	do {
+		/*
+		 * Post-copy: the target's faults may still ask for pages
+		 * already on their way (PAGE_REQ); they need no answer.
+		 */
+		ctl_next(&m->ctl);
 		ret = ctl_recv(&m->ctl, m->o.timeout_ms);
-	}
+		while (ret == -EINTR) {	/* too late to cancel: the target decides */
+			cancel_ignored(m, ignored);
+			ret = ctl_recv(&m->ctl, m->o.timeout_ms);
+		}
+	} while (ret >= 0 && m->ctl.type == PROTO_MSG_PAGE_REQ &&
+		 sender_aside(&m->ctl, &m->snd));
 	cancel_ignored(m, ignored);
 	if (ret < 0) {
 		/*
