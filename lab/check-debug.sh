@@ -34,7 +34,8 @@ set -u
 steps_begin logs-debug
 
 subset="selftests/ldm_netlink_test selftests/ldm_device_test
-selftests/ldm_dirty_test selftests/ldm_migrate_test selftests/ldm_receive_test
+selftests/ldm_dirty_test selftests/ldm_migrate_test selftests/ldm_postcopy_test
+selftests/ldm_receive_test
 selftests/ldm_nlfuzz_test selftests/ldm_hostile_test selftests/ldm_netns.sh
 selftests/ldm_migrate.sh selftests/ldm_resume.sh selftests/ldm_status.sh
 selftests/ldm_security.sh selftests/ldm_faults.sh selftests/ldm_module.sh"
