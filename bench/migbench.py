@@ -38,7 +38,7 @@
                                            such logs: the target's first
                                            RESUME less the source's last
                                            STOP before it
-  migbench.py throttle ldm|qemu FILE      how the tool held the guest back:
+  migbench.py throttle ldm|qemu FILE       how the tool held the guest back:
                                            "dirty_limit,throttled,throttle_ms,
                                            tool_dirty_pps,fc_ms,fc_fits,
                                            throttle_pct" (blank: not this
@@ -48,8 +48,9 @@
                                            pages its module saw dirtied a
                                            second in round 0, and the last
                                            forecast (final round's ms, fits
-                                           0/1); QEMU's last dirty-pages-rate
-                                           and the highest
+                                           0/1); QEMU's dirty-pages-rate in
+                                           its last reply while active, and
+                                           the highest
                                            cpu-throttle-percentage seen
                                            (auto-converge)
   migbench.py qemu-dirty-limit SOCK        what this QEMU answers about its
@@ -137,7 +138,7 @@ def qmp_wait(sock, timeout, uri=None, postcopy_syncs=None):
     if uri:
         q.call("migrate", {"uri": uri})
     switched = postcopy_syncs is None
-    t0, round0, pct = time.time(), None, None
+    t0, round0, pct, rate = time.time(), None, None, None
     while True:
         r = q.call("query-migrate")
         st = r.get("status")
@@ -149,6 +150,10 @@ def qmp_wait(sock, timeout, uri=None, postcopy_syncs=None):
         if "cpu-throttle-percentage" in r:
             pct = max(pct or 0, r["cpu-throttle-percentage"])
         r["x-throttle-pct-max"] = pct
+        # its dirty rate, shown only until the migration completes
+        if st == "active":
+            rate = r.get("ram", {}).get("dirty-pages-rate", rate)
+        r["x-dirty-pages-rate"] = rate
         if not switched and st == "active" and \
                 r.get("ram", {}).get("dirty-sync-count", 0) >= int(postcopy_syncs):
             q.call("migrate-start-postcopy")
@@ -410,7 +415,7 @@ def throttle(kind, path):
     else:
         with open(path) as f:
             r = json.loads(f.read().strip().splitlines()[-1])
-        v["tool_dirty_pps"] = r.get("ram", {}).get("dirty-pages-rate")
+        v["tool_dirty_pps"] = r.get("x-dirty-pages-rate")
         v["throttle_pct"] = r.get("x-throttle-pct-max")
     print(",".join("" if v.get(k) is None else "%.0f" % v[k] for k in
                    ("dirty_limit", "throttled", "throttle_ms",

@@ -91,7 +91,7 @@
 # made wait and their wait in all (dirty_limit, throttled, throttle_ms of
 # the done event), the pages its module saw dirtied a second in round 0
 # (tool_dirty_pps), the last forecast of the final round (fc_ms, fc_fits);
-# QEMU's last dirty-pages-rate (tool_dirty_pps) and auto-converge's
+# QEMU's dirty-pages-rate while active (tool_dirty_pps), auto-converge's
 # highest cpu-throttle-percentage seen (throttle_pct). QEMU 7.2's own
 # dirty limit (set-vcpu-dirty-limit) is probed once on guest Q after its
 # boot (bench/migbench.py qemu-dirty-limit; logs/qemu-dirty-limit.log):
