@@ -174,6 +174,17 @@ ns() { if [ "$1" = A ]; then echo "$LDM_SRC_NS"; else echo "$LDM_DST_NS"; fi; }
 addr() { if [ "$1" = A ]; then echo "$LDM_SRC_ADDR"; else echo "$LDM_DST_ADDR"; fi; }
 other() { if [ "$1" = A ]; then echo B; else echo A; fi; }
 
+# save_guest DIR: its console, QEMU's log and the QMP event logger's
+# output (gap_ms) to $OUT/logs/.
+save_guest() {
+	mkdir -p "$OUT/logs"
+	sv_n=$OUT/logs/$(basename "$1")
+	sparc_save "$1" "$sv_n" || return 1
+	for sv_f in events.log events.err; do
+		[ ! -f "$1/$sv_f" ] || cp "$1/$sv_f" "$sv_n.$sv_f"
+	done
+}
+
 cleanup() {
 	st=$?
 	trap - EXIT INT TERM
@@ -194,7 +205,7 @@ cleanup() {
 		[ -f "$f" ] && cp "$f" "$OUT/logs/"
 	done
 	for d in "$W"/g*; do
-		[ -d "$d" ] && sparc_save "$d" "$OUT/logs/$(basename "$d")"
+		[ -d "$d" ] && save_guest "$d"
 	done
 	rm -rf "$W"
 	[ "$st" = 0 ] || warn "failed (exit $st); logs in $OUT/logs"
@@ -628,7 +639,7 @@ mig_qemu() {
 retire() {
 	if [ "$1" = L ]; then rt_d=$l_dir; else rt_d=$q_dir; fi
 	mkdir -p "$OUT/logs"
-	sparc_save "$rt_d" "$OUT/logs/$(basename "$rt_d")" || :
+	save_guest "$rt_d" || :
 	if [ "$1" = L ]; then
 		sparc_stop "$l_dir" || :
 		"$L" remove-domain "$l_dom" > /dev/null || warn "cannot remove $l_dom"
