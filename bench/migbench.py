@@ -53,6 +53,10 @@
                                            the highest
                                            cpu-throttle-percentage seen
                                            (auto-converge)
+  migbench.py ramdiff A B                  the 4 KiB pages that differ between
+                                           two RAM files (a source and a
+                                           target QEMU's memory-backend-file):
+                                           how many, and the first ones
   migbench.py qemu-dirty-limit SOCK        what this QEMU answers about its
                                            dirty limit: the schema's
                                            set-vcpu-dirty-limit, the
@@ -452,6 +456,21 @@ def qemu_dirty_limit(sock):
     say("cancel-vcpu-dirty-limit", q.call_raw("cancel-vcpu-dirty-limit"))
 
 
+def ramdiff(a, b, page=4096, shown=16):
+    bad, n = [], 0
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            pa, pb = fa.read(page), fb.read(page)
+            if not pa and not pb:
+                break
+            if pa != pb:
+                bad.append(n)
+            n += 1
+    print("%d of %d pages differ%s" % (
+        len(bad), n, (": " + " ".join("%#x" % (p * page) for p in bad[:shown]) +
+                      (" ..." if len(bad) > shown else "")) if bad else ""))
+
+
 def gap(src, dst):
     resume = [t for e, t in read_events(dst) if e == "RESUME"]
     if not resume:
@@ -488,6 +507,8 @@ def main(argv):
         throttle(*args)
     elif cmd == "qemu-dirty-limit" and len(args) == 1:
         qemu_dirty_limit(*args)
+    elif cmd == "ramdiff" and len(args) == 2:
+        ramdiff(*args)
     elif cmd == "gap" and len(args) == 2:
         gap(*args)
     elif cmd == "json" and len(args) >= 2:

@@ -112,7 +112,11 @@
 # MIGBENCH_DOWNTIME (300), MIGBENCH_WARM (seconds of dirtying before a
 # migration, 3), MIGBENCH_TIMEOUT (seconds per migration, 60),
 # MIGBENCH_MEM (guest RAM in MiB, 256 Linux, 64 OpenBIOS; the SS-5 takes
-# 32 to 256), SPARC_BOOT_TIMEOUT (900).
+# 32 to 256), SPARC_BOOT_TIMEOUT (900), MIGBENCH_RAMCHECK (1: a diagnosis,
+# not a measurement: QEMU's target is started with -S, and once the
+# migration completed its RAM is compared page by page with the stopped
+# source's, bench/migbench.py ramdiff, before "cont"; logs/ramcheck.log;
+# the pause figures then include the comparison).
 # shellcheck disable=SC2046,SC2086 # word splitting wanted ($H, helpers' output)
 set -eu
 
@@ -155,6 +159,7 @@ LOW=${MIGBENCH_LOW:-16 20}
 HIGH=${MIGBENCH_HIGH:-256 1}
 WARM=${MIGBENCH_WARM:-3}
 MIG_TIMEOUT=${MIGBENCH_TIMEOUT:-60}
+RAMCHECK=${MIGBENCH_RAMCHECK:-0}
 BOOT_TIMEOUT=${SPARC_BOOT_TIMEOUT:-900}
 SPARC_MEM=${RAM_MIB}M
 VALUE=4242
@@ -574,8 +579,12 @@ mig_qemu() {
 		return 0
 	}
 	truncate -s "$SPARC_MEM" "$m_mem"
+	# MIGBENCH_RAMCHECK: the target holds the guest (-S) until its RAM
+	# was compared with the source's.
+	m_hold=
+	[ "$RAMCHECK" = 0 ] || m_hold=-S
 	# shellcheck disable=SC2046 # qemu_tls: separate arguments
-	if ! start_guest "$m_dst" "$m_t" "$m_mem" -incoming defer $(qemu_tls "$m_dst") ||
+	if ! start_guest "$m_dst" "$m_t" "$m_mem" -incoming defer $m_hold $(qemu_tls "$m_dst") ||
 		! $H qmp "$m_t/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"$m_tls_srv\"$m_par}" \
 			migrate-incoming "{\"uri\": \"$m_uri\"}" > /dev/null; then
@@ -598,6 +607,16 @@ mig_qemu() {
 	m_rc=0
 	timeout -k 10 "$((MIG_TIMEOUT + 15))" $H qmp-wait "$q_dir/qmp.sock" \
 		"$MIG_TIMEOUT" "$m_uri" $m_pc > "$W/qemu-migrate.out" 2> "$W/qemu-migrate.err" || m_rc=$?
+	m_diff=
+	if [ "$m_rc" = 0 ] && [ -n "$m_hold" ]; then
+		{
+			$H qmp-until "$m_t/qmp.sock" paused 60 &&
+				m_diff=$($H ramdiff "$q_mem" "$m_mem") &&
+				$H qmp "$m_t/qmp.sock" cont > /dev/null
+		} 2>> "$W/qemu-migrate.err" || m_rc=$?
+		echo "--- $m_meth $m_rate $m_leg: ${m_diff:-no comparison}" >> "$W/ramcheck.log"
+		echo "    RAM: ${m_diff:-no comparison}"
+	fi
 	[ "$m_rc" != 0 ] || $H qmp-until "$m_t/qmp.sock" running 60 \
 		2>> "$W/qemu-migrate.err" || m_rc=$?
 	mark_end
@@ -615,7 +634,9 @@ mig_qemu() {
 		return 0
 	fi
 	if ! dirty_stop "$m_t" "$m_rate"; then
-		m_row "failed: the guest does not answer on the target"
+		m_why=
+		sparc_running "$m_t" || m_why=" (QEMU exited: $(head -n 1 "$m_t/qemu.log"))"
+		m_row "failed: the guest does not answer on the target$m_why"
 		moved Q
 		return 1
 	fi
