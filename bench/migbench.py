@@ -456,8 +456,8 @@ def qemu_dirty_limit(sock):
     say("cancel-vcpu-dirty-limit", q.call_raw("cancel-vcpu-dirty-limit"))
 
 
-def ramdiff(a, b, page=4096, shown=16):
-    bad, n = [], 0
+def ramdiff(a, b, page=4096, shown=16, words=4):
+    bad, detail, n = [], [], 0
     with open(a, "rb") as fa, open(b, "rb") as fb:
         while True:
             pa, pb = fa.read(page), fb.read(page)
@@ -465,9 +465,16 @@ def ramdiff(a, b, page=4096, shown=16):
                 break
             if pa != pb:
                 bad.append(n)
+                if len(detail) < shown:
+                    # the 32-bit words that differ: offset source>target
+                    w = [i for i in range(0, min(len(pa), len(pb)), 4)
+                         if pa[i:i + 4] != pb[i:i + 4]]
+                    detail.append("%#x: %d words%s" % (n * page, len(w), "".join(
+                        " +%#x %s>%s" % (i, pa[i:i + 4].hex(), pb[i:i + 4].hex())
+                        for i in w[:words])))
             n += 1
     print("%d of %d pages differ%s" % (
-        len(bad), n, (": " + " ".join("%#x" % (p * page) for p in bad[:shown]) +
+        len(bad), n, (": " + "; ".join(detail) +
                       (" ..." if len(bad) > shown else "")) if bad else ""))
 
 
