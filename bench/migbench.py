@@ -38,6 +38,31 @@
                                            such logs: the target's first
                                            RESUME less the source's last
                                            STOP before it
+  migbench.py throttle ldm|qemu FILE       how the tool held the guest back:
+                                           "dirty_limit,throttled,throttle_ms,
+                                           tool_dirty_pps,fc_ms,fc_fits,
+                                           throttle_pct" (blank: not this
+                                           tool's): ldm's done event (the
+                                           limit at the end, write faults
+                                           made to wait, their wait), the
+                                           pages its module saw dirtied a
+                                           second in round 0, and the last
+                                           forecast (final round's ms, fits
+                                           0/1); QEMU's dirty-pages-rate in
+                                           its last reply while active, and
+                                           the highest
+                                           cpu-throttle-percentage seen
+                                           (auto-converge)
+  migbench.py ramdiff A B                  the 4 KiB pages that differ between
+                                           two RAM files (a source and a
+                                           target QEMU's memory-backend-file):
+                                           how many, and the first ones
+  migbench.py qemu-dirty-limit SOCK        what this QEMU answers about its
+                                           dirty limit: the schema's
+                                           set-vcpu-dirty-limit, the
+                                           migration capability and parameter
+                                           of later QEMUs, the command's
+                                           answer, the accelerator
 
 CPU accounting (cpu-delta). SRC and DST are comma-separated lists of
 pid[:tree|:qemu][@SNAPSHOT] (@: count from that snapshot instead of A, for
@@ -80,6 +105,13 @@ class QMP:
         self.call("qmp_capabilities")
 
     def call(self, cmd, args=None):
+        reply = self.call_raw(cmd, args)
+        if "error" in reply:
+            die("QMP '%s': %s" % (cmd, reply["error"].get("desc")))
+        return reply["return"]
+
+    def call_raw(self, cmd, args=None):
+        """The whole reply: {"return": ...} or {"error": ...}."""
         msg = {"execute": cmd}
         if args:
             msg["arguments"] = args
@@ -90,10 +122,8 @@ class QMP:
             if not line:
                 die("QMP: QEMU closed the socket during '%s'" % cmd)
             reply = json.loads(line)
-            if "error" in reply:
-                die("QMP '%s': %s" % (cmd, reply["error"].get("desc")))
-            if "return" in reply:
-                return reply["return"]
+            if "error" in reply or "return" in reply:
+                return reply
 
 
 def qmp(sock, words):
@@ -112,7 +142,7 @@ def qmp_wait(sock, timeout, uri=None, postcopy_syncs=None):
     if uri:
         q.call("migrate", {"uri": uri})
     switched = postcopy_syncs is None
-    t0, round0 = time.time(), None
+    t0, round0, pct, rate = time.time(), None, None, None
     while True:
         r = q.call("query-migrate")
         st = r.get("status")
@@ -120,6 +150,14 @@ def qmp_wait(sock, timeout, uri=None, postcopy_syncs=None):
         if round0 is None and r.get("ram", {}).get("dirty-sync-count", 0) >= 2:
             round0 = (time.time() - t0) * 1000
         r["x-round0-ms"] = round0
+        # auto-converge's throttle, shown only while it is active
+        if "cpu-throttle-percentage" in r:
+            pct = max(pct or 0, r["cpu-throttle-percentage"])
+        r["x-throttle-pct-max"] = pct
+        # its dirty rate, shown only until the migration completes
+        if st == "active":
+            rate = r.get("ram", {}).get("dirty-pages-rate", rate)
+        r["x-dirty-pages-rate"] = rate
         if not switched and st == "active" and \
                 r.get("ram", {}).get("dirty-sync-count", 0) >= int(postcopy_syncs):
             q.call("migrate-start-postcopy")
@@ -312,17 +350,7 @@ def phases(kind, path):
     """setup,round0,later,final,devstate,commit in ms (blank: unknown)."""
     ph = {}
     if kind == "ldm":
-        start, ev = None, []
-        with open(path) as f:
-            for line in f:
-                t, _, rest = line.partition(" ")
-                if rest.strip() == "START":
-                    start = float(t)
-                    continue
-                try:
-                    ev.append((float(t), json.loads(rest)))
-                except ValueError:
-                    continue
+        start, ev = read_stamped(path)
         rounds = [(t, e) for t, e in ev if e.get("event") == "round"]
         done = [(t, e) for t, e in ev if e.get("event") == "round_done"]
         susp = [t for t, e in ev if e.get("event") == "suspended"]
@@ -352,6 +380,102 @@ def phases(kind, path):
         ph["final"] = down
     print(",".join("" if ph.get(k) is None else "%.0f" % ph[k] for k in
                    ("setup", "round0", "later", "final", "devstate", "commit")))
+
+
+def read_stamped(path):
+    """ldmctl migrate -j's events as (seconds, event) and the START time."""
+    start, ev = None, []
+    with open(path) as f:
+        for line in f:
+            t, _, rest = line.partition(" ")
+            if rest.strip() == "START":
+                start = float(t)
+                continue
+            try:
+                ev.append((float(t), json.loads(rest)))
+            except ValueError:
+                continue
+    return start, ev
+
+
+def throttle(kind, path):
+    """dirty_limit,throttled,throttle_ms,tool_dirty_pps,fc_ms,fc_fits,
+    throttle_pct (blank: unknown or not this tool's)."""
+    v = {}
+    if kind == "ldm":
+        _, ev = read_stamped(path)
+        ev = [e for _, e in ev]
+        done = [e for e in ev if e.get("event") == "done"]
+        if done:
+            for k in ("dirty_limit", "throttled", "throttle_ms"):
+                v[k] = done[-1].get(k)
+        rd = [e for e in ev if e.get("event") == "round_done"]
+        if rd and rd[0].get("ms"):
+            v["tool_dirty_pps"] = rd[0].get("dirty", 0) * 1000.0 / rd[0]["ms"]
+        fc = [e for e in ev if e.get("event") == "forecast"]
+        if fc:
+            v["fc_ms"] = fc[-1].get("downtime_ms")
+            v["fc_fits"] = fc[-1].get("fits")
+    else:
+        with open(path) as f:
+            r = json.loads(f.read().strip().splitlines()[-1])
+        v["tool_dirty_pps"] = r.get("x-dirty-pages-rate")
+        v["throttle_pct"] = r.get("x-throttle-pct-max")
+    print(",".join("" if v.get(k) is None else "%.0f" % v[k] for k in
+                   ("dirty_limit", "throttled", "throttle_ms",
+                    "tool_dirty_pps", "fc_ms", "fc_fits", "throttle_pct")))
+
+
+def qemu_dirty_limit(sock):
+    """QEMU's dirty limit, as far as QMP tells: the evidence, one line each."""
+    q = QMP(sock)
+    schema = dict((e["name"], e) for e in q.call("query-qmp-schema"))
+
+    def members(name):
+        t = schema.get(name, {})
+        return [m["name"] for m in t.get("members", [])] + t.get("values", [])
+
+    def say(what, v):
+        print("%s: %s" % (what, json.dumps(v)))
+    say("version", q.call("query-version").get("qemu"))
+    say("accelerators built in", sorted(t["name"] for t in q.call(
+        "qom-list-types", {"implements": "accel", "abstract": False})))
+    say("KVM (query-kvm)", q.call("query-kvm"))
+    for c in ("set-vcpu-dirty-limit", "query-vcpu-dirty-limit",
+              "cancel-vcpu-dirty-limit"):
+        e = schema.get(c)
+        say("schema " + c, None if e is None else
+            {"arguments": members(e["arg-type"])})
+    caps = [c["capability"] for c in q.call("query-migrate-capabilities")]
+    say("migration capability dirty-limit", "dirty-limit" in caps)
+    say("migration parameter vcpu-dirty-limit",
+        "vcpu-dirty-limit" in q.call("query-migrate-parameters"))
+    say("set-vcpu-dirty-limit dirty-rate=1",
+        q.call_raw("set-vcpu-dirty-limit", {"dirty-rate": 1}))
+    say("query-vcpu-dirty-limit", q.call_raw("query-vcpu-dirty-limit"))
+    say("cancel-vcpu-dirty-limit", q.call_raw("cancel-vcpu-dirty-limit"))
+
+
+def ramdiff(a, b, page=4096, shown=16, words=4):
+    bad, detail, n = [], [], 0
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            pa, pb = fa.read(page), fb.read(page)
+            if not pa and not pb:
+                break
+            if pa != pb:
+                bad.append(n)
+                if len(detail) < shown:
+                    # the 32-bit words that differ: offset source>target
+                    w = [i for i in range(0, min(len(pa), len(pb)), 4)
+                         if pa[i:i + 4] != pb[i:i + 4]]
+                    detail.append("%#x: %d words%s" % (n * page, len(w), "".join(
+                        " +%#x %s>%s" % (i, pa[i:i + 4].hex(), pb[i:i + 4].hex())
+                        for i in w[:words])))
+            n += 1
+    print("%d of %d pages differ%s" % (
+        len(bad), n, (": " + "; ".join(detail) +
+                      (" ..." if len(bad) > shown else "")) if bad else ""))
 
 
 def gap(src, dst):
@@ -386,6 +510,12 @@ def main(argv):
         events(*args)
     elif cmd == "phases" and len(args) == 2 and args[0] in ("ldm", "qemu"):
         phases(*args)
+    elif cmd == "throttle" and len(args) == 2 and args[0] in ("ldm", "qemu"):
+        throttle(*args)
+    elif cmd == "qemu-dirty-limit" and len(args) == 1:
+        qemu_dirty_limit(*args)
+    elif cmd == "ramdiff" and len(args) == 2:
+        ramdiff(*args)
     elif cmd == "gap" and len(args) == 2:
         gap(*args)
     elif cmd == "json" and len(args) >= 2:

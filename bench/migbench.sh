@@ -19,6 +19,9 @@
 #     ldm            ldmctl migrate --qmp, default options (every CPU)
 #     ldm-prepared   the same into a target domain and QEMU made before
 #                    the migration (migrate --prepared)
+#     ldm-dl         ldm-prepared with --dirty-limit auto (the module slows
+#                    the guest's writes to clean pages when the convergence
+#                    forecast misses the downtime limit)
 #     ldm-baseline   the same with --baseline (LDM_MIG_F_BASELINE: one
 #                    worker, pages copied twice, no zero-page skip)
 #     ldm-lzjb, ldm-lz4, ldm-none   --compress lzjb|lz4|none
@@ -83,6 +86,16 @@
 # ended, how pre-copy ended: ldm's final_because ("converged", "max
 # rounds", "dirty rate >= send rate"), QEMU "converged" (or "postcopy"
 # once switched).
+# How the tool held the guest back (bench/migbench.py throttle): ldm's
+# dirty limit at the end (pages/s; 0: none was set), the write faults it
+# made wait and their wait in all (dirty_limit, throttled, throttle_ms of
+# the done event), the pages its module saw dirtied a second in round 0
+# (tool_dirty_pps), the last forecast of the final round (fc_ms, fc_fits);
+# QEMU's dirty-pages-rate while active (tool_dirty_pps), auto-converge's
+# highest cpu-throttle-percentage seen (throttle_pct). QEMU 7.2's own
+# dirty limit (set-vcpu-dirty-limit) is probed once on guest Q after its
+# boot (bench/migbench.py qemu-dirty-limit; logs/qemu-dirty-limit.log):
+# it needs KVM's dirty ring, and qemu-system-sparc has TCG only.
 # And one meter for every method, the guest's pause (gap_ms): from the
 # source QEMU's STOP event to the target QEMU's RESUME event, as QEMU
 # timestamps them on a second QMP monitor of every QEMU (one clock: both
@@ -99,7 +112,11 @@
 # MIGBENCH_DOWNTIME (300), MIGBENCH_WARM (seconds of dirtying before a
 # migration, 3), MIGBENCH_TIMEOUT (seconds per migration, 60),
 # MIGBENCH_MEM (guest RAM in MiB, 256 Linux, 64 OpenBIOS; the SS-5 takes
-# 32 to 256), SPARC_BOOT_TIMEOUT (900).
+# 32 to 256), SPARC_BOOT_TIMEOUT (900), MIGBENCH_RAMCHECK (1: a diagnosis,
+# not a measurement: QEMU's target is started with -S, and once the
+# migration completed its RAM is compared page by page with the stopped
+# source's, bench/migbench.py ramdiff, before "cont"; logs/ramcheck.log;
+# the pause figures then include the comparison).
 # shellcheck disable=SC2046,SC2086 # word splitting wanted ($H, helpers' output)
 set -eu
 
@@ -142,6 +159,7 @@ LOW=${MIGBENCH_LOW:-16 20}
 HIGH=${MIGBENCH_HIGH:-256 1}
 WARM=${MIGBENCH_WARM:-3}
 MIG_TIMEOUT=${MIGBENCH_TIMEOUT:-60}
+RAMCHECK=${MIGBENCH_RAMCHECK:-0}
 BOOT_TIMEOUT=${SPARC_BOOT_TIMEOUT:-900}
 SPARC_MEM=${RAM_MIB}M
 VALUE=4242
@@ -160,6 +178,17 @@ warn() { echo "$prog: $*" >&2; }
 ns() { if [ "$1" = A ]; then echo "$LDM_SRC_NS"; else echo "$LDM_DST_NS"; fi; }
 addr() { if [ "$1" = A ]; then echo "$LDM_SRC_ADDR"; else echo "$LDM_DST_ADDR"; fi; }
 other() { if [ "$1" = A ]; then echo B; else echo A; fi; }
+
+# save_guest DIR: its console, QEMU's log and the QMP event logger's
+# output (gap_ms) to $OUT/logs/.
+save_guest() {
+	mkdir -p "$OUT/logs"
+	sv_n=$OUT/logs/$(basename "$1")
+	sparc_save "$1" "$sv_n" || return 1
+	for sv_f in events.log events.err; do
+		[ ! -f "$1/$sv_f" ] || cp "$1/$sv_f" "$sv_n.$sv_f"
+	done
+}
 
 cleanup() {
 	st=$?
@@ -181,7 +210,7 @@ cleanup() {
 		[ -f "$f" ] && cp "$f" "$OUT/logs/"
 	done
 	for d in "$W"/g*; do
-		[ -d "$d" ] && sparc_save "$d" "$OUT/logs/$(basename "$d")"
+		[ -d "$d" ] && save_guest "$d"
 	done
 	rm -rf "$W"
 	[ "$st" = 0 ] || warn "failed (exit $st); logs in $OUT/logs"
@@ -352,11 +381,11 @@ mark_end() {
 	t1=$(date +%s.%N) && v1=$(veth_bytes) && $H cpu-sample "$W/cpu1"
 }
 
-CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms,ended
+CSV_HEAD=method,rate,leg,from,to,status,dirty_pps,total_ms,downtime_ms,rounds,tool_bytes,veth_bytes,ram_mib,ram_mbps,src_cpu_s,dst_cpu_s,kern_cpu_s,vm_cpu_s,wall_s,tgt_up_s,tgt_wait_ms,gap_ms,guest_gap_ms,setup_ms,round0_ms,later_ms,final_ms,devstate_ms,commit_ms,ended,dirty_limit,throttled,throttle_ms,tool_dirty_pps,fc_ms,fc_fits,throttle_pct
 # row METHOD RATE LEG FROM TO STATUS [FIGURES]: one CSV line; FIGURES is
 # what figures printed, or nothing for a failed migration.
 row() {
-	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,,,,,,,,,}" >> "$CSV"
+	echo "$1,$2,$3,$4,$5,\"$(echo "$6" | tr -d '"\n' | cut -c1-200)\",${7:-,,,,,,$RAM_MIB,,,,,,,,,,,,,,,,,,,,,,,,}" >> "$CSV"
 }
 # m_row STATUS [FIGURES]: the row of the migration under way ($m_meth,
 # $m_rate, $m_leg, $m_src, $m_dst).
@@ -365,9 +394,10 @@ m_row() {
 }
 # m_ok FIGURES SRC-DIR: a migration that went through: FIGURES and the
 # guest's pause, from the STOP of SRC-DIR's QEMU to the RESUME of the
-# target's ($m_t), in its row.
+# target's ($m_t), in its row, then the phases ($m_ph), how pre-copy ended
+# ($m_end) and how the tool held the guest back ($m_thr).
 m_ok() {
-	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :),${g_gap:-},${m_ph:-,,,,,},${m_end:-}"
+	m_f="$1,$($H gap "$2/events.log" "$m_t/events.log" || :),${g_gap:-},${m_ph:-,,,,,},${m_end:-},${m_thr:-,,,,,,}"
 	m_row ok "$m_f"
 	echo "    ok: $m_f"
 }
@@ -409,6 +439,7 @@ mig_ldm() {
 	case $m_meth in
 	ldm) m_flag= ;;
 	ldm-prepared) m_flag=--prepared m_prep=1 ;;
+	ldm-dl) m_flag="--prepared --dirty-limit auto" m_prep=1 ;;
 	ldm-baseline) m_flag=--baseline ;;
 	ldm-lzjb|ldm-lz4|ldm-none) m_flag=--compress=${m_meth#ldm-} ;;
 	*) m_row "failed: unknown method"; return 0 ;;
@@ -485,6 +516,7 @@ mig_ldm() {
 	fi
 	m_ph=$($H phases ldm "$W/migrate.stamps" || echo ",,,,,")
 	m_end=$($H json "$W/done.json" final_because | tr -d ',' || :)
+	m_thr=$($H throttle ldm "$W/migrate.stamps" || echo ",,,,,,")
 	set -- $($H json "$W/done.json" total_ms suspend_ms rounds wire_bytes)
 	m_f=$(figures "$1" "$2" "$3" "$4" "$(cat "$W/migrate.cpu")" \
 		"$(sparc_pid "$l_dir"):qemu" \
@@ -547,8 +579,12 @@ mig_qemu() {
 		return 0
 	}
 	truncate -s "$SPARC_MEM" "$m_mem"
+	# MIGBENCH_RAMCHECK: the target holds the guest (-S) until its RAM
+	# was compared with the source's.
+	m_hold=
+	[ "$RAMCHECK" = 0 ] || m_hold=-S
 	# shellcheck disable=SC2046 # qemu_tls: separate arguments
-	if ! start_guest "$m_dst" "$m_t" "$m_mem" -incoming defer $(qemu_tls "$m_dst") ||
+	if ! start_guest "$m_dst" "$m_t" "$m_mem" -incoming defer $m_hold $(qemu_tls "$m_dst") ||
 		! $H qmp "$m_t/qmp.sock" migrate-set-capabilities "$m_cap" \
 			migrate-set-parameters "{\"tls-creds\": \"$m_tls_srv\"$m_par}" \
 			migrate-incoming "{\"uri\": \"$m_uri\"}" > /dev/null; then
@@ -571,6 +607,16 @@ mig_qemu() {
 	m_rc=0
 	timeout -k 10 "$((MIG_TIMEOUT + 15))" $H qmp-wait "$q_dir/qmp.sock" \
 		"$MIG_TIMEOUT" "$m_uri" $m_pc > "$W/qemu-migrate.out" 2> "$W/qemu-migrate.err" || m_rc=$?
+	m_diff=
+	if [ "$m_rc" = 0 ] && [ -n "$m_hold" ]; then
+		{
+			$H qmp-until "$m_t/qmp.sock" paused 60 &&
+				m_diff=$($H ramdiff "$q_mem" "$m_mem") &&
+				$H qmp "$m_t/qmp.sock" cont > /dev/null
+		} 2>> "$W/qemu-migrate.err" || m_rc=$?
+		echo "--- $m_meth $m_rate $m_leg: ${m_diff:-no comparison}" >> "$W/ramcheck.log"
+		echo "    RAM: ${m_diff:-no comparison}"
+	fi
 	[ "$m_rc" != 0 ] || $H qmp-until "$m_t/qmp.sock" running 60 \
 		2>> "$W/qemu-migrate.err" || m_rc=$?
 	mark_end
@@ -588,13 +634,16 @@ mig_qemu() {
 		return 0
 	fi
 	if ! dirty_stop "$m_t" "$m_rate"; then
-		m_row "failed: the guest does not answer on the target"
+		m_why=
+		sparc_running "$m_t" || m_why=" (QEMU exited: $(head -n 1 "$m_t/qemu.log"))"
+		m_row "failed: the guest does not answer on the target$m_why"
 		moved Q
 		return 1
 	fi
 	m_ph=$($H phases qemu "$W/qemu-migrate.out" || echo ",,,,,")
 	m_end=converged
 	[ -z "$m_pc" ] || m_end=postcopy
+	m_thr=$($H throttle qemu "$W/qemu-migrate.out" || echo ",,,,,,")
 	set -- $($H json "$W/qemu-migrate.out" total-time downtime \
 		ram.dirty-sync-count ram.transferred)
 	m_f=$(figures "$1" "$2" "$3" "$4" 0 "$(sparc_pid "$q_dir"):qemu" \
@@ -611,7 +660,7 @@ mig_qemu() {
 retire() {
 	if [ "$1" = L ]; then rt_d=$l_dir; else rt_d=$q_dir; fi
 	mkdir -p "$OUT/logs"
-	sparc_save "$rt_d" "$OUT/logs/$(basename "$rt_d")" || :
+	save_guest "$rt_d" || :
 	if [ "$1" = L ]; then
 		sparc_stop "$l_dir" || :
 		"$L" remove-domain "$l_dom" > /dev/null || warn "cannot remove $l_dom"
@@ -729,6 +778,11 @@ for d in "$l_dir" "$q_dir"; do
 		exit 1
 	fi
 	say "guest $(basename "$d") ready after $(($(date +%s) - t)) s"
+	if [ "$d" = "$q_dir" ]; then
+		# QEMU's own dirty limit, asked once of the bench's QEMU.
+		$H qemu-dirty-limit "$q_dir/qmp.sock" > "$W/qemu-dirty-limit.log" 2>&1 || :
+		say "QEMU's dirty limit: $(sed -n 's/^set-vcpu-dirty-limit dirty-rate=1: //p' "$W/qemu-dirty-limit.log")"
+	fi
 	[ "$d" = "$q_dir" ] || $H qmp "$d/qmp.sock" stop > /dev/null || exit 1
 done
 

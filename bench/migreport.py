@@ -21,6 +21,12 @@ RESUME event (QEMU's own timestamps, one clock). "guest pause"
 lived through, by its heartbeat against the host's clock. Total time and
 both pauses are shown with their spread (min-max) over the legs; "CPU
 s/GiB" is the CPU seconds per GiB of guest RAM.
+When the run has the columns (bench/migbench.sh since the ldm-dl method),
+a third table says how each tool held the guest back, medians (min-max):
+the guest's own write rate, the tool's dirty rate, ldm's dirty limit at
+the end, the write faults it made wait and their wait, QEMU
+auto-converge's highest CPU throttle, the last forecast of ldm's final
+round and how many legs it fitted the downtime limit, and the rounds.
 """
 import csv
 import os
@@ -192,6 +198,57 @@ def table(summ, methods, rates):
     return "\n".join(lines) + "\n"
 
 
+# The third table: (column, heading, format; None: legs where it is 1).
+HELD = [
+    ("dirty_pps", "guest pg/s", "%.0f"),
+    ("tool_dirty_pps", "tool pg/s", "%.0f"),
+    ("dirty_limit", "limit pg/s", "%.0f"),
+    ("throttled", "throttled", "%.0f"),
+    ("throttle_ms", "throttle ms", "%.0f"),
+    ("throttle_pct", "cpu thr %", "%.0f"),
+    ("fc_ms", "forecast ms", "%.0f"),
+    ("fc_fits", "fits", None),
+    ("rounds", "rounds", "%.0f"),
+]
+
+
+def held_table(rows, methods, rates):
+    """How each tool held the guest back; "" if the run has no such columns."""
+    if not rows or "dirty_limit" not in rows[0]:
+        return ""
+    head = ["rate", "method", "ok"] + [h for _, h, _ in HELD]
+    body = []
+    for rate in rates:
+        for m in methods:
+            ok = [r for r in rows if r["method"] == m and r["rate"] == rate
+                  and r["status"] == "ok"]
+            if not ok:
+                continue
+            cells = [rate, m, "%d" % len(ok)]
+            for k, _, f in HELD:
+                vs = [num(r.get(k)) for r in ok]
+                vs = [v for v in vs if v is not None]
+                if not vs:
+                    cells.append("-")
+                elif f is None:
+                    cells.append("%d/%d" % (sum(1 for v in vs if v), len(vs)))
+                else:
+                    c = f % statistics.median(vs)
+                    if len(vs) > 1 and min(vs) != max(vs):
+                        c += " (%s-%s)" % (f % min(vs), f % max(vs))
+                    cells.append(c)
+            body.append(cells)
+    if not body:
+        return ""
+    w = [max(len(c[i]) for c in [head] + body) for i in range(len(head))]
+    out = ["", "how the tools held the guest back, medians (min-max) of the "
+           "successful legs"]
+    for c in [head] + body:
+        out.append("  ".join(x.rjust(wi) if i > 1 else x.ljust(wi)
+                             for i, (x, wi) in enumerate(zip(c, w))).rstrip())
+    return "\n".join(out) + "\n"
+
+
 def write_summary(path, summ, methods, rates):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
@@ -280,7 +337,7 @@ def main():
     if "ldm-prepared" in methods:
         REF = "ldm-prepared"
     summ = summarize(rows)
-    text = table(summ, methods, rates)
+    text = table(summ, methods, rates) + held_table(rows, methods, rates)
     with open(os.path.join(d, "table.txt"), "w") as f:
         f.write(text)
     sys.stdout.write(text)
