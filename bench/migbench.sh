@@ -116,7 +116,8 @@
 # not a measurement: QEMU's target is started with -S, and once the
 # migration completed its RAM is compared page by page with the stopped
 # source's, bench/migbench.py ramdiff, before "cont"; logs/ramcheck.log;
-# the pause figures then include the comparison).
+# ldm migrates with --verify, every page's checksum compared at the
+# commit; the pause figures then include the comparison).
 # shellcheck disable=SC2046,SC2086 # word splitting wanted ($H, helpers' output)
 set -eu
 
@@ -444,6 +445,8 @@ mig_ldm() {
 	ldm-lzjb|ldm-lz4|ldm-none) m_flag=--compress=${m_meth#ldm-} ;;
 	*) m_row "failed: unknown method"; return 0 ;;
 	esac
+	# MIGBENCH_RAMCHECK: ldm compares every page's checksum at the commit.
+	[ "$RAMCHECK" = 0 ] || m_flag="$m_flag --verify"
 	echo "--- $m_meth, $m_rate, leg $m_leg: $m_src -> $m_dst ($l_dom -> $m_dom)"
 	if ! guest_on L || ! dirty_start "$l_dir" "$m_rate"; then
 		m_row "failed: the guest does not answer before the migration"
